@@ -1,0 +1,7 @@
+/** A problem starting or stopping the local stack: printed as one clear message, never a stack trace. */
+export class StackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackError';
+  }
+}

@@ -1,0 +1,588 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { type Endpoints, STACK_ENV_FILE, writeStackEnv } from '../../shared/config.js';
+import { StackError } from './errors.js';
+import { fetchKafka, fetchRegistry } from './fetch.js';
+
+/**
+ * The local stack for machines without Docker: KRaft Kafka and Apicurio Registry as Java processes
+ * fetched from Maven Central, plus Redis (reused when one already answers). `up` records exactly
+ * what it started in a state file; `down` stops exactly those processes and nothing else.
+ */
+
+// Kafka 4.x drops old protocol versions (KIP-896); kafkajs 2.2.4 still works with 4.3 (transactions,
+// sendOffsets, read_committed) as test/integration/stack.int.spec.ts shows. README: "Local stack".
+export const DEFAULT_KAFKA_VERSION = '4.3.1';
+// The newest Apicurio 3.x whose all-in-one zip runs on Java 17 (3.3.x needs Java 21).
+export const DEFAULT_REGISTRY_VERSION = '3.0.9';
+
+export interface StackOptions {
+  readonly kafkaVersion: string;
+  readonly registryVersion: string;
+  /** Three KRaft nodes (broker+controller each) instead of one, for fault tests. */
+  readonly cluster: boolean;
+  readonly cacheDir: string;
+  readonly stateDir: string;
+  readonly kafkaPort: number;
+  readonly registryPort: number;
+  readonly redisUrl: string;
+  readonly envFile: string;
+  readonly log: (line: string) => void;
+}
+
+interface StartedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** A string in the process's command line that proves a recorded pid is still ours. */
+  readonly marker: string;
+  readonly logFile: string;
+}
+
+interface StackState {
+  readonly startedAt: string;
+  readonly cluster: boolean;
+  readonly kafkaVersion: string;
+  readonly registryVersion: string;
+  readonly processes: StartedProcess[];
+  readonly endpoints: Endpoints;
+}
+
+export function stackOptionsFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<StackOptions> = {},
+): StackOptions {
+  const port = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1 || value > 65535)
+      throw new StackError(`${name}: '${text}' is not a port`);
+    return value;
+  };
+  return {
+    kafkaVersion: env.HUB_KAFKA_VERSION || DEFAULT_KAFKA_VERSION,
+    registryVersion: env.HUB_REGISTRY_VERSION || DEFAULT_REGISTRY_VERSION,
+    cluster: false,
+    cacheDir: env.HUB_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'medfund-hub'),
+    stateDir: env.HUB_STACK_DIR || join(tmpdir(), 'medfund-hub-stack'),
+    kafkaPort: port('HUB_KAFKA_PORT', 9092),
+    registryPort: port('HUB_REGISTRY_PORT', 8081),
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    envFile: STACK_ENV_FILE,
+    log: (line) => process.stderr.write(`stack: ${line}\n`),
+    ...overrides,
+  };
+}
+
+const stateFile = (options: StackOptions) => join(options.stateDir, 'state.json');
+
+export function readStackState(options: StackOptions): StackState | undefined {
+  const file = stateFile(options);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as StackState;
+}
+
+/** True when every process the state file names is alive and still ours. */
+export function stackIsRunning(state: StackState): boolean {
+  return state.processes.every((p) => processIsOurs(p));
+}
+
+/**
+ * Starts the stack, or reuses it when the state file names a running one. Returns the endpoints
+ * and whether this call started anything (so a caller that started it can stop it).
+ */
+export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpoints; started: boolean }> {
+  const existing = readStackState(options);
+  if (existing && stackIsRunning(existing)) {
+    options.log(`already running (started ${existing.startedAt}); reusing it`);
+    writeStackEnv(existing.endpoints, options.envFile);
+    return { endpoints: existing.endpoints, started: false };
+  }
+  if (existing) {
+    options.log('a previous stack died or was half stopped; cleaning it up first');
+    await stackDown(options);
+  }
+
+  const t0 = Date.now();
+  const java = requireJava();
+  const kafka = fetchKafka(options.cacheDir, options.kafkaVersion, options.log);
+  const registry = fetchRegistry(options.cacheDir, options.registryVersion, options.log);
+  options.log(`binaries ready in ${elapsed(t0)}`);
+
+  const nodes = options.cluster ? 3 : 1;
+  const kafkaPorts = Array.from({ length: nodes }, (_, i) => ({
+    broker: options.kafkaPort + 2 * i,
+    controller: options.kafkaPort + 2 * i + 1,
+  }));
+  const redisStart = await redisPlan(options.redisUrl);
+  await requirePortsFree([
+    ...kafkaPorts.flatMap((p) => [p.broker, p.controller]),
+    options.registryPort,
+    ...(redisStart ? [redisStart.port] : []),
+  ]);
+
+  rmSync(options.stateDir, { recursive: true, force: true });
+  mkdirSync(options.stateDir, { recursive: true });
+  const marker = `-Dmedfund.hub.stack=${options.stateDir}`;
+  const processes: StartedProcess[] = [];
+  const endpoints: Endpoints = {
+    kafkaBrokers: kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
+    schemaRegistryUrl: `http://127.0.0.1:${options.registryPort}/apis/ccompat/v7`,
+    redisUrl: options.redisUrl,
+  };
+  const saveState = () =>
+    writeFileSync(
+      stateFile(options),
+      JSON.stringify(
+        {
+          startedAt: new Date().toISOString(),
+          cluster: options.cluster,
+          kafkaVersion: kafka.version,
+          registryVersion: registry.version,
+          processes,
+          endpoints,
+        } satisfies StackState,
+        null,
+        2,
+      ),
+    );
+
+  try {
+    // Kafka: format every node's storage with one cluster id, then start them all.
+    const clusterId = randomBytes(16).toString('base64url');
+    const voters = kafkaPorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
+    for (const [i, ports] of kafkaPorts.entries()) {
+      const dir = join(options.stateDir, `kafka-${i + 1}`);
+      mkdirSync(dir, { recursive: true });
+      const props = join(dir, 'server.properties');
+      writeFileSync(props, brokerProperties(i + 1, ports, voters, join(dir, 'data'), nodes));
+      writeFileSync(join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
+      const jvm = kafkaJvmArgs(dir, kafka.classpath, nodes);
+      const format = spawnSync(
+        java,
+        [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+        {
+          encoding: 'utf8',
+        },
+      );
+      if (format.status !== 0)
+        throw new StackError(`could not format Kafka storage in ${dir}:\n${format.stderr}`);
+    }
+    for (const [i] of kafkaPorts.entries()) {
+      const dir = join(options.stateDir, `kafka-${i + 1}`);
+      const args = [
+        ...kafkaJvmArgs(dir, kafka.classpath, nodes),
+        marker,
+        'kafka.Kafka',
+        join(dir, 'server.properties'),
+      ];
+      // Kept so a fault test can restart this node exactly as it was started.
+      writeFileSync(join(dir, 'cmdline.json'), JSON.stringify([java, ...args]));
+      processes.push(
+        startDetached(`kafka-${i + 1}`, java, args, join(options.stateDir, `kafka-${i + 1}.log`), marker),
+      );
+      saveState();
+    }
+
+    processes.push(
+      startDetached(
+        'registry',
+        java,
+        [
+          '-Xms64m',
+          '-Xmx320m',
+          '-XX:+UseSerialGC',
+          // The registry is not on the hot path (ids are cached by clients): start fast, stay small.
+          '-XX:TieredStopAtLevel=1',
+          marker,
+          `-Dquarkus.http.port=${options.registryPort}`,
+          '-Dquarkus.http.host=127.0.0.1',
+          // In-memory H2: schemas live exactly as long as this stack's Kafka data does.
+          '-Dapicurio.rest.deletion.artifact.enabled=true',
+          '-Dapicurio.rest.deletion.artifact-version.enabled=true',
+          '-Dapicurio.rest.deletion.group.enabled=true',
+          '-jar',
+          registry.runnerJar,
+        ],
+        join(options.stateDir, 'registry.log'),
+        marker,
+        options.stateDir,
+      ),
+    );
+    saveState();
+
+    if (redisStart) {
+      options.log(
+        `no Redis answers at ${options.redisUrl}; starting redis-server on port ${redisStart.port}`,
+      );
+      processes.push(
+        startDetached(
+          'redis',
+          redisStart.binary,
+          // The marker rides along as a harmless config name so `down` can recognise this process.
+          [
+            '--port',
+            String(redisStart.port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            options.stateDir,
+          ],
+          join(options.stateDir, 'redis.log'),
+          'redis-server',
+        ),
+      );
+      saveState();
+    }
+
+    options.log('waiting for Kafka, the registry and Redis to be ready');
+    await Promise.all([
+      waitForKafka(endpoints.kafkaBrokers, nodes, processes, options),
+      waitForRegistry(endpoints.schemaRegistryUrl, processes, options),
+      waitForRedis(endpoints.redisUrl, processes, options),
+    ]);
+  } catch (error) {
+    options.log('start failed; stopping what was started');
+    await stopProcesses(processes, options);
+    rmSync(options.stateDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  writeStackEnv(endpoints, options.envFile);
+  options.log(
+    `ready in ${elapsed(t0)}: Kafka ${kafka.version} (${nodes} node${nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
+  );
+  return { endpoints, started: true };
+}
+
+/** Stops exactly what `up` recorded, removes its data and the env file. */
+export async function stackDown(options: StackOptions): Promise<boolean> {
+  const state = readStackState(options);
+  if (!state) return false;
+  await stopProcesses(state.processes, options);
+  rmSync(options.stateDir, { recursive: true, force: true });
+  if (existsSync(options.envFile)) rmSync(options.envFile);
+  return true;
+}
+
+/** Stops and starts one Kafka node of a running stack, for fault tests. Keeps its data. */
+export async function restartKafkaNode(options: StackOptions, node: number, downMs: number): Promise<void> {
+  const state = readStackState(options);
+  const index = state?.processes.findIndex((p) => p.name === `kafka-${node}`) ?? -1;
+  const proc = state?.processes[index];
+  if (!state || !proc) throw new StackError(`no running kafka-${node} in ${options.stateDir}`);
+  await stopProcesses([proc], options);
+  await sleep(downMs);
+  const cmdline = JSON.parse(
+    readFileSync(join(options.stateDir, `kafka-${node}`, 'cmdline.json'), 'utf8'),
+  ) as string[];
+  const [command, ...args] = cmdline;
+  if (!command) throw new StackError(`kafka-${node}: no recorded command line`);
+  const restarted = startDetached(`kafka-${node}`, command, args, proc.logFile, proc.marker);
+  state.processes[index] = restarted;
+  writeFileSync(stateFile(options), JSON.stringify(state, null, 2));
+}
+
+// ---- processes ----
+
+function startDetached(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  marker: string,
+  cwd?: string,
+): StartedProcess {
+  const out = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(command, args, { detached: true, stdio: ['ignore', out, out], cwd });
+  if (child.pid === undefined) throw new StackError(`could not start ${name} (${command})`);
+  child.unref();
+  return { name, pid: child.pid, marker, logFile };
+}
+
+function processIsOurs(p: StartedProcess): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
+    return cmdline.includes(p.marker);
+  } catch {
+    return false;
+  }
+}
+
+async function stopProcesses(processes: readonly StartedProcess[], options: StackOptions): Promise<void> {
+  const ours = processes.filter(processIsOurs);
+  for (const p of ours) signal(p.pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (ours.some(processIsOurs) && Date.now() < deadline) await sleep(200);
+  for (const p of ours.filter(processIsOurs)) {
+    options.log(`${p.name} (pid ${p.pid}) did not stop in 20 s; killing it`);
+    signal(p.pid, 'SIGKILL');
+  }
+  for (const p of ours) options.log(`stopped ${p.name} (pid ${p.pid})`);
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    // Each was started detached as its own process group: signal the group.
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function requireJava(): string {
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
+  if (probe.error)
+    throw new StackError(`Java 17 or newer is needed to run Kafka and the registry; '${java}' was not found`);
+  const match = /version "(\d+)/.exec(probe.stderr);
+  const major = match?.[1] ? Number(match[1]) : 0;
+  if (major < 17)
+    throw new StackError(`Java 17 or newer is needed; '${java}' is version ${major || 'unknown'}`);
+  return java;
+}
+
+async function requirePortsFree(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free) {
+      throw new StackError(
+        `port ${port} on 127.0.0.1 is already in use. Stop what holds it (\`ss -ltnp 'sport = :${port}'\`) ` +
+          'or choose other ports with HUB_KAFKA_PORT / HUB_REGISTRY_PORT.',
+      );
+    }
+  }
+}
+
+// ---- Kafka ----
+
+function brokerProperties(
+  nodeId: number,
+  ports: { broker: number; controller: number },
+  voters: string,
+  dataDir: string,
+  nodes: number,
+): string {
+  const replication = Math.min(3, nodes);
+  return `# Generated by deploy/local/launcher.ts
+process.roles=broker,controller
+node.id=${nodeId}
+controller.quorum.voters=${voters}
+listeners=PLAINTEXT://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:${ports.broker}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=${dataDir}
+num.partitions=3
+default.replication.factor=${replication}
+min.insync.replicas=${nodes > 1 ? 2 : 1}
+# Internal topics must fit the node count, or groups and transactions wait for them forever.
+offsets.topic.replication.factor=${replication}
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=${replication}
+transaction.state.log.min.isr=${nodes > 1 ? 2 : 1}
+transaction.state.log.num.partitions=10
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+# A test machine: small segments, quick shutdown.
+log.segment.bytes=67108864
+controlled.shutdown.enable=true
+`;
+}
+
+const LOG4J2_CONSOLE = `status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = console
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+`;
+
+function kafkaJvmArgs(dir: string, classpath: string, nodes: number): string[] {
+  const heap = nodes > 1 ? '384m' : '512m';
+  return [
+    '-Xms128m',
+    `-Xmx${heap}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+    '-cp',
+    classpath,
+  ];
+}
+
+/** Ready means: every broker registered, and a transaction and a group offset round trip work. */
+async function waitForKafka(
+  brokers: string[],
+  nodes: number,
+  processes: StartedProcess[],
+  options: StackOptions,
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'stack-launcher',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  });
+  await until(
+    'Kafka',
+    120_000,
+    processes.filter((p) => p.name.startsWith('kafka-')),
+    async () => {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length === nodes;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  );
+  // Creating the internal topics takes a few seconds; do it here so the first real user does not wait.
+  await until(
+    'Kafka transactions',
+    120_000,
+    processes.filter((p) => p.name.startsWith('kafka-')),
+    async () => {
+      const producer = kafka.producer({ transactionalId: 'stack-launcher-readiness', idempotent: true });
+      const admin = kafka.admin();
+      try {
+        await producer.connect();
+        await admin.connect();
+        await admin.fetchOffsets({ groupId: 'stack-launcher-readiness', topics: [] });
+        return true;
+      } finally {
+        await producer.disconnect();
+        await admin.disconnect();
+      }
+    },
+  );
+  options.log(`Kafka ready: ${brokers.join(',')}`);
+}
+
+async function waitForRegistry(
+  url: string,
+  processes: StartedProcess[],
+  options: StackOptions,
+): Promise<void> {
+  await until(
+    'schema registry',
+    120_000,
+    processes.filter((p) => p.name === 'registry'),
+    async () => (await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) })).ok,
+  );
+  options.log(`registry ready: ${url}`);
+}
+
+async function waitForRedis(url: string, processes: StartedProcess[], options: StackOptions): Promise<void> {
+  await until(
+    'Redis',
+    30_000,
+    processes.filter((p) => p.name === 'redis'),
+    () => redisAnswers(url),
+  );
+  options.log(`Redis ready: ${url}`);
+}
+
+/** Polls `check` until it returns true; fails at once when a process it waits for has died. */
+async function until(
+  what: string,
+  timeoutMs: number,
+  watched: StartedProcess[],
+  check: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    const dead = watched.find((p) => !processIsOurs(p));
+    if (dead) throw new StackError(`${dead.name} exited while starting; its log:\n${tail(dead.logFile, 15)}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(250);
+  }
+  const logs = watched.map((p) => `--- ${p.logFile}\n${tail(p.logFile, 10)}`).join('\n');
+  throw new StackError(
+    `${what} was not ready after ${timeoutMs / 1000} s (${lastError || 'no answer'})\n${logs}`,
+  );
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---- Redis ----
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Undefined when a Redis already answers; else how to start one for a loopback URL. */
+async function redisPlan(url: string): Promise<{ port: number; binary: string } | undefined> {
+  if (await redisAnswers(url)) return undefined;
+  const parsed = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+    throw new StackError(
+      `no Redis answers at ${url}, and it is not on this machine, so the stack cannot start one`,
+    );
+  }
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const binary = which.stdout.trim();
+  if (which.status !== 0 || binary === '') {
+    throw new StackError(
+      `no Redis answers at ${url} and redis-server is not installed (apt-get install redis-server), or set REDIS_URL`,
+    );
+  }
+  return { port: Number(parsed.port || 6379), binary };
+}
+
+function elapsed(t0: number): string {
+  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}

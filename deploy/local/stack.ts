@@ -1,0 +1,74 @@
+import { STACK_ENV_FILE } from '../../shared/config.js';
+import { StackError } from './errors.js';
+import {
+  readStackState,
+  stackDown,
+  stackIsRunning,
+  stackOptionsFromEnvironment,
+  stackUp,
+} from './launcher.js';
+
+const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] | down | status>
+
+  up         fetch Kafka and Apicurio Registry from Maven Central (once), start them and Redis
+             if none answers; print the endpoints and write them to ${STACK_ENV_FILE}
+  --cluster  three KRaft nodes on ports 9092/9094/9096 instead of one
+  down       stop exactly what up started and delete its data
+  status     say whether the stack is running and where
+
+environment: HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081),
+REDIS_URL (redis://127.0.0.1:6379), HUB_CACHE_DIR (~/.cache/medfund-hub), HUB_STACK_DIR (<tmp>/medfund-hub-stack)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...flags] = argv;
+  const unknown = flags.filter((f) => f !== '--cluster');
+  if (unknown.length > 0 || (flags.length > 0 && command !== 'up')) {
+    process.stderr.write(`stack: unknown option ${unknown[0] ?? flags[0]}\n${USAGE}`);
+    return 2;
+  }
+  const options = stackOptionsFromEnvironment(process.env, { cluster: flags.includes('--cluster') });
+  switch (command) {
+    case 'up': {
+      const { endpoints } = await stackUp(options);
+      process.stdout.write(
+        `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nSCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}\nREDIS_URL=${endpoints.redisUrl}\n`,
+      );
+      return 0;
+    }
+    case 'down': {
+      const stopped = await stackDown(options);
+      process.stderr.write(
+        stopped ? 'stack: stopped\n' : `stack: nothing to stop (no state in ${options.stateDir})\n`,
+      );
+      return 0;
+    }
+    case 'status': {
+      const state = readStackState(options);
+      if (!state) {
+        process.stdout.write('stack: not running\n');
+        return 1;
+      }
+      const running = stackIsRunning(state);
+      process.stdout.write(
+        `stack: ${running ? 'running' : 'partly stopped (run stack:down)'} since ${state.startedAt}; Kafka ${state.kafkaVersion}, Apicurio ${state.registryVersion}\n` +
+          state.processes.map((p) => `  ${p.name.padEnd(10)} pid ${p.pid}  log ${p.logFile}\n`).join(''),
+      );
+      return running ? 0 : 1;
+    }
+    default:
+      process.stderr.write(USAGE);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof StackError) {
+    process.stderr.write(`stack: ${error.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
+import { type Endpoints, endpointsFromEnvironment } from '../../shared/config.js';
+
+/**
+ * Resolves the real Kafka, schema registry and Redis the integration tests run against, in this order:
+ * 1. KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL from the environment;
+ * 2. testcontainers, when a container runtime answers;
+ * 3. the local stack from deploy/local (started here, and stopped here if this run started it).
+ */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: Endpoints & { source: 'environment' | 'testcontainers' | 'local-stack' };
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const fromEnv = endpointsFromEnvironment();
+  if (fromEnv) {
+    announce('environment', fromEnv);
+    project.provide('stack', { ...fromEnv, source: 'environment' });
+    return async () => {};
+  }
+  if (process.env.HUB_TEST_STACK !== 'local' && (await containerRuntimeAnswers())) {
+    const { startContainers } = await import('./containers.js');
+    const containers = await startContainers();
+    announce('testcontainers', containers.endpoints);
+    project.provide('stack', { ...containers.endpoints, source: 'testcontainers' });
+    return containers.stop;
+  }
+  const options = stackOptionsFromEnvironment(process.env, {
+    log: (line) => process.stderr.write(`[stack] ${line}\n`),
+  });
+  const { endpoints, started } = await stackUp(options);
+  announce(started ? 'local-stack (started for this run)' : 'local-stack (already running)', endpoints);
+  project.provide('stack', { ...endpoints, source: 'local-stack' });
+  return async () => {
+    if (started && process.env.HUB_TEST_KEEP_STACK !== '1') await stackDown(options);
+  };
+}
+
+function announce(source: string, endpoints: Endpoints): void {
+  process.stderr.write(
+    `[stack] integration tests use ${source}: kafka=${endpoints.kafkaBrokers.join(',')} ` +
+      `registry=${endpoints.schemaRegistryUrl} redis=${endpoints.redisUrl}\n`,
+  );
+}
+
+/** Cheap check: a Docker-compatible socket that answers /_ping within a second. */
+async function containerRuntimeAnswers(): Promise<boolean> {
+  const host = process.env.DOCKER_HOST;
+  const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  if (host && !host.startsWith('unix://')) return true; // a remote daemon: let testcontainers try it
+  if (!existsSync(socketPath)) return false;
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}

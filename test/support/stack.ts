@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { inject } from 'vitest';
+
+/** The stack resolved by test/setup/stack.ts. */
+export const stack = () => inject('stack');
+
+/** A name no other test or run uses, so tests never see each other's topics or groups. */
+export function uniqueName(prefix: string): string {
+  return `test.${prefix}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(clientId = 'int-test'): Kafka {
+  return new Kafka({ clientId, brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+export async function createTopics(admin: Admin, topics: string[], numPartitions = 1): Promise<void> {
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions })),
+    waitForLeaders: true,
+  });
+}
+
+/**
+ * Consumes a topic from the beginning until `done` says so or the time runs out; returns what came.
+ * A timeout is not an error here: the caller's assertion says what was missing.
+ */
+export async function consumeUntil(
+  consumer: Consumer,
+  topic: string,
+  done: (received: KafkaMessage[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<KafkaMessage[]> {
+  const received: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push(message);
+        if (done(received)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return received;
+}
