@@ -1,0 +1,309 @@
+/**
+ * Avro for the hub: the logical types every service uses (design.md §2: money is an Avro decimal
+ * mapped to decimal.js) and the schemas in schemas/*.avsc, parsed once and cached.
+ *
+ *   decimal (bytes)           ⇄ Money (decimal.js), never a JS number
+ *   date (int)                ⇄ LocalDate, "YYYY-MM-DD"
+ *   timestamp-millis (long)   ⇄ Date
+ *
+ * Pass `avroLogicalTypes` to avsc and to the registry client:
+ *   new SchemaRegistry({ host }, { [SchemaType.AVRO]: { logicalTypes: avroLogicalTypes } })
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import avsc from 'avsc';
+import { Decimal, type Money } from './money.js';
+import type { LocalDate, RecordBySchemaName, SchemaName } from './records.js';
+
+type AvroSchemaInput = Parameters<typeof avsc.Type.forSchema>[0];
+type LogicalTypeConstructor = new (schema: AvroSchemaInput, opts?: object) => avsc.types.LogicalType;
+
+/** The JSON of one schemas/*.avsc file: a named record. */
+export interface AvroRecordSchema {
+  type: 'record';
+  name: string;
+  namespace?: string;
+  doc?: string;
+  fields: AvroFieldSchema[];
+}
+
+export interface AvroFieldSchema {
+  name: string;
+  type: unknown;
+  doc?: string;
+  default?: unknown;
+}
+
+const MS_PER_DAY = 86_400_000;
+
+// ---------------------------------------------------------------------------------------------
+// decimal
+
+/** Reads a schema attribute as a non-negative integer, or undefined when absent. */
+function integerAttribute(schema: AvroSchemaInput, attribute: string): number | undefined {
+  const value = (schema as unknown as Record<string, unknown>)[attribute];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `decimal logical type: ${attribute} must be a non-negative integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Two's-complement big-endian bytes of the shortest length (as Java's BigInteger.toByteArray). */
+export function bigintToTwosComplement(n: bigint): Buffer {
+  let bytes = 1;
+  while (n < -(1n << BigInt(8 * bytes - 1)) || n >= 1n << BigInt(8 * bytes - 1)) bytes += 1;
+  const hex = BigInt.asUintN(8 * bytes, n)
+    .toString(16)
+    .padStart(2 * bytes, '0');
+  return Buffer.from(hex, 'hex');
+}
+
+export function twosComplementToBigint(bytes: Buffer): bigint {
+  if (bytes.length === 0) throw new Error('decimal logical type: empty bytes are not a number');
+  return BigInt.asIntN(8 * bytes.length, BigInt(`0x${bytes.toString('hex')}`));
+}
+
+/**
+ * Avro `decimal` on `bytes` ⇄ Money. Avro spec: the bytes are the big-endian two's-complement of the
+ * unscaled integer (value × 10^scale). Writing refuses, with an Error naming the value and the
+ * schema's precision and scale, any amount that would need rounding or does not fit: money is never
+ * rounded silently (design.md §2: rounding only at defined points). Reading is exact.
+ */
+export class DecimalType extends avsc.types.LogicalType {
+  readonly precision: number;
+  readonly scale: number;
+
+  constructor(schema: AvroSchemaInput, opts?: object) {
+    super(schema, opts);
+    const precision = integerAttribute(schema, 'precision');
+    // Avro spec: scale defaults to 0; precision is required and scale may not exceed it.
+    const scale = integerAttribute(schema, 'scale') ?? 0;
+    if (precision === undefined || precision < 1)
+      throw new Error('decimal logical type: precision is required');
+    if (scale > precision)
+      throw new Error(`decimal logical type: scale ${scale} exceeds precision ${precision}`);
+    if (!avsc.Type.isType(this.underlyingType, 'bytes')) {
+      throw new Error('decimal logical type: only the bytes representation is supported');
+    }
+    this.precision = precision;
+    this.scale = scale;
+  }
+
+  /** Why `value` cannot be written, or undefined when it can. */
+  problem(value: unknown): string | undefined {
+    const label = `decimal(${this.precision},${this.scale})`;
+    if (!Decimal.isDecimal(value)) return `${label} expects a Money (decimal.js) value, got ${typeof value}`;
+    if (!value.isFinite()) return `${value.toString()} is not a finite amount for ${label}`;
+    if (value.decimalPlaces() > this.scale) {
+      return `${value.toString()} has ${value.decimalPlaces()} decimals; ${label} allows at most ${this.scale} (round explicitly first)`;
+    }
+    const digits = this.unscaled(value).toString().replace('-', '').length;
+    if (digits > this.precision) {
+      return `${value.toString()} needs ${digits} digits; ${label} allows at most ${this.precision}`;
+    }
+    return undefined;
+  }
+
+  private unscaled(value: Money): bigint {
+    // toFixed never uses exponent notation, and with decimals ≤ scale it is exact.
+    return BigInt(value.toFixed(this.scale).replace('.', ''));
+  }
+
+  protected override _fromValue(bytes: Buffer): Money {
+    return new Decimal(`${twosComplementToBigint(bytes).toString()}e-${this.scale}`);
+  }
+
+  protected override _toValue(value: unknown): Buffer {
+    const problem = this.problem(value);
+    if (problem !== undefined) throw new Error(`cannot write money: ${problem}`);
+    return bigintToTwosComplement(this.unscaled(value as Money));
+  }
+
+  protected override _resolve(
+    writer: avsc.Type,
+  ): ((value: Money) => Money) | ((bytes: Buffer) => Money) | undefined {
+    // Avro spec: two decimals match only when their precision and scale match.
+    if (writer instanceof DecimalType) {
+      return writer.precision === this.precision && writer.scale === this.scale ? (v: Money) => v : undefined;
+    }
+    if (avsc.Type.isType(writer, 'bytes')) return (bytes: Buffer) => this._fromValue(bytes);
+    return undefined;
+  }
+
+  protected override _export(schema: AvroSchemaInput): void {
+    const attrs = schema as unknown as Record<string, unknown>;
+    attrs.precision = this.precision;
+    attrs.scale = this.scale;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// date and timestamp-millis
+
+const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Days since 1970-01-01 of a real calendar date "YYYY-MM-DD", or undefined when it is not one. */
+export function localDateToEpochDay(text: string): number | undefined {
+  const match = LOCAL_DATE.exec(text);
+  if (match === null) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    return undefined;
+  }
+  return date.getTime() / MS_PER_DAY;
+}
+
+export function epochDayToLocalDate(days: number): LocalDate {
+  const date = new Date(days * MS_PER_DAY);
+  const year = date.getUTCFullYear();
+  if (!Number.isInteger(days) || year < 0 || year > 9999)
+    throw new Error(`date ${days} days from epoch is out of range`);
+  return date.toISOString().slice(0, 10);
+}
+
+/** True for a real calendar date written "YYYY-MM-DD". */
+export function isLocalDate(text: unknown): text is LocalDate {
+  return typeof text === 'string' && localDateToEpochDay(text) !== undefined;
+}
+
+/** Avro `date` on `int` (days since the epoch) ⇄ LocalDate "YYYY-MM-DD". */
+export class DateType extends avsc.types.LogicalType {
+  protected override _fromValue(days: number): LocalDate {
+    return epochDayToLocalDate(days);
+  }
+
+  protected override _toValue(value: unknown): number {
+    const days = typeof value === 'string' ? localDateToEpochDay(value) : undefined;
+    if (days === undefined)
+      throw new Error(`cannot write date: ${String(value)} is not a calendar date YYYY-MM-DD`);
+    return days;
+  }
+
+  protected override _resolve(
+    writer: avsc.Type,
+  ): ((value: LocalDate) => LocalDate) | ((days: number) => LocalDate) | undefined {
+    if (writer instanceof DateType) return (v: LocalDate) => v;
+    if (avsc.Type.isType(writer, 'int')) return (days: number) => this._fromValue(days);
+    return undefined;
+  }
+}
+
+/** Avro `timestamp-millis` on `long` (ms since the epoch, UTC) ⇄ Date. */
+export class TimestampMillisType extends avsc.types.LogicalType {
+  protected override _fromValue(millis: number): Date {
+    return new Date(millis);
+  }
+
+  protected override _toValue(value: unknown): number {
+    if (!(value instanceof Date) || !Number.isFinite(value.getTime())) {
+      throw new Error(`cannot write timestamp-millis: ${String(value)} is not a valid Date`);
+    }
+    return value.getTime();
+  }
+
+  protected override _resolve(
+    writer: avsc.Type,
+  ): ((value: Date) => Date) | ((millis: number) => Date) | undefined {
+    if (writer instanceof TimestampMillisType) return (v: Date) => v;
+    if (avsc.Type.isType(writer, 'long')) return (millis: number) => this._fromValue(millis);
+    return undefined;
+  }
+}
+
+/** The `logicalTypes` option for avsc and for the schema-registry client's AVRO options. */
+export const avroLogicalTypes: Record<string, LogicalTypeConstructor> = {
+  decimal: DecimalType,
+  date: DateType,
+  'timestamp-millis': TimestampMillisType,
+};
+
+// ---------------------------------------------------------------------------------------------
+// schemas/*.avsc
+
+/** schemas/ beside shared/ in the sources; one level further up when running from dist/shared/. */
+function findSchemaDirectory(): string {
+  const candidates = ['../schemas/', '../../schemas/'].map((relative) =>
+    fileURLToPath(new URL(relative, import.meta.url)),
+  );
+  const found = candidates.find((dir) => existsSync(dir));
+  if (found === undefined) throw new Error(`schemas directory not found; looked in ${candidates.join(', ')}`);
+  return found;
+}
+
+let schemaDirectory: string | undefined;
+export function schemaDirectoryPath(): string {
+  schemaDirectory ??= findSchemaDirectory();
+  return schemaDirectory;
+}
+
+const schemaCache = new Map<string, AvroRecordSchema>();
+const typeCache = new Map<string, avsc.Type>();
+
+/** The parsed JSON of schemas/<name>.avsc (cached; treat as read-only). */
+export function loadSchema(name: SchemaName | string): AvroRecordSchema {
+  const cached = schemaCache.get(name);
+  if (cached !== undefined) return cached;
+  const path = `${schemaDirectoryPath()}${name}.avsc`;
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as AvroRecordSchema;
+  if (parsed.type !== 'record' || typeof parsed.name !== 'string') {
+    throw new Error(`${path} must hold one Avro record schema`);
+  }
+  schemaCache.set(name, parsed);
+  return parsed;
+}
+
+/** Every schemas/*.avsc, keyed by file name without the extension. */
+export function loadAllSchemas(): Map<string, AvroRecordSchema> {
+  const names = readdirSync(schemaDirectoryPath())
+    .filter((file) => file.endsWith('.avsc'))
+    .map((file) => file.slice(0, -'.avsc'.length))
+    .sort();
+  return new Map(names.map((name) => [name, loadSchema(name)]));
+}
+
+/** The avsc Type of schemas/<name>.avsc with the hub's logical types, built once per process. */
+export function avroType(name: SchemaName | string): avsc.Type {
+  const cached = typeCache.get(name);
+  if (cached !== undefined) return cached;
+  const type = avsc.Type.forSchema(loadSchema(name) as unknown as AvroSchemaInput, {
+    logicalTypes: avroLogicalTypes,
+    // A logical type whose parameters are wrong must fail here, not fall back to raw bytes.
+    assertLogicalTypes: true,
+  });
+  typeCache.set(name, type);
+  return type;
+}
+
+/** Explains why a value failed validation, without echoing anything but money (never a national ID). */
+function describeProblem(path: string[], value: unknown, type: avsc.Type): string {
+  const where = path.length === 0 ? '(record)' : path.join('.');
+  const branches = type instanceof avsc.types.UnwrappedUnionType ? type.types : [type];
+  const decimal = branches.find((branch): branch is DecimalType => branch instanceof DecimalType);
+  if (decimal !== undefined && Decimal.isDecimal(value))
+    return `${where}: ${decimal.problem(value) ?? 'invalid'}`;
+  const got = value === null ? 'null' : value === undefined ? 'missing' : typeof value;
+  return `${where}: expected ${type.typeName}, got ${got}`;
+}
+
+/** Encodes a record (plain Avro binary, no registry header), naming every invalid field when it cannot. */
+export function encodeRecord<N extends SchemaName>(name: N, value: RecordBySchemaName[N]): Buffer {
+  const type = avroType(name);
+  const problems: string[] = [];
+  const valid = type.isValid(value, {
+    errorHook: (path: string[], bad: unknown, badType: avsc.Type) =>
+      problems.push(describeProblem(path, bad, badType)),
+  });
+  if (!valid) throw new Error(`cannot encode ${name}: ${problems.join('; ')}`);
+  return type.toBuffer(value);
+}
+
+/** Decodes plain Avro binary written with schemas/<name>.avsc. */
+export function decodeRecord<N extends SchemaName>(name: N, bytes: Buffer): RecordBySchemaName[N] {
+  return avroType(name).fromBuffer(bytes) as RecordBySchemaName[N];
+}
