@@ -1,0 +1,75 @@
+/**
+ * Calendar dates as the policies speak of them: a day in China, no time, no time zone.
+ * Kept as ISO text ("2024-04-20") so comparison is string order and nothing drifts with the host's zone.
+ */
+
+/** A validated calendar date, "YYYY-MM-DD". */
+export type LocalDate = string & { readonly __brand: 'LocalDate' };
+
+/** A month and day, "MM-DD", used by rules that recur every year (windows, deadlines). */
+export type MonthDay = string & { readonly __brand: 'MonthDay' };
+
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH_DAY_TEXT = /^(\d{2})-(\d{2})$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Returns the date when the text is a real calendar day, undefined otherwise (2023-02-29 is not). */
+export function parseLocalDate(text: string): LocalDate | undefined {
+  const match = DATE_TEXT.exec(text);
+  if (!match) return undefined;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  if (year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  return text as LocalDate;
+}
+
+/** Returns the month-day when it exists in some year; 02-29 is allowed and resolved per year by dateInYear. */
+export function parseMonthDay(text: string): MonthDay | undefined {
+  const match = MONTH_DAY_TEXT.exec(text);
+  if (!match) return undefined;
+  const month = Number(match[1]);
+  const day = Number(match[2]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(2024, month)) return undefined;
+  return text as MonthDay;
+}
+
+/** For code and tests that write literal dates: throws on a non-date, which is a programming error. */
+export function localDate(text: string): LocalDate {
+  const date = parseLocalDate(text);
+  if (date === undefined) throw new RangeError(`not a calendar date: ${text}`);
+  return date;
+}
+
+export function yearOf(date: LocalDate): number {
+  return Number(date.slice(0, 4));
+}
+
+/** The month-day in the given year; 02-29 falls back to 02-28 in a common year. */
+export function dateInYear(year: number, monthDay: MonthDay): LocalDate {
+  const month = Number(monthDay.slice(0, 2));
+  const day = Math.min(Number(monthDay.slice(3, 5)), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}` as LocalDate;
+}
+
+export function addDays(date: LocalDate, days: number): LocalDate {
+  const utc = new Date(`${date}T00:00:00Z`);
+  utc.setUTCDate(utc.getUTCDate() + days);
+  return utc.toISOString().slice(0, 10) as LocalDate;
+}
+
+export function compareDates(a: LocalDate, b: LocalDate): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isOnOrBefore(a: LocalDate, b: LocalDate): boolean {
+  return a <= b;
+}
+
+/** Inclusive on both ends. */
+export function isBetween(date: LocalDate, from: LocalDate, to: LocalDate): boolean {
+  return from <= date && date <= to;
+}
