@@ -1,8 +1,11 @@
+import { HubError } from '../errors.js';
 import { runPolicy } from './policy.js';
+import { runTopics } from './topics.js';
 
 /** One command-line tool for operations staff (design.md §3 "Operations"). */
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   policy: { summary: 'check a policy decision by hand (JSON on stdin, JSON on stdout)', run: runPolicy },
+  topics: { summary: 'create the topics and register their schemas (create | list)', run: runTopics },
 };
 
 function usage(): string {
@@ -24,4 +27,17 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// `hub ... | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // Configuration and I/O failures are told in one line; anything else is a bug and keeps its stack.
+  if (!(error instanceof HubError)) throw error;
+  process.stderr.write(`hub: ${error.message}\n`);
+  process.exitCode = 1;
+}

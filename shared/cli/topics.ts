@@ -1,0 +1,71 @@
+import type { Admin } from 'kafkajs';
+import { loadEndpoints } from '../config.js';
+import { createKafka } from '../kafka.js';
+import { createLogger } from '../logger.js';
+import { registerTopicSchema } from '../registry.js';
+import { ALL_TOPICS, subjectFor, type TopicSpec } from '../topics.js';
+
+const USAGE = `usage: hub topics <create | list>
+
+  create   create every hub topic that does not exist yet (idempotent) and register each value
+           schema under <topic>-value with BACKWARD compatibility
+  list     print every topic with its partitions, key and config
+`;
+
+export async function runTopics(args: string[]): Promise<number> {
+  const [sub] = args;
+  if (sub === 'list') {
+    for (const topic of ALL_TOPICS) process.stdout.write(`${describeTopic(topic)}\n`);
+    return 0;
+  }
+  if (sub !== 'create') {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const endpoints = loadEndpoints();
+  const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+    for (const topic of ALL_TOPICS) {
+      const id = await registerTopicSchema(endpoints.schemaRegistryUrl, topic);
+      const state = created.includes(topic.name) ? 'created' : 'exists ';
+      process.stdout.write(
+        `${state} ${topic.name} (${topic.partitions} partitions)  ${subjectFor(topic)} id ${id}\n`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return 0;
+}
+
+/** Creates the topics that do not exist yet; returns their names. Replication follows the cluster size. */
+export async function createTopics(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+  brokers: number,
+): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.name));
+  if (missing.length === 0) return [];
+  const replicationFactor = Math.min(3, brokers);
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor,
+      configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+    })),
+  });
+  return missing.map((t) => t.name);
+}
+
+function describeTopic(t: TopicSpec): string {
+  const config = Object.entries(t.config)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `${t.name}\n  ${t.doc}\n  value: ${t.records.join(' | ')}; key: ${t.key}\n  partitions: ${t.partitions}; ${config}`;
+}

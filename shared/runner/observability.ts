@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The runner's Prometheus metrics. Labels never carry personal data: service, topic, partition, code. */
+export class RunnerMetrics {
+  readonly registry = new Registry();
+  readonly messagesIn: Counter<'topic'>;
+  readonly messagesOut: Counter<'topic'>;
+  readonly deadLettered: Counter<'code'>;
+  readonly duplicates: Counter;
+  readonly retries: Counter<'stage'>;
+  readonly batchSeconds: Histogram;
+  readonly lag: Gauge<'topic' | 'partition'>;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry, prefix: 'hub_process_' });
+    const registers = [this.registry];
+    this.messagesIn = new Counter({
+      name: 'hub_messages_in_total',
+      help: 'Input messages consumed and settled (applied, refused or recognised as duplicates)',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.messagesOut = new Counter({
+      name: 'hub_messages_out_total',
+      help: 'Records committed to output topics',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'hub_dead_letters_total',
+      help: 'Input messages sent to the dead-letter topic, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'hub_duplicate_events_total',
+      help: 'Input events whose id was already applied from another offset',
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'hub_retries_total',
+      help: 'Batches retried after a transient fault, by the stage that failed',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.batchSeconds = new Histogram({
+      name: 'hub_batch_duration_seconds',
+      help: 'Time from fetching a batch chunk to committing its transaction',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.lag = new Gauge({
+      name: 'hub_consumer_lag',
+      help: 'Messages behind the partition end after the last batch',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+  }
+}
+
+/**
+ * /healthz: the process is alive. /readyz: it is consuming (joined its group, producer and Redis up).
+ * /metrics: Prometheus text format.
+ */
+export function serveHealth(port: number, metrics: RunnerMetrics, isReady: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ready = isReady();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (error: Error) => res.writeHead(500).end(error.message),
+      );
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', () => resolve(server));
+  });
+}

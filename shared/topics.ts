@@ -1,0 +1,97 @@
+import type { SchemaName } from './records.js';
+
+/**
+ * Every topic the hub uses: its name, what its value carries, its key, partitions and config.
+ * `npx hub topics create` creates them (idempotently) and registers each value schema under
+ * `<topic>-value` with BACKWARD compatibility. A topic that carries an event and its reversal holds
+ * both record types (an Avro union), so the two stay in order in one partition.
+ */
+export interface TopicSpec {
+  readonly name: string;
+  /** The value schema: one record, or a union of these records in this order. */
+  readonly records: readonly SchemaName[];
+  /** What the producer puts in the key, and why. */
+  readonly key: string;
+  readonly partitions: number;
+  readonly config: Readonly<Record<string, string>>;
+  readonly doc: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+// Input topics: long enough to replay a whole insurance year plus the 31 March claim deadline.
+const INPUT_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': String(400 * DAY_MS) };
+// Dead letters wait for an operator to look and redrive: keep them as long as the inputs.
+const DEAD_LETTER_RETENTION = INPUT_RETENTION;
+// The ledger is the system of record (design.md §2): append-only, never compacted, never expired.
+const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+
+export const TOPICS = {
+  taxPremium: {
+    name: 'medfund.tax.premium.v1',
+    records: ['premium-collected', 'premium-correction'],
+    key: "the member's national ID (input topics only; it orders a member's payments and corrections)",
+    partitions: 6,
+    config: INPUT_RETENTION,
+    doc: 'tax authority → fund: premium collections (征缴) and their corrections (冲正)',
+  },
+  hospitalSettlement: {
+    name: 'medfund.hospital.settlement.v1',
+    records: ['hospital-settlement', 'hospital-settlement-reversal'],
+    key: "the member's national ID (input topics only; it orders a member's settlements and reversals)",
+    partitions: 6,
+    config: INPUT_RETENTION,
+    doc: 'hospitals → fund: direct settlements at the window and their reversals (退费/冲销)',
+  },
+  insurerPayout: {
+    name: 'medfund.insurer.payout.v1',
+    records: ['insurer-monthly-settlement', 'manual-reimbursement', 'operating-cost'],
+    key: 'hospital code for monthly settlements, national ID for manual claims, region for operating costs',
+    partitions: 6,
+    config: INPUT_RETENTION,
+    doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
+  },
+  ledger: {
+    name: 'medfund.fund.ledger.v1',
+    records: ['ledger-posting'],
+    key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
+    partitions: 6,
+    config: FOREVER,
+    doc: "the fund's double-entry ledger: the system of record",
+  },
+  reconciliation: {
+    name: 'medfund.reconciliation.v1',
+    records: ['reconciliation-result'],
+    key: 'item id: every update of an item lands in one partition, in order',
+    partitions: 3,
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(800 * DAY_MS) },
+    doc: 'reconciliation results and open items, for operations staff',
+  },
+  disclosure: {
+    name: 'medfund.disclosure.v1',
+    records: ['public-disclosure'],
+    key: 'region code: one hash chain per region',
+    partitions: 1,
+    config: FOREVER,
+    doc: 'signed, hash-chained public disclosures',
+  },
+  premiumDeadLetters: deadLetters('premium-ingest'),
+  settlementDeadLetters: deadLetters('settlement-ingest'),
+  payoutDeadLetters: deadLetters('payout-ingest'),
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicId = keyof typeof TOPICS;
+
+function deadLetters(service: string): TopicSpec {
+  return {
+    name: `medfund.${service}.dead-letter.v1`,
+    records: ['dead-letter'],
+    key: 'the original key',
+    partitions: 1,
+    config: DEAD_LETTER_RETENTION,
+    doc: `input ${service} refused, with the original bytes and the precise reason`,
+  };
+}
+
+export const ALL_TOPICS: readonly TopicSpec[] = Object.values(TOPICS);
+
+export const subjectFor = (topic: TopicSpec): string => `${topic.name}-value`;
