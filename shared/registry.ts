@@ -18,12 +18,17 @@ import { subjectFor, type TopicSpec } from './topics.js';
  * rebuilds the schema on every call).
  */
 
-const AVRO_OPTIONS = { logicalTypes: avroLogicalTypes, wrapUnions: true, assertLogicalTypes: true };
+// A fresh object per call: avsc records every named type it builds in the options it is given.
+const avroOptions = () => ({
+  logicalTypes: avroLogicalTypes,
+  wrapUnions: 'auto' as const,
+  assertLogicalTypes: true,
+});
 
 export function createRegistry(endpoints: Endpoints): SchemaRegistry {
   return new SchemaRegistry(
     { host: endpoints.schemaRegistryUrl, retry: { retries: 3 } },
-    { [SchemaType.AVRO]: AVRO_OPTIONS },
+    { [SchemaType.AVRO]: avroOptions() },
   );
 }
 
@@ -154,12 +159,10 @@ export class TopicCodec {
   async prepare(topics: readonly TopicSpec[]): Promise<void> {
     for (const topic of topics) {
       if (this.writerIds.has(topic.name)) continue;
+      const type = avsc.Type.forSchema(topicValueSchema(topic) as avsc.Schema, avroOptions());
       const id = await registerTopicSchema(this.registryUrl, topic);
+      this.readerTypes.set(topic.name, type);
       this.writerIds.set(topic.name, id);
-      this.readerTypes.set(
-        topic.name,
-        avsc.Type.forSchema(topicValueSchema(topic) as avsc.Schema, AVRO_OPTIONS),
-      );
     }
   }
 

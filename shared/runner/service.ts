@@ -1,5 +1,5 @@
-import type { PseudonymKey } from '../identity.js';
 import type { Result } from '../errors.js';
+import type { PseudonymKey } from '../identity.js';
 import type { RecordBySchemaName, SchemaName } from '../records.js';
 import type { DecodedValue } from '../registry.js';
 import type { TopicSpec } from '../topics.js';

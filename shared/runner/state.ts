@@ -57,7 +57,11 @@ export class BatchState implements StateView {
     readonly memos: Map<string, Memo>,
   ) {}
 
-  static async load(redis: Redis, memoKeys: readonly string[], stateKeys: readonly string[]): Promise<BatchState> {
+  static async load(
+    redis: Redis,
+    memoKeys: readonly string[],
+    stateKeys: readonly string[],
+  ): Promise<BatchState> {
     const pipeline = redis.pipeline();
     for (const key of memoKeys) pipeline.get(key);
     for (const key of stateKeys) pipeline.hgetall(key);
@@ -85,7 +89,11 @@ export class BatchState implements StateView {
   }
 }
 
-export async function applyBatch(redis: Redis, events: readonly PendingEvent[], memoTtlSeconds: number): Promise<number> {
+export async function applyBatch(
+  redis: Redis,
+  events: readonly PendingEvent[],
+  memoTtlSeconds: number,
+): Promise<number> {
   if (events.length === 0) return 0;
   const keys: string[] = [];
   const index = new Map<string, number>();
