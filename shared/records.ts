@@ -278,6 +278,8 @@ export interface LedgerPosting {
   varianceAmount: Money | null;
   policyVersion: string | null;
   description: string | null;
+  /** Why due differs from claimed, or what is notable (schema default []). */
+  flags?: string[];
 }
 
 /** schemas/reconciliation-result.avsc: latest state of one reconciliation item. */

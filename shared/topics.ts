@@ -77,6 +77,8 @@ export const TOPICS = {
   premiumDeadLetters: deadLetters('premium-ingest'),
   settlementDeadLetters: deadLetters('settlement-ingest'),
   payoutDeadLetters: deadLetters('payout-ingest'),
+  reconcilerDeadLetters: deadLetters('reconciler'),
+  disclosureDeadLetters: deadLetters('disclosure'),
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicId = keyof typeof TOPICS;

@@ -1,0 +1,93 @@
+import { invalidInput, ok, type Result, refuse } from '../errors.js';
+import { type MemberPseudonym, type PseudonymKey, pseudonymFor, validateNationalId } from '../identity.js';
+import { isMoneyExact, type Money } from '../money.js';
+import { type LocalDate, parseLocalDate } from '../policy/dates.js';
+import type { PolicyParams } from '../policy/params.js';
+import { regionParamsOn } from '../policy/regions.js';
+
+/**
+ * Checks every ingest service applies to a decoded input record before it becomes the service's input.
+ * Each returns the value or an InvalidInput naming the record's field; none ever puts a national ID in it.
+ */
+
+/** The source system's id of an event: ledger posting ids and idempotency marks derive from it. */
+export function requireEventId(text: string, field: string): Result<string> {
+  return text.trim() === ''
+    ? refuse(invalidInput('MISSING_EVENT_ID', field, 'the source system must give every event an id', text))
+    : ok(text);
+}
+
+export function requireDate(text: string, field: string): Result<LocalDate> {
+  const date = parseLocalDate(text);
+  return date === undefined
+    ? refuse(invalidInput('INVALID_DATE', field, 'expected a calendar date "YYYY-MM-DD"', text))
+    : ok(date);
+}
+
+const MONTH_TEXT = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A month as the insurer writes it, "YYYY-MM". */
+export function requireMonth(text: string, field: string): Result<string> {
+  return MONTH_TEXT.test(text)
+    ? ok(text)
+    : refuse(invalidInput('MONTH_FORMAT', field, 'expected a month "YYYY-MM"', text));
+}
+
+/** Which amounts a field accepts; every amount must also fit decimal(18,2). */
+export type AmountRule = 'positive' | 'non-negative' | 'non-zero';
+
+export function checkAmount(amount: Money, field: string, rule: AmountRule): Result<Money> {
+  const shown = amount.toString();
+  // design.md §2: money is decimal(18,2) end to end; a third decimal would be rounded silently downstream.
+  if (!isMoneyExact(amount)) {
+    return refuse(
+      invalidInput(
+        'AMOUNT_PRECISION',
+        field,
+        'an amount has at most 2 decimals and fits decimal(18,2)',
+        shown,
+      ),
+    );
+  }
+  if (rule === 'positive' && !amount.gt(0)) {
+    return refuse(invalidInput('AMOUNT_NOT_POSITIVE', field, 'must be greater than 0', shown));
+  }
+  if (rule === 'non-negative' && amount.isNegative()) {
+    return refuse(invalidInput('AMOUNT_NEGATIVE', field, 'must be 0 or more', shown));
+  }
+  if (rule === 'non-zero' && amount.isZero()) {
+    return refuse(invalidInput('AMOUNT_ZERO', field, 'must not be 0: nothing would be posted', shown));
+  }
+  return ok(amount);
+}
+
+/**
+ * The region's parameters in force on a date of the event. A region without a policy file is refused on
+ * the record's `regionCode` field (design.md §1: a region exists only by configuration).
+ */
+export function regionParams(regionCode: string, date: LocalDate, dateField: string): Result<PolicyParams> {
+  const params = regionParamsOn(regionCode, date, dateField);
+  if (!params.ok && params.error.code === 'UNKNOWN_REGION') {
+    return refuse({ ...params.error, field: 'regionCode' });
+  }
+  return params;
+}
+
+export interface MemberIdentityContext {
+  readonly pseudonymKey: PseudonymKey;
+  /** Today for the birth-date check: the message's date, never the clock. */
+  readonly receivedOn: string;
+}
+
+/**
+ * Validates a national ID and returns only its keyed pseudonym (design.md §4): the ID goes no further
+ * than this call, and a refusal shows it masked.
+ */
+export function memberPseudonymOf(
+  nationalId: string,
+  field: string,
+  context: MemberIdentityContext,
+): Result<MemberPseudonym> {
+  const id = validateNationalId(nationalId, field, { today: context.receivedOn });
+  return id.ok ? ok(pseudonymFor(id.value, context.pseudonymKey)) : id;
+}
