@@ -23,4 +23,16 @@ export const stateKeys = {
   settlement: (settlementId: string) => `hub:settlement:{${settlementId}}`,
   /** Owner: payout-ingest. One manual reimbursement claim. */
   manualClaim: (claimId: string) => `hub:claim:{${claimId}}`,
+  /** Owner: reconciler. The current state of one reconciliation item (itemId as in reconciliation-result.avsc). */
+  reconciliationItem: (itemId: string) => `hub:recon:item:{${itemId}}`,
+  /**
+   * Owner: reconciler. Per region and insurance year: counts of items by status, the open difference
+   * amount, and what else the reconciler needs to sweep open items. The disclosure publisher reads it.
+   */
+  reconciliationRegionYear: (region: string, year: number) => `hub:recon:{${region}}:${year}`,
+  /** Owner: disclosure. Running aggregates of one region and period label ("2025", "2025-Q1", "2025-03"). */
+  disclosureAggregate: (region: string, period: string) => `hub:disclosure:{${region}}:${period}`,
+  /** Owner: disclosure. Distinct members of one kind (e.g. "insured", "beneficiaries") in a period: field = pseudonym. */
+  disclosureMembers: (region: string, period: string, kind: string) =>
+    `hub:disclosure:{${region}}:${period}:${kind}`,
 } as const;

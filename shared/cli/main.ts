@@ -1,11 +1,18 @@
 import { HubError } from '../errors.js';
+import { runDisclosure } from './disclosure.js';
 import { runPolicy } from './policy.js';
+import { runSimulate } from './simulate.js';
 import { runTopics } from './topics.js';
 
 /** One command-line tool for operations staff (design.md §3 "Operations"). */
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   policy: { summary: 'check a policy decision by hand (JSON on stdin, JSON on stdout)', run: runPolicy },
   topics: { summary: 'create the topics and register their schemas (create | list)', run: runTopics },
+  simulate: {
+    summary: 'publish a realistic synthetic year for a region, with injected faults',
+    run: runSimulate,
+  },
+  disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
 };
 
 function usage(): string {
