@@ -425,7 +425,8 @@ function decideHospitalMonth(
     lines: signedLines(input.amount, 'HOSPITAL_PAYABLE', 'FUND_BANK'),
     memberPseudonym: null,
     hospitalCode: input.hospitalCode,
-    serviceDate: null,
+    // The month settled, as its first day: the reconciler matches it with the settlements' months.
+    serviceDate: firstDayOf(input.month),
     claimedAmount: input.amount,
     dueAmount: due,
     policyVersion: policyVersionOf(params),

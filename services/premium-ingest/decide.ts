@@ -105,7 +105,11 @@ function parseCollection(record: PremiumCollected, context: PremiumParseContext)
   if (!eventId.ok) return eventId;
   const paidOn = requireDate(record.paidOn, 'paidOn');
   if (!paidOn.ok) return paidOn;
-  const params = regionParams(record.regionCode, paidOn.value, 'paidOn');
+  // The cover year's rules govern its premiums, even those collected the year before (Kaifeng art. 8
+  // collects in July–December for next year); insurance years begin on 1 January (Kaifeng art. 8, Dehong art. 11).
+  const firstDay = coverYearStart(record.coverYear);
+  if (!firstDay.ok) return firstDay;
+  const params = regionParams(record.regionCode, firstDay.value, 'coverYear');
   if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
@@ -153,7 +157,9 @@ function parseCorrection(record: PremiumCorrection, context: PremiumParseContext
   if (!originalEventId.ok) return originalEventId;
   const correctedOn = requireDate(record.correctedOn, 'correctedOn');
   if (!correctedOn.ok) return correctedOn;
-  const params = regionParams(record.regionCode, correctedOn.value, 'correctedOn');
+  const firstDay = coverYearStart(record.coverYear);
+  if (!firstDay.ok) return firstDay;
+  const params = regionParams(record.regionCode, firstDay.value, 'coverYear');
   if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
@@ -203,6 +209,14 @@ function checkCoverYear(params: PolicyParams, coverYear: number, paidOn: LocalDa
  */
 function coverYearParams(region: string, coverYear: number, anyDay: PolicyParams): Result<PolicyParams> {
   return regionParams(region, insuranceYearBounds(anyDay, coverYear).firstDay, 'coverYear');
+}
+
+/** 1 January of the cover year: insurance years are calendar years (Kaifeng art. 8, Dehong art. 11). */
+function coverYearStart(coverYear: number): Result<LocalDate> {
+  const date = coverYear >= 1900 && coverYear <= 9999 ? parseLocalDate(`${coverYear}-01-01`) : undefined;
+  return date !== undefined
+    ? ok(date)
+    : refuse(invalidInput('COVER_YEAR', 'coverYear', 'a calendar year such as 2025', String(coverYear)));
 }
 
 export function premiumEventId(input: PremiumInput): string {

@@ -5,6 +5,7 @@
  */
 import { type InvalidInput, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { type MemberPseudonym, pseudonymFor, validateNationalId } from '../../shared/identity.js';
+import { policyVersionOf } from '../../shared/ingest/posting.js';
 import { balancedPosting, ledgerKey, signedLines } from '../../shared/ledger.js';
 import { formatMoney, isMoneyExact, type Money, parseMoneyText, ZERO } from '../../shared/money.js';
 import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
@@ -704,15 +705,6 @@ function claimPosting(
     description: figures.description,
     flags: [...new Set(figures.flags)],
   });
-}
-
-/** "<region>@<date>": the latest effective date among the parameters in force, which names the set. */
-export function policyVersionOf(params: PolicyParams): string {
-  let latest = params.region.document.effectiveFrom;
-  for (const provenance of Object.values(params.provenance)) {
-    if (provenance.effectiveFrom > latest) latest = provenance.effectiveFrom;
-  }
-  return `${params.region.code}@${latest}`;
 }
 
 /** A compact rule trail: coverage, basic cap, ratio and referral penalty, rounding, annual cap. No personal data. */

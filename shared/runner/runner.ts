@@ -369,7 +369,7 @@ class ChunkProcessor<Input> {
   private async parseAll(chunk: KafkaMessage[]): Promise<Item<Input>[]> {
     const items: Item<Input>[] = [];
     for (const message of chunk) {
-      const receivedOn = new Date(Number(message.timestamp)).toISOString().slice(0, 10);
+      const receivedOn = chinaDateOf(Number(message.timestamp));
       const decoded = await this.codec.decode(this.service.input, message.value);
       if (!decoded.ok) {
         items.push({ kind: 'refused', message, error: decoded.error });
@@ -447,4 +447,9 @@ function internalError(error: unknown): InvalidInput {
     'the hub could not decide this message; redrive it once fixed',
     message.slice(0, 500),
   );
+}
+
+/** The calendar date in China (UTC+8, no daylight saving) of an instant: the agencies' business day. */
+function chinaDateOf(epochMs: number): string {
+  return new Date(epochMs + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
 }

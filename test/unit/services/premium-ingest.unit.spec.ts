@@ -143,9 +143,9 @@ describe('premium ingest: parse', () => {
     ],
     ['unknown region', collection({ regionCode: '999999' }), { code: 'UNKNOWN_REGION', field: 'regionCode' }],
     [
-      'region policy not yet in force on the payment date',
-      collection({ paidOn: '2023-09-15', coverYear: 2024 }),
-      { code: 'NO_POLICY_IN_FORCE', field: 'paidOn' },
+      'a cover year before the region policy takes effect',
+      collection({ paidOn: '2022-09-15', coverYear: 2023 }),
+      { code: 'NO_POLICY_IN_FORCE', field: 'coverYear' },
     ],
     [
       'Dehong art. 6 has no unit withholding',
@@ -482,5 +482,12 @@ describe('premium ingest: corrections (冲正)', () => {
       field: 'correctedOn',
       value: '2024-09-14',
     });
+  });
+});
+
+describe('the cover year decides which rules apply', () => {
+  it("Kaifeng art. 8: the first window (July–December 2023) collects for 2024, the policy's first year", () => {
+    const result = parsePremium(collection({ paidOn: '2023-09-15', coverYear: 2024 }), parseContext);
+    expect(result.ok).toBe(true);
   });
 });
