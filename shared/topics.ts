@@ -1,3 +1,4 @@
+import { NAMESPACE } from './namespace.js';
 import type { SchemaName } from './records.js';
 
 /**
@@ -27,7 +28,7 @@ const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.b
 
 export const TOPICS = {
   taxPremium: {
-    name: 'medfund.tax.premium.v1',
+    name: `${NAMESPACE}.tax.premium.v1`,
     records: ['premium-collected', 'premium-correction'],
     key: "the member's national ID (input topics only; it orders a member's payments and corrections)",
     partitions: 6,
@@ -35,7 +36,7 @@ export const TOPICS = {
     doc: 'tax authority → fund: premium collections (征缴) and their corrections (冲正)',
   },
   hospitalSettlement: {
-    name: 'medfund.hospital.settlement.v1',
+    name: `${NAMESPACE}.hospital.settlement.v1`,
     records: ['hospital-settlement', 'hospital-settlement-reversal'],
     key: "the member's national ID (input topics only; it orders a member's settlements and reversals)",
     partitions: 6,
@@ -43,7 +44,7 @@ export const TOPICS = {
     doc: 'hospitals → fund: direct settlements at the window and their reversals (退费/冲销)',
   },
   insurerPayout: {
-    name: 'medfund.insurer.payout.v1',
+    name: `${NAMESPACE}.insurer.payout.v1`,
     records: ['insurer-monthly-settlement', 'manual-reimbursement', 'operating-cost'],
     key: 'hospital code for monthly settlements, national ID for manual claims, region for operating costs',
     partitions: 6,
@@ -51,7 +52,7 @@ export const TOPICS = {
     doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
   },
   ledger: {
-    name: 'medfund.fund.ledger.v1',
+    name: `${NAMESPACE}.fund.ledger.v1`,
     records: ['ledger-posting'],
     key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
     partitions: 6,
@@ -59,7 +60,7 @@ export const TOPICS = {
     doc: "the fund's double-entry ledger: the system of record",
   },
   reconciliation: {
-    name: 'medfund.reconciliation.v1',
+    name: `${NAMESPACE}.reconciliation.v1`,
     records: ['reconciliation-result'],
     key: 'item id: every update of an item lands in one partition, in order',
     partitions: 3,
@@ -67,7 +68,7 @@ export const TOPICS = {
     doc: 'reconciliation results and open items, for operations staff',
   },
   disclosure: {
-    name: 'medfund.disclosure.v1',
+    name: `${NAMESPACE}.disclosure.v1`,
     records: ['public-disclosure'],
     key: 'region code: one hash chain per region',
     partitions: 1,
@@ -85,7 +86,7 @@ export type TopicId = keyof typeof TOPICS;
 
 function deadLetters(service: string): TopicSpec {
   return {
-    name: `medfund.${service}.dead-letter.v1`,
+    name: `${NAMESPACE}.${service}.dead-letter.v1`,
     records: ['dead-letter'],
     key: 'the original key',
     partitions: 1,

@@ -8,6 +8,7 @@ import { ConfigError, HubError, type InvalidInput, invalidInput } from '../error
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
 import { createKafka } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
+import { NAMESPACE } from '../namespace.js';
 import type { DeadLetter } from '../records.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
@@ -111,14 +112,15 @@ export async function startService<Input>(
     isRunning: () => true,
   });
 
-  const transactionalId = `${service.name}-${options.instanceId}`;
+  const groupId = `${NAMESPACE}.${service.name}`;
+  const transactionalId = `${groupId}-${options.instanceId}`;
   const newProducer = () =>
     kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
   let producer: Producer = newProducer();
   await producer.connect();
 
   const consumer: Consumer = kafka.consumer({
-    groupId: service.name,
+    groupId,
     readUncommitted: false,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
@@ -169,7 +171,7 @@ export async function startService<Input>(
         await retryTransient(
           async () => {
             try {
-              await commitTransaction(producer, service.name, batch.topic, batch.partition, chunk, prepared);
+              await commitTransaction(producer, groupId, batch.topic, batch.partition, chunk, prepared);
             } catch (error) {
               await renewProducer();
               throw error;

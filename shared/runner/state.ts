@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { NAMESPACE } from '../namespace.js';
 import type { StateView, StateWrite } from './service.js';
 
 /**
@@ -16,7 +17,7 @@ export interface Memo {
   readonly outputs: ReadonlyArray<readonly [string, string, string]>;
 }
 
-export const memoKey = (service: string, eventId: string) => `hub:memo:${service}:{${eventId}}`;
+export const memoKey = (service: string, eventId: string) => `${NAMESPACE}:memo:${service}:{${eventId}}`;
 
 const APPLY_SCRIPT = `
 -- ARGV[1] = memo ttl (seconds); then per event: memo key index, memo value, write count,
