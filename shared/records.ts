@@ -314,6 +314,8 @@ export interface PublicDisclosure {
   sequence: number;
   correction: number;
   supersedesSequence: number | null;
+  /** What changed since the superseded disclosure, one "field: old → new" per figure; [] for a first publication (schema default []). */
+  changes: string[];
   publishedAt: Date;
   parametersIllustrative: boolean;
   /** null when suppressed (small group) */
@@ -325,9 +327,11 @@ export interface PublicDisclosure {
   visits: number | null;
   operatingCost: Money;
   operatingCostRatio: Money | null;
-  operatingCostCeiling: Money;
+  /** null when the region's document sets no numeric ceiling (Kaifeng art. 19) */
+  operatingCostCeiling: Money | null;
   profitRate: Money | null;
-  profitRateCeiling: Money;
+  /** null when the region's document sets no numeric ceiling (Kaifeng art. 19) */
+  profitRateCeiling: Money | null;
   lossRatio: Money | null;
   surplusCarriedForward: Money;
   manualClaimsDecided: number | null;

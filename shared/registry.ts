@@ -67,7 +67,7 @@ function referenceRepeatedNames(node: unknown, defined: Set<string>, namespace: 
   return out;
 }
 
-const fullRecordName = (name: SchemaName) => `${RECORD_NAMESPACE}.${SCHEMA_RECORD_NAMES[name]}`;
+const fullRecordName = (name: SchemaName) => SCHEMA_RECORD_NAMES[name];
 const schemaNameByFullName = new Map(
   (Object.keys(SCHEMA_RECORD_NAMES) as SchemaName[]).map((name) => [fullRecordName(name), name]),
 );
