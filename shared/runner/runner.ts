@@ -37,6 +37,8 @@ export interface RunnerOptions {
   readonly maxChunk: number;
   /** How long an event's memo is kept: far longer than any replay after a crash. */
   readonly memoTtlSeconds: number;
+  /** How long the group waits for a silent member (a killed one) before moving its partitions. */
+  readonly sessionTimeoutMs: number;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
 }
@@ -59,6 +61,7 @@ export function runnerOptionsFromEnvironment(
     healthPort: integer('HUB_HEALTH_PORT', 0, 0),
     maxChunk: integer('HUB_MAX_CHUNK', 1000, 1),
     memoTtlSeconds: integer('HUB_MEMO_TTL_SECONDS', 60 * 24 * 60 * 60, 60),
+    sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),
   };
@@ -122,8 +125,8 @@ export async function startService<Input>(
   const consumer: Consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
   });
   let joined = false;
   let stopping = false;

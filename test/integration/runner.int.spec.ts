@@ -125,6 +125,7 @@ async function start(service: IngestService<PremiumCollected>): Promise<RunningS
     healthPort: 0,
     maxChunk: 1000,
     memoTtlSeconds: 3600,
+    sessionTimeoutMs: 10_000,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
     logger: createLogger('runner-int', 'warn'),
   });

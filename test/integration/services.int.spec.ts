@@ -78,6 +78,7 @@ async function start<I>(service: IngestService<I>): Promise<void> {
       healthPort: 0,
       maxChunk: 1000,
       memoTtlSeconds: 3600,
+      sessionTimeoutMs: 10_000,
       pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
       logger: createLogger(service.name, 'warn'),
     }),

@@ -1,0 +1,296 @@
+import '../support/fresh-namespace.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { Admin, KafkaMessage, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restartKafkaNode, stackOptionsFromEnvironment } from '../../deploy/local/launcher.js';
+import { premiumIngest } from '../../services/premium-ingest/adapter.js';
+import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
+import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
+import { REPO_ROOT } from '../../shared/config.js';
+import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
+import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import type { LedgerPosting } from '../../shared/records.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { type RunningService, startService } from '../../shared/runner/runner.js';
+import type { StateView, StateWrite } from '../../shared/runner/service.js';
+import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { consumeUntil, stack, testKafka, uniqueName } from '../support/stack.js';
+import { memberId, premium, settlement } from '../support/streams.js';
+
+// Faults the runner must survive without losing or doubling anything: a process killed with SIGKILL
+// in the middle of a stream, and the broker going away and coming back.
+
+const kafka = testKafka('faults-int');
+let admin: Admin;
+let producer: Producer;
+let redis: Redis;
+let codec: TopicCodec;
+const inProcess: RunningService[] = [];
+
+beforeAll(async () => {
+  admin = kafka.admin();
+  await admin.connect();
+  await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
+  codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
+  await codec.prepare(ALL_TOPICS);
+  producer = kafka.producer();
+  await producer.connect();
+  redis = new Redis(stack().redisUrl);
+});
+
+afterAll(async () => {
+  for (const service of inProcess) await service.stop();
+  await producer?.disconnect();
+  await admin?.disconnect();
+  redis?.disconnect();
+});
+
+const MEMBERS = 60;
+const VISITS_PER_MEMBER = 25;
+
+/** Each member's visits climb past the basic cap, so the year-to-date state matters to every decision. */
+function settlementsOf(batchTag: string, members: number[]) {
+  return members.flatMap((n) =>
+    Array.from({ length: VISITS_PER_MEMBER }, (_, v) =>
+      settlement(`${batchTag}-${n}-${v}`, n, {
+        basic: '8000.00',
+        overCap: v > 17 ? '3000.00' : '0.00',
+        claimed: v > 17 ? '2700.00' : '0.00',
+      }),
+    ),
+  );
+}
+
+async function sendPremiums(members: number[]): Promise<void> {
+  await producer.send({
+    topic: TOPICS.taxPremium.name,
+    messages: members.map((n) => ({
+      key: memberId(n),
+      value: codec.encode(TOPICS.taxPremium, 'premium-collected', premium(n)),
+    })),
+  });
+}
+
+async function decodeLedger(messages: KafkaMessage[]): Promise<LedgerPosting[]> {
+  const postings: LedgerPosting[] = [];
+  for (const m of messages) {
+    const decoded = await codec.decode(TOPICS.ledger, m.value);
+    if (!decoded.ok) throw new Error(decoded.error.code);
+    postings.push(decoded.value.value as LedgerPosting);
+  }
+  return postings;
+}
+
+/** Waits until `count` ledger postings whose id starts with `prefix` are committed, and returns them. */
+async function ledgerWith(prefix: string, count: number, timeoutMs = 60_000): Promise<LedgerPosting[]> {
+  // Avro writes strings as plain UTF-8, so a posting id can be matched in the raw bytes.
+  const matches = (m: KafkaMessage) => m.value?.includes(prefix) ?? false;
+  const messages = await consumeUntil(
+    kafka.consumer({ groupId: uniqueName('read') }),
+    TOPICS.ledger.name,
+    (r) => r.filter(matches).length >= count,
+    timeoutMs,
+  );
+  return (await decodeLedger(messages.filter(matches))).filter((p) => p.postingId.startsWith(prefix));
+}
+
+/**
+ * What an uninterrupted run decides: the service's own pure functions over each partition in offset
+ * order, on the premium state as it stands in Redis. Computed before the real service starts.
+ */
+async function referenceLedger(inputs: KafkaMessage[][]): Promise<Map<string, string>> {
+  const hashes = new Map<string, Record<string, string>>();
+  const state: StateView = { hash: (key) => hashes.get(key) ?? {} };
+  const stage = (writes: readonly StateWrite[]) => {
+    for (const w of writes) hashes.set(w.key, { ...(hashes.get(w.key) ?? {}), ...w.fields });
+  };
+  const expected = new Map<string, string>();
+  for (const [partition, messages] of inputs.entries()) {
+    for (const message of messages) {
+      const decoded = await codec.decode(TOPICS.hospitalSettlement, message.value);
+      if (!decoded.ok) throw new Error(decoded.error.code);
+      const receivedOn = new Date(Number(message.timestamp) + 8 * 3600_000).toISOString().slice(0, 10);
+      const input = settlementIngest.parse(decoded.value, {
+        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+        receivedOn,
+      });
+      if (!input.ok) throw new Error(input.error.code);
+      for (const key of settlementIngest.stateKeys(input.value)) {
+        if (!hashes.has(key)) hashes.set(key, await redis.hgetall(key));
+      }
+      const source = { topic: TOPICS.hospitalSettlement.name, partition, offset: message.offset };
+      const decision = settlementIngest.decide(input.value, state, { source, receivedOn });
+      if (!decision.ok) throw new Error(decision.error.code);
+      stage(decision.value.writes);
+      for (const output of decision.value.outputs) {
+        const posting = output.value as LedgerPosting;
+        expected.set(posting.postingId, JSON.stringify(posting));
+      }
+    }
+  }
+  return expected;
+}
+
+async function inputByPartition(count: number): Promise<KafkaMessage[][]> {
+  const partitions: KafkaMessage[][] = Array.from({ length: TOPICS.hospitalSettlement.partitions }, () => []);
+  const consumer = kafka.consumer({ groupId: uniqueName('input-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.hospitalSettlement.name, fromBeginning: true });
+  let seen = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        partitions[partition]?.push(message);
+        if (++seen >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return partitions;
+}
+
+function startChild(service: string, instance: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: stack().kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
+      REDIS_URL: stack().redisUrl,
+      HUB_NAMESPACE: NAMESPACE,
+      HUB_INSTANCE_ID: instance,
+      // Small transactions, so the kill lands between commits with work on both sides of it.
+      HUB_MAX_CHUNK: '40',
+      HUB_SESSION_TIMEOUT_MS: '6000',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+describe('faults', () => {
+  it('a service killed with SIGKILL mid-stream and restarted writes exactly the ledger of an uninterrupted run', async () => {
+    const members = Array.from({ length: MEMBERS }, (_, i) => i + 1);
+    await sendPremiums(members);
+    inProcess.push(
+      await startService(premiumIngest, {
+        endpoints: stack(),
+        instanceId: 'faults',
+        healthPort: 0,
+        maxChunk: 1000,
+        memoTtlSeconds: 3600,
+        sessionTimeoutMs: 10_000,
+        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+        logger: createLogger('premium-ingest', 'warn'),
+      }),
+    );
+    await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0000', MEMBERS);
+
+    const stream = settlementsOf('K', members);
+    for (let i = 0; i < stream.length; i += 500) {
+      await producer.send({
+        topic: TOPICS.hospitalSettlement.name,
+        messages: stream.slice(i, i + 500).map((s) => ({
+          key: s.nationalId,
+          value: codec.encode(TOPICS.hospitalSettlement, 'hospital-settlement', s),
+        })),
+      });
+    }
+    const expected = await referenceLedger(await inputByPartition(stream.length));
+    expect(expected.size).toBe(stream.length);
+
+    const first = startChild('settlement-ingest', 'kill-me');
+    // Kill it once some, but not all, of the stream is committed.
+    const deadline = Date.now() + 60_000;
+    let committed = 0;
+    while (Date.now() < deadline) {
+      const offsets = await admin.fetchOffsets({
+        groupId: `${NAMESPACE}.settlement-ingest`,
+        topics: [TOPICS.hospitalSettlement.name],
+      });
+      committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+      if (committed > 0) break;
+      await sleep(20);
+    }
+    first.kill('SIGKILL');
+    await exited(first);
+    expect(committed, 'the kill landed after the first commit').toBeGreaterThan(0);
+    expect(committed, 'the kill landed before the last commit').toBeLessThan(stream.length);
+
+    const second = startChild('settlement-ingest', 'kill-me');
+    try {
+      const actual = await ledgerWith('SETTLEMENT_APPLIED:K-', stream.length, 90_000);
+      const ids = actual.map((p) => p.postingId);
+      expect(new Set(ids).size, 'no posting twice').toBe(ids.length);
+      expect(ids.length).toBe(expected.size);
+      for (const posting of actual) {
+        expect(JSON.parse(JSON.stringify(posting)), posting.postingId).toEqual(
+          JSON.parse(expected.get(posting.postingId) ?? 'null'),
+        );
+      }
+    } finally {
+      second.kill('SIGTERM');
+      await exited(second);
+    }
+  });
+
+  it('a broker restart in the middle of a stream loses nothing and doubles nothing', async (context) => {
+    if (stack().source !== 'local-stack') {
+      process.stderr.write(
+        `[faults] skipped broker restart: it needs the local stack, not ${stack().source}\n`,
+      );
+      context.skip();
+    }
+    const members = Array.from({ length: 20 }, (_, i) => 200 + i);
+    await sendPremiums(members);
+    await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0002', members.length);
+    inProcess.push(
+      await startService(settlementIngest, {
+        endpoints: stack(),
+        instanceId: 'restart',
+        healthPort: 0,
+        maxChunk: 40,
+        memoTtlSeconds: 3600,
+        sessionTimeoutMs: 10_000,
+        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+        logger: createLogger('settlement-ingest', 'error'),
+      }),
+    );
+    const stream = settlementsOf('B', members);
+    const half = Math.floor(stream.length / 2);
+    const sendAll = async (part: typeof stream) => {
+      for (let i = 0; i < part.length; i += 100) {
+        const messages = part.slice(i, i + 100).map((s) => ({
+          key: s.nationalId,
+          value: codec.encode(TOPICS.hospitalSettlement, 'hospital-settlement', s),
+        }));
+        // The test's own producer waits out the outage too.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await producer.send({ topic: TOPICS.hospitalSettlement.name, messages });
+            break;
+          } catch (error) {
+            if (attempt > 60) throw error;
+            await sleep(500);
+          }
+        }
+      }
+    };
+    await sendAll(stream.slice(0, half));
+    await restartKafkaNode(stackOptionsFromEnvironment(), 1, 2000);
+    await sendAll(stream.slice(half));
+    const postings = await ledgerWith('SETTLEMENT_APPLIED:B-', stream.length, 120_000);
+    const ids = postings.map((p) => p.postingId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(stream.length);
+  });
+});
