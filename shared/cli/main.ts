@@ -1,7 +1,9 @@
 import { HubError } from '../errors.js';
 import { runDisclosure } from './disclosure.js';
 import { runPolicy } from './policy.js';
+import { runReconcile } from './reconcile.js';
 import { runSimulate } from './simulate.js';
+import { runStatus } from './status.js';
 import { runTopics } from './topics.js';
 
 /** One command-line tool for operations staff (design.md §3 "Operations"). */
@@ -13,6 +15,8 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
     run: runSimulate,
   },
   disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
+  reconcile: { summary: 'summarise the reconciliation items (summary)', run: runReconcile },
+  status: { summary: "each service's consumer lag", run: runStatus },
 };
 
 function usage(): string {

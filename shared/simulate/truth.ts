@@ -174,7 +174,6 @@ export interface GroundTruth {
     readonly twoPartPremiums: number;
     readonly settlements: number;
     readonly reversals: number;
-    readonly settlementsOutOfArea: number;
     readonly manualClaims: number;
     readonly manualClaimsOutOfArea: { readonly referred: number; readonly notReferred: number };
   };
