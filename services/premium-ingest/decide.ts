@@ -267,7 +267,7 @@ function decideCollection(
       invalidInput('DUPLICATE_EVENT', 'eventId', 'a premium collection is applied once', input.eventId),
     );
   }
-  const params = coverYearParams(input.region, input.coverYear, paramsOrThrow(input.region, input.paidOn));
+  const params = coverYearParamsOf(input.region, input.coverYear);
   if (!params.ok) return params;
 
   const memberYear = readMemberYear(state, input.pseudonym, input.region, input.coverYear);
@@ -387,11 +387,7 @@ function decideCorrection(
       ),
     );
   }
-  const params = coverYearParams(
-    input.region,
-    input.coverYear,
-    paramsOrThrow(input.region, input.correctedOn),
-  );
+  const params = coverYearParamsOf(input.region, input.coverYear);
   if (!params.ok) return params;
 
   const memberYear = readMemberYear(state, input.pseudonym, input.region, input.coverYear);
@@ -446,11 +442,10 @@ function decideCorrection(
   });
 }
 
-/** parsePremium already refused an unknown region or date, so a refusal here is a bug. */
-function paramsOrThrow(region: string, date: LocalDate): PolicyParams {
-  const params = regionParams(region, date, 'date');
-  if (!params.ok) throw new HubError(`premium-ingest: parsed input without policy: ${params.error.code}`);
-  return params.value;
+/** The cover year's parameters; parsePremium already checked the region and the year. */
+function coverYearParamsOf(region: string, coverYear: number): Result<PolicyParams> {
+  const firstDay = coverYearStart(coverYear);
+  return firstDay.ok ? regionParams(region, firstDay.value, 'coverYear') : firstDay;
 }
 
 const signed = (amount: Money): string =>

@@ -74,6 +74,9 @@ export interface SettlementReversed extends SettlementFacts {
 export type SettlementInput = SettlementApplied | SettlementReversed;
 
 /** Dead-letter codes this service produces itself (the ID_* codes come from validateNationalId). */
+/** The national platform's institution code shape (fixmedins_code): H, a 6-digit area code, a 5-digit serial. */
+const OUT_OF_AREA_HOSPITAL_CODE = /^H\d{11}$/;
+
 export const REFUSAL_CODES = [
   'UNEXPECTED_RECORD',
   'SETTLEMENT_ID_EMPTY',
@@ -208,12 +211,19 @@ function parseFacts(
   const params = paramsOn(region.value, serviceDate, 'serviceDate');
   if (!params.ok) return params;
 
-  if (!params.value.hospitalCode.test(record.hospitalCode)) {
+  // Care outside the prefecture (异地就医) is settled at another region's hospital: only the
+  // platform's code shape applies there; at home the code must be one of the region's.
+  const hospitalCodeValid = record.outOfArea
+    ? OUT_OF_AREA_HOSPITAL_CODE.test(record.hospitalCode)
+    : params.value.hospitalCode.test(record.hospitalCode);
+  if (!hospitalCodeValid) {
     return refuse(
       invalidInput(
         'UNKNOWN_HOSPITAL',
         'hospitalCode',
-        `${params.value.region.name.en} ${params.value.provenance.hospitalCodePattern.source}: fixmedins_code must match ${params.value.hospitalCodePattern}`,
+        record.outOfArea
+          ? `fixmedins_code of a designated institution elsewhere: H and 11 digits`
+          : `${params.value.region.name.en} ${params.value.provenance.hospitalCodePattern.source}: fixmedins_code must match ${params.value.hospitalCodePattern}`,
         record.hospitalCode,
       ),
     );

@@ -521,9 +521,14 @@ describe('settlement ingest: refusals at parse, each naming the field and the ru
       { code: 'UNKNOWN_REGION', field: 'regionCode', value: '999999' },
     ],
     [
-      "a hospital code outside the region's pattern",
-      dehongSettlement({ hospitalCode: 'H41020200015' }),
+      "care at home with a hospital code outside the region's pattern",
+      dehongSettlement({ hospitalCode: 'H41020200015', outOfArea: false, referral: 'NOT_APPLICABLE' }),
       { code: 'UNKNOWN_HOSPITAL', field: 'hospitalCode', value: 'H41020200015' },
+    ],
+    [
+      'care elsewhere with a code that is not an institution code',
+      dehongSettlement({ hospitalCode: 'X123', outOfArea: true, referral: 'REFERRED' }),
+      { code: 'UNKNOWN_HOSPITAL', field: 'hospitalCode', value: 'X123' },
     ],
     [
       'a negative amount',
@@ -648,5 +653,15 @@ describe('settlement ingest: identity, state keys and effectively-once', () => {
     expect(settlementIngest.input).toBe(TOPICS.hospitalSettlement);
     expect(settlementIngest.deadLetters).toBe(TOPICS.settlementDeadLetters);
     expect(settlementIngest.outputs).toEqual([TOPICS.ledger]);
+  });
+});
+
+describe('异地就医: direct settlement outside the prefecture', () => {
+  it("accepts another region's hospital when the care was out of area (Dehong art. 12 prices it)", () => {
+    const result = settlementIngest.parse(
+      decoded(dehongSettlement({ hospitalCode: 'H41020200015', outOfArea: true, referral: 'REFERRED' })),
+      parseContext,
+    );
+    expect(result.ok).toBe(true);
   });
 });

@@ -1,0 +1,344 @@
+/**
+ * The ground truth of a simulated year, computed from the generator's own records: what was published,
+ * which ledger postings and dead letters the ingest services must produce, and the state every
+ * reconciliation item must reach (the reconciler's rules, design.md §3).
+ */
+import { Decimal, formatMoney } from '../money.js';
+import type { PostingKind, ReconciliationStatus } from '../records.js';
+import { SERVICE_OF_TOPIC } from './events.js';
+import type { GenerateOptions } from './generate.js';
+import {
+  type ClaimRec,
+  type Context,
+  type CostRec,
+  type Draft,
+  type MemberStory,
+  money,
+  monthOf,
+  type PayoutRec,
+  type SettlementRec,
+} from './model.js';
+import type { Hospital, Member } from './population.js';
+import {
+  type EventRef,
+  type ExpectedDeadLetter,
+  type ExpectedItem,
+  type FaultKind,
+  type GroundTruth,
+  type HospitalMonthTruth,
+  type InjectedFault,
+  type ManualClaimTruth,
+  TRUTH_FORMAT,
+} from './truth.js';
+
+export interface TruthInput {
+  readonly ctx: Context;
+  readonly options: GenerateOptions;
+  readonly drafts: readonly Draft[];
+  readonly stories: readonly MemberStory[];
+  readonly settlements: readonly SettlementRec[];
+  readonly claims: readonly ClaimRec[];
+  readonly payouts: readonly PayoutRec[];
+  readonly costs: readonly CostRec[];
+  readonly hospitals: readonly Hospital[];
+  readonly premiumIncomeFen: number;
+  readonly reachedCap: ReadonlySet<Member>;
+}
+
+const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
+  HOSPITAL_OVER_CLAIM:
+    'one hospital claims five points of over-cap cost too many on some settlements; the insurer pays the claim, so its hospital-months are over-paid',
+  INSURER_SHORT_PAYMENT:
+    'the insurer pays one hospital-month less than the hospital claimed (and the fund owes)',
+  LATE_MANUAL_CLAIM:
+    'one manual claim paid after the working-day service level, one paid after the 31 March deadline',
+  PARTIAL_PREMIUM:
+    'a member pays only part of the premium in the window, is not covered, then has settlements claiming the supplement',
+  LATE_PREMIUM:
+    'a member pays the premium in full after the window closed, is not covered, then has settlements claiming the supplement',
+  SETTLEMENT_BEFORE_PREMIUM:
+    "a member's cap-crossing settlement is published before the member's premium; the member-year opens, then closes when the premium arrives",
+  DUPLICATES: 'a few events are published twice; the second copy is a dead letter',
+  BAD_RECORDS:
+    'bytes that are not Avro, a national ID with a wrong check character, a negative amount, an unknown hospital, a reversal of an unknown settlement',
+};
+
+export function groundTruth(input: TruthInput): GroundTruth {
+  const { ctx, options, drafts, stories, settlements, claims, payouts, costs } = input;
+  const refs = drafts.map(
+    (d, index): EventRef => ({ index, topic: d.event.topic.name, kind: d.kind, id: d.id }),
+  );
+  const deadLetters: ExpectedDeadLetter[] = [];
+  const postings: Partial<Record<PostingKind, number>> = {};
+  const byKind: Record<string, number> = {};
+  const byTopic: Record<string, number> = {};
+  const byCode: Record<string, number> = {};
+  const byService: Record<string, number> = {};
+  drafts.forEach((d, index) => {
+    const ref = refs[index] as EventRef;
+    byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
+    byTopic[ref.topic] = (byTopic[ref.topic] ?? 0) + 1;
+    if ('posting' in d.outcome) {
+      postings[d.outcome.posting] = (postings[d.outcome.posting] ?? 0) + 1;
+    } else {
+      const service = SERVICE_OF_TOPIC[ref.topic] ?? 'unknown';
+      deadLetters.push({
+        ...ref,
+        service,
+        errorCode: d.outcome.deadLetter.code,
+        field: d.outcome.deadLetter.field,
+      });
+      byCode[d.outcome.deadLetter.code] = (byCode[d.outcome.deadLetter.code] ?? 0) + 1;
+      byService[service] = (byService[service] ?? 0) + 1;
+    }
+  });
+
+  const hospitalMonths = hospitalMonthTruth(ctx, settlements, payouts);
+  const manualClaims = claims.map((c): ManualClaimTruth => {
+    const problems = !c.sla.withinSla || !c.sla.withinDeadline;
+    return {
+      itemId: `MANUAL_CLAIM:${ctx.region}:${c.id}`,
+      claimId: c.id,
+      memberPseudonym: c.story.member.pseudonym,
+      serviceDate: c.plan.serviceDate,
+      receivedOn: c.plan.receivedOn,
+      paidOn: c.plan.paidOn,
+      workingDays: c.sla.workingDays,
+      withinSla: c.sla.withinSla,
+      deadline: c.sla.deadline,
+      withinDeadline: c.sla.withinDeadline,
+      outOfArea: true,
+      referral: c.plan.referral,
+      due: money(c.dueFen),
+      paid: money(c.dueFen),
+      status: problems ? 'DISCREPANCY' : 'MATCHED',
+    };
+  });
+  const memberYears = memberYearTruth(ctx, stories, settlements);
+
+  const injected: InjectedFault[] = [];
+  for (const kind of [...ctx.faults]) {
+    const events = refs.filter((_, i) => (drafts[i] as Draft).tags.includes(kind));
+    if (events.length === 0) continue;
+    const monthIds = new Set<string>();
+    for (const s of settlements) {
+      if (s.tags.includes(kind) && s.claimedFen !== s.dueFen) monthIds.add(hospitalMonthId(ctx, s));
+    }
+    for (const p of payouts)
+      if (p.tags.includes(kind)) monthIds.add(`HOSPITAL_MONTH:${ctx.region}:${p.hospital.code}:${p.month}`);
+    const items: ExpectedItem[] = [
+      ...hospitalMonths.filter((m) => monthIds.has(m.itemId)).map(hospitalMonthItem),
+      ...manualClaims
+        .filter(
+          (m) =>
+            claims.some((c) => c.id === m.claimId && c.tags.includes(kind)) && m.status === 'DISCREPANCY',
+        )
+        .map(manualClaimItem),
+      ...memberYears.filter((m) =>
+        stories.some((s) => s.tags.includes(kind) && m.itemId.includes(s.member.pseudonym)),
+      ),
+    ];
+    injected.push({
+      kind,
+      description: FAULT_DESCRIPTIONS[kind],
+      events,
+      reconciliation: items,
+      deadLetters: deadLetters.filter((dl) => (drafts[dl.index] as Draft).tags.includes(kind)),
+    });
+  }
+
+  const settlementsOnly = settlements.filter((s) => s.kind === 'settlement');
+  const overCapByMember = new Map<Member, number>();
+  for (const s of settlementsOnly) {
+    if (s.overCapFen > 0) overCapByMember.set(s.story.member, (overCapByMember.get(s.story.member) ?? 0) + 1);
+  }
+  const operatingCostFen = costs.reduce((sum, c) => sum + c.amountFen, 0);
+  const params = ctx.params;
+  const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    format: TRUTH_FORMAT,
+    region: ctx.region,
+    regionName: params.region.name.en,
+    year: ctx.year,
+    members: options.members,
+    seed: options.seed,
+    policy: {
+      premiumDue: formatMoney(params.premiumDue),
+      premiumWindow: { opensOn: ctx.window.opensOn, closesOn: ctx.window.closesOn },
+      basicFundCap: formatMoney(params.basicFundCap),
+      supplementRatio: params.supplementRatio.toFixed(2),
+      referralPenalty: params.referralPenalty.toFixed(2),
+      supplementCap: params.supplementCap === null ? null : formatMoney(params.supplementCap),
+      manualClaimWorkingDays: params.manualClaim.workingDays,
+      manualClaimDeadline: `${ctx.year + params.manualClaim.deadlineYearOffset}-${params.manualClaim.deadlineMonthDay}`,
+    },
+    faults: { enabled: [...ctx.faults], injected },
+    counts: {
+      published: { total: drafts.length, by: byKind, byTopic },
+      ledgerPostings: { total: sum(Object.values(postings)), by: postings },
+      deadLetters: { total: deadLetters.length, by: byCode, byService },
+    },
+    deadLetters,
+    reconciliation: { hospitalMonths, manualClaims, memberYears },
+    totals: {
+      premiumIncome: money(input.premiumIncomeFen),
+      directSupplementDue: money(sum(settlements.map((s) => s.dueFen))),
+      directSupplementClaimed: money(sum(settlements.map((s) => s.claimedFen))),
+      insurerPaidHospitals: money(sum(payouts.map((p) => p.amountFen))),
+      manualClaimsPaid: money(sum(claims.map((c) => c.dueFen))),
+      operatingCost: money(operatingCostFen),
+      operatingCostRatio:
+        input.premiumIncomeFen === 0 ? '0.0000' : (operatingCostFen / input.premiumIncomeFen).toFixed(4),
+    },
+    distribution: {
+      hospitals: input.hospitals.map((h) => ({
+        code: h.code,
+        tier: h.tier,
+        settlements: settlementsOnly.filter((s) => s.hospital === h).length,
+      })),
+      membersWithSettlements: new Set(settlementsOnly.map((s) => s.story.member)).size,
+      membersWithManualClaims: new Set(claims.map((c) => c.story.member)).size,
+      membersReachingBasicCap: input.reachedCap.size,
+      maxOverCapSettlementsOfOneMember: Math.max(0, ...overCapByMember.values()),
+      twoPartPremiums: stories.filter((s) => s.role === 'normal' && s.member.parts.length > 1).length,
+      settlements: settlementsOnly.length,
+      reversals: settlements.length - settlementsOnly.length,
+      manualClaims: claims.length,
+      manualClaimsOutOfArea: {
+        referred: claims.filter((c) => c.plan.referral === 'REFERRED').length,
+        notReferred: claims.filter((c) => c.plan.referral === 'NOT_REFERRED').length,
+      },
+    },
+    premiumsOutsideWindow: stories
+      .flatMap((s) => s.payments)
+      .filter((p) => p.why !== null)
+      .map((p) => ({ eventId: p.eventId, paidOn: p.paidOn, why: p.why as 'LATE_PREMIUM' | 'NEW_ENROLEE' })),
+  };
+}
+
+const hospitalMonthId = (ctx: Context, s: SettlementRec): string =>
+  `HOSPITAL_MONTH:${ctx.region}:${s.hospital.code}:${monthOf(s.serviceDate)}`;
+
+/**
+ * The reconciler's hospital-month items: opened by any settlement or reversal with a supplement claimed
+ * or due, OPEN until the insurer pays, then MATCHED when paid = Σ due, else DISCREPANCY.
+ */
+function hospitalMonthTruth(
+  ctx: Context,
+  settlements: readonly SettlementRec[],
+  payouts: readonly PayoutRec[],
+): HospitalMonthTruth[] {
+  const items = new Map<string, { list: SettlementRec[]; payout: PayoutRec | null }>();
+  for (const s of settlements) {
+    if (s.claimedFen === 0 && s.dueFen === 0) continue;
+    const id = hospitalMonthId(ctx, s);
+    const item = items.get(id) ?? { list: [], payout: null };
+    item.list.push(s);
+    items.set(id, item);
+  }
+  for (const p of payouts) {
+    const id = `HOSPITAL_MONTH:${ctx.region}:${p.hospital.code}:${p.month}`;
+    const item = items.get(id);
+    if (item === undefined) throw new Error(`simulate: payout ${p.id} for a month without claims`);
+    item.payout = p;
+  }
+  return [...items]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([itemId, { list, payout }]): HospitalMonthTruth => {
+      const first = list[0] as SettlementRec;
+      const dueFen = list.reduce((sum, s) => sum + s.dueFen, 0);
+      const paidFen = payout?.amountFen ?? 0;
+      const status: ReconciliationStatus =
+        payout === null ? 'OPEN' : paidFen === dueFen ? 'MATCHED' : 'DISCREPANCY';
+      return {
+        itemId,
+        hospitalCode: first.hospital.code,
+        month: monthOf(first.serviceDate),
+        settlements: list.filter((s) => s.kind === 'settlement').length,
+        reversals: list.filter((s) => s.kind === 'reversal').length,
+        due: money(dueFen),
+        claimed: money(list.reduce((sum, s) => sum + s.claimedFen, 0)),
+        paid: money(paidFen),
+        payoutId: payout?.id ?? null,
+        status,
+      };
+    });
+}
+
+function hospitalMonthItem(m: HospitalMonthTruth): ExpectedItem {
+  const difference = new Decimal(m.paid).minus(m.due);
+  return {
+    itemId: m.itemId,
+    kind: 'HOSPITAL_MONTH',
+    status: m.status,
+    transitions: m.payoutId === null ? ['OPEN'] : ['OPEN', m.status],
+    expected: m.due,
+    actual: m.paid,
+    difference: formatMoney(difference),
+    why: difference.isPositive()
+      ? `insurer paid ${m.paid}, due ${m.due}: over-paid (hospital claimed ${m.claimed})`
+      : `insurer paid ${m.paid}, due ${m.due}: short-paid (hospital claimed ${m.claimed})`,
+  };
+}
+
+function manualClaimItem(m: ManualClaimTruth): ExpectedItem {
+  const why = [
+    ...(m.withinSla ? [] : [`SLA_BREACHED: ${m.workingDays} working days after receipt`]),
+    ...(m.withinDeadline ? [] : [`PAST_DEADLINE: paid ${m.paidOn}, deadline ${m.deadline}`]),
+  ];
+  return {
+    itemId: m.itemId,
+    kind: 'MANUAL_CLAIM',
+    status: m.status,
+    transitions: [m.status],
+    expected: m.due,
+    actual: m.paid,
+    difference: '0.00',
+    why: why.join('; '),
+  };
+}
+
+/**
+ * Member-years of the premium faults: the settlements decided without cover that claimed a supplement.
+ * A not-covered member is a DISCREPANCY at once; a settlement before the premium opens the item (or finds
+ * the window already closed) and the covering premium closes it.
+ */
+function memberYearTruth(
+  ctx: Context,
+  stories: readonly MemberStory[],
+  settlements: readonly SettlementRec[],
+): ExpectedItem[] {
+  const items: ExpectedItem[] = [];
+  for (const story of stories) {
+    if (story.role !== 'partial' && story.role !== 'late' && story.role !== 'before-premium') continue;
+    const counted = settlements.filter(
+      (s) =>
+        s.story === story &&
+        s.kind === 'settlement' &&
+        s.coverage !== 'covered' &&
+        (s.claimedFen !== 0 || s.dueFen !== 0),
+    );
+    if (counted.length === 0) continue;
+    const dueFen = counted.reduce((sum, s) => sum + s.dueFen, 0);
+    const claimedFen = counted.reduce((sum, s) => sum + s.claimedFen, 0);
+    const first = counted[0] as SettlementRec;
+    const transitions: ReconciliationStatus[] =
+      story.role === 'before-premium'
+        ? [first.serviceDate > ctx.window.closesOn ? 'DISCREPANCY' : 'OPEN', 'CLOSED']
+        : ['DISCREPANCY'];
+    items.push({
+      itemId: `MEMBER_YEAR:${ctx.region}:${story.member.pseudonym}:${ctx.year}`,
+      kind: 'MEMBER_YEAR',
+      status: transitions.at(-1) as ReconciliationStatus,
+      transitions,
+      expected: money(dueFen),
+      actual: money(claimedFen),
+      difference: money(claimedFen - dueFen),
+      why:
+        story.role === 'before-premium'
+          ? `${counted.length} settlement(s) claimed ${money(claimedFen)} before the premium was seen; the premium covers the year`
+          : `${story.role === 'late' ? 'LATE' : 'PARTIAL'} premium: not covered; ${counted.length} settlement(s) claimed ${money(claimedFen)}, due ${money(dueFen)}`,
+    });
+  }
+  return items;
+}

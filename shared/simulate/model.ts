@@ -1,0 +1,155 @@
+/**
+ * The simulator's working records: what each member, settlement, claim and payment is before it becomes
+ * a published record, and the small helpers they share. Amounts are integer fen until published.
+ */
+import type { PseudonymKey } from '../identity.js';
+import { Decimal, formatMoney, type Money } from '../money.js';
+import type { LocalDate } from '../policy/dates.js';
+import type { MedicalType as PolicyMedicalType, PolicyParams } from '../policy/params.js';
+import { regionParamsOn } from '../policy/regions.js';
+import type { ManualClaimSlaDecision } from '../policy/workingDays.js';
+import type { MedicalType, OperatingCostCategory, PayerType, PostingKind } from '../records.js';
+import type { CareCost } from './care.js';
+import type { SimEvent } from './events.js';
+import type { ClaimPlan, EpisodePlan, PlanContext } from './plan.js';
+import type { Hospital, Member } from './population.js';
+import type { FaultKind, PublishedKind } from './truth.js';
+
+export type Role = 'normal' | 'new-enrolee' | 'late' | 'partial' | 'before-premium';
+export type Coverage = 'covered' | 'not-covered' | 'premium-not-seen';
+
+export interface CorrectionRec {
+  eventId: string;
+  readonly correctedFen: number;
+  readonly correctedOn: LocalDate;
+  readonly pubAt: number;
+  readonly reason: string;
+}
+
+export interface PaymentRec {
+  readonly story: MemberStory;
+  eventId: string;
+  readonly payerType: PayerType;
+  readonly amountFen: number;
+  readonly paidOn: LocalDate;
+  pubAt: number;
+  readonly employerCode: string | null;
+  readonly why: 'LATE_PREMIUM' | 'NEW_ENROLEE' | null;
+  correction: CorrectionRec | null;
+}
+
+export interface MemberStory {
+  readonly member: Member;
+  role: Role;
+  payments: PaymentRec[];
+  episodes: EpisodePlan[];
+  claims: ClaimPlan[];
+  /** Member-level faults (premium stories); every record of the member carries them. */
+  readonly tags: FaultKind[];
+  readonly claimTags: Map<ClaimPlan, FaultKind>;
+}
+
+export interface SettlementRec {
+  readonly kind: 'settlement' | 'reversal';
+  id: string;
+  visitId: string;
+  readonly story: MemberStory;
+  readonly hospital: Hospital;
+  readonly serviceDate: LocalDate;
+  readonly at: number;
+  readonly medicalType: MedicalType;
+  readonly cost: CareCost;
+  readonly basicFen: number;
+  readonly overCapFen: number;
+  claimedFen: number;
+  readonly dueFen: number;
+  readonly platformDueFen: number;
+  readonly coverage: Coverage;
+  /** The settlement a reversal reverses, or the reversed settlement a re-settlement replaces. */
+  readonly original: SettlementRec | null;
+  reversed: boolean;
+  readonly reason: string | null;
+  readonly tags: FaultKind[];
+}
+
+export interface ClaimRec {
+  id: string;
+  readonly story: MemberStory;
+  readonly plan: ClaimPlan;
+  readonly basicFen: number;
+  readonly overCapFen: number;
+  readonly dueFen: number;
+  readonly at: number;
+  readonly sla: ManualClaimSlaDecision;
+  readonly tags: FaultKind[];
+}
+
+export interface PayoutRec {
+  readonly id: string;
+  readonly hospital: Hospital;
+  readonly month: string;
+  readonly amountFen: number;
+  readonly paidOn: LocalDate;
+  readonly at: number;
+  readonly listed: readonly SettlementRec[];
+  readonly tags: FaultKind[];
+}
+
+export interface CostRec {
+  readonly id: string;
+  readonly period: string;
+  readonly category: OperatingCostCategory;
+  readonly amountFen: number;
+  readonly recordedOn: LocalDate;
+  readonly at: number;
+  readonly description: string;
+}
+
+export type Outcome =
+  | { readonly posting: PostingKind }
+  | { readonly deadLetter: { code: string; field: string } };
+
+export interface Draft {
+  readonly at: number;
+  readonly seq: number;
+  readonly event: SimEvent;
+  readonly kind: PublishedKind;
+  readonly id: string | null;
+  readonly outcome: Outcome;
+  readonly tags: readonly FaultKind[];
+}
+
+export interface Context extends PlanContext {
+  readonly seed: number;
+  readonly seedTag: string;
+  readonly params: PolicyParams;
+  readonly window: { readonly opensOn: LocalDate; readonly closesOn: LocalDate };
+  readonly premiumDueFen: number;
+  readonly faults: ReadonlySet<FaultKind>;
+  readonly pseudonymKey: PseudonymKey;
+}
+
+/** Money from integer fen (never -0: decimal.js calls -0 negative). */
+export const fen = (n: number): Money => new Decimal(n === 0 ? 0 : n).div(100);
+export const toFen = (amount: Money): number => Math.round(amount.times(100).toNumber());
+export const money = (n: number): string => formatMoney(fen(n));
+export const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+/** An instant from a calendar day in China and minutes after its midnight. */
+export const chinaAt = (date: LocalDate, minute: number): number =>
+  Date.parse(`${date}T00:00:00Z`) - CHINA_OFFSET_MS + minute * 60_000;
+export const monthOf = (date: LocalDate): string => date.slice(0, 7);
+export const byAt = <T extends { at: number }>(a: T, b: T) => a.at - b.at;
+export const maxDate = (a: LocalDate, b: LocalDate): LocalDate => (a > b ? a : b);
+export const minDate = (a: LocalDate, b: LocalDate): LocalDate => (a < b ? a : b);
+
+export const POLICY_MEDICAL_TYPE: Readonly<Record<MedicalType, PolicyMedicalType>> = {
+  INPATIENT: 'inpatient',
+  SPECIAL_OUTPATIENT: 'special-outpatient',
+};
+
+export function paramsOrThrow(region: string, date: LocalDate): PolicyParams {
+  const params = regionParamsOn(region, date);
+  if (!params.ok)
+    throw new RangeError(`region ${region} on ${date}: ${params.error.code} ${params.error.rule}`);
+  return params.value;
+}
