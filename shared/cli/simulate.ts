@@ -2,6 +2,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadEndpoints } from '../config.js';
 import { loadPseudonymKey } from '../identity.js';
+import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import type { LocalDate } from '../policy/dates.js';
 import { loadRegions, regionParamsOn } from '../policy/regions.js';
@@ -10,9 +11,26 @@ import { ProgressBar } from '../progress.js';
 import { enabledFaults, generateYear, minimumMembers } from '../simulate/generate.js';
 import { MAX_BATCH, type PublishReport, publishSimulation } from '../simulate/publish.js';
 import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../simulate/truth.js';
+import { serviceLag } from './status.js';
+
+const INGEST = ['premium-ingest', 'settlement-ingest', 'payout-ingest'];
+
+/** Resolves once the three ingest services have committed everything published so far. */
+function ingestCaughtUp(kafka: ReturnType<typeof createKafka>): () => Promise<void> {
+  return async () => {
+    const deadline = Date.now() + 120_000;
+    while ((await serviceLag(kafka)).some((r) => INGEST.includes(r.service) && r.lag > 0)) {
+      if (Date.now() > deadline)
+        throw new Error(
+          '--in-order: the ingest services did not catch up within 2 minutes; are they running?',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+}
 
 const usage = (): string => `usage: hub simulate --region <code> [--year 2025] [--members 2000] [--seed 1]
-                    [--truth FILE] [--no-faults | --faults KIND,...] [--dry-run]
+                    [--truth FILE] [--no-faults | --faults KIND,...] [--dry-run] [--in-order]
 
 Generates a realistic synthetic insurance year for a region (premiums, direct settlements and
 reversals, the insurer's monthly settlements, manual claims, operating costs), injects faults the
@@ -26,6 +44,8 @@ hub must catch, writes the ground truth as JSON and publishes the events to the 
   --no-faults publish an honest year
   --faults    only these faults: ${FAULT_KINDS.join(', ')}
   --dry-run   generate and write the ground truth, publish nothing
+  --in-order  before switching input topic, wait until the ingest services have caught up, so they
+              see the year in publication order as over a real year (the ground truth assumes it)
 `;
 
 // Everything is generated in memory first: 100 000 members are ~240 000 events and ~2 GB.
@@ -39,6 +59,7 @@ export interface SimulateArgs {
   readonly truthFile: string;
   readonly faults: readonly FaultKind[];
   readonly dryRun: boolean;
+  readonly inOrder: boolean;
 }
 
 export type ParsedSimulateArgs =
@@ -47,7 +68,7 @@ export type ParsedSimulateArgs =
   | { readonly kind: 'invalid'; readonly message: string };
 
 const VALUE_OPTIONS = ['--region', '--year', '--members', '--seed', '--truth', '--faults'] as const;
-const FLAG_OPTIONS = ['--no-faults', '--dry-run'] as const;
+const FLAG_OPTIONS = ['--no-faults', '--dry-run', '--in-order'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 const invalid = (message: string): ParsedSimulateArgs => ({ kind: 'invalid', message });
@@ -155,7 +176,16 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
 
   return {
     kind: 'run',
-    args: { region, year, members, seed, truthFile, faults, dryRun: flags.has('--dry-run') },
+    args: {
+      region,
+      year,
+      members,
+      seed,
+      truthFile,
+      faults,
+      dryRun: flags.has('--dry-run'),
+      inOrder: flags.has('--in-order'),
+    },
   };
 }
 
@@ -184,12 +214,19 @@ export async function runSimulate(argv: string[]): Promise<number> {
   let report: PublishReport | undefined;
   if (!args.dryRun) {
     const endpoints = loadEndpoints();
+    const logger = createLogger('hub-simulate', 'error');
     const progress = new ProgressBar({ total: events.length, stream: process.stderr, unit: 'events' });
     try {
       report = await publishSimulation(
         events,
-        { endpoints, logger: createLogger('hub-simulate', 'error') },
-        { batchSize: MAX_BATCH, onProgress: (done) => progress.update(done) },
+        { endpoints, logger },
+        {
+          batchSize: MAX_BATCH,
+          onProgress: (done) => progress.update(done),
+          ...(args.inOrder
+            ? { beforeTopicChange: ingestCaughtUp(createKafka(endpoints, 'hub-simulate', logger)) }
+            : {}),
+        },
       );
     } finally {
       progress.finish();

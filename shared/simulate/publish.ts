@@ -35,6 +35,13 @@ export interface PublishOptions {
   readonly batchSize?: number;
   /** Called after each acknowledged send with the number of events published so far. */
   readonly onProgress?: (published: number) => void;
+  /**
+   * Called before the first event of a run on another topic, once the previous run is acknowledged.
+   * `hub simulate --in-order` waits here until the services have caught up, so independent services
+   * see the year in publication order, as they would over a real year (a whole year compressed into
+   * seconds otherwise lets a settlement overtake the premium published just before it).
+   */
+  readonly beforeTopicChange?: () => Promise<void>;
 }
 
 /**
@@ -54,9 +61,17 @@ export async function publishEvents(
   const started = performance.now();
   const byTopic: Record<string, number> = {};
   let sends = 0;
-  for (let start = 0; start < events.length; start += batchSize) {
+  // With beforeTopicChange, a send never spans a change of topic.
+  const batches = options.beforeTopicChange ? runsOf(events, batchSize) : chunksOf(events, batchSize);
+  let published = 0;
+  let lastTopic: string | undefined;
+  for (const batch of batches) {
+    const topic = batch[0]?.topic.name;
+    if (options.beforeTopicChange && lastTopic !== undefined && topic !== lastTopic)
+      await options.beforeTopicChange();
+    lastTopic = topic;
     const topicMessages = new Map<string, Message[]>();
-    for (const event of events.slice(start, start + batchSize)) {
+    for (const event of batch) {
       const messages = topicMessages.get(event.topic.name) ?? [];
       messages.push({ key: event.key, value: encode(event) });
       topicMessages.set(event.topic.name, messages);
@@ -67,9 +82,27 @@ export async function publishEvents(
       topicMessages: [...topicMessages].map(([topic, messages]) => ({ topic, messages })),
     });
     sends += 1;
-    options.onProgress?.(Math.min(events.length, start + batchSize));
+    published += batch.length;
+    options.onProgress?.(published);
   }
   return { published: events.length, sends, seconds: (performance.now() - started) / 1000, byTopic };
+}
+
+function chunksOf(events: readonly SimEvent[], size: number): SimEvent[][] {
+  const chunks: SimEvent[][] = [];
+  for (let start = 0; start < events.length; start += size) chunks.push(events.slice(start, start + size));
+  return chunks;
+}
+
+/** Chunks that never mix topics: consecutive events on one topic, at most `size` at a time. */
+function runsOf(events: readonly SimEvent[], size: number): SimEvent[][] {
+  const runs: SimEvent[][] = [];
+  for (const event of events) {
+    const last = runs[runs.length - 1];
+    if (last && last.length < size && last[0]?.topic.name === event.topic.name) last.push(event);
+    else runs.push([event]);
+  }
+  return runs;
 }
 
 export interface SimulationTarget {

@@ -687,6 +687,7 @@ describe('hub simulate: arguments', () => {
         truthFile: '/tmp/simulate-533100-2025.truth.json',
         faults: [...FAULT_KINDS],
         dryRun: false,
+        inOrder: false,
       },
     });
     const parsed = parseSimulateArgs(
