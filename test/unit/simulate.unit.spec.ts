@@ -704,6 +704,7 @@ describe('hub simulate: arguments', () => {
         truthFile: '/tmp/t.json',
         faults: [],
         dryRun: true,
+        inOrder: false,
       },
     });
   });
