@@ -118,7 +118,15 @@ export async function startService<Input>(
   const groupId = `${NAMESPACE}.${service.name}`;
   const transactionalId = `${groupId}-${options.instanceId}`;
   const newProducer = () =>
-    kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
+      // being written; a 200 ms first backoff would cap a partition near five transactions a second.
+      retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
+    });
   let producer: Producer = newProducer();
   await producer.connect();
 
@@ -138,6 +146,21 @@ export async function startService<Input>(
     joined = false;
     log.error({ err: event.payload.error.message, restart: event.payload.restart }, 'consumer crashed');
     if (!event.payload.restart && !stopping) process.exitCode = 1;
+  });
+  // A fetch that held only transaction markers (our inputs' producers may be transactional) never
+  // reaches eachBatch, and with autoCommit off kafkajs never commits past it: the group would show a
+  // lag of one marker per partition forever. No data lies in between, so a plain commit is safe.
+  consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize !== 0 || payload.lastOffset === null || payload.lastOffset === undefined) return;
+    const offset = (BigInt(payload.lastOffset) + 1n).toString();
+    consumer
+      .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset }])
+      .catch((error: Error) =>
+        log.warn(
+          { partition: payload.partition, err: error.message },
+          'could not commit past transaction markers',
+        ),
+      );
   });
   await consumer.connect();
   await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
@@ -160,6 +183,13 @@ export async function startService<Input>(
       for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
         if (!isRunning() || isStale()) return;
         const chunk = batch.messages.slice(start, start + options.maxChunk);
+        const lastChunk = start + options.maxChunk >= batch.messages.length;
+        const lastInChunk = chunk[chunk.length - 1]?.offset ?? batch.lastOffset();
+        // The last chunk commits the batch's position, past any transaction markers it ended with.
+        const position = BigInt(lastChunk ? batch.lastOffset() : lastInChunk) + 1n;
+        const nextOffset = (
+          position > BigInt(lastInChunk) + 1n ? position : BigInt(lastInChunk) + 1n
+        ).toString();
         const startedAt = process.hrtime.bigint();
         const prepared = await retryTransient(
           () => processor.prepare(batch.topic, batch.partition, chunk, partitionLog),
@@ -174,7 +204,7 @@ export async function startService<Input>(
         await retryTransient(
           async () => {
             try {
-              await commitTransaction(producer, groupId, batch.topic, batch.partition, chunk, prepared);
+              await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
             } catch (error) {
               await renewProducer();
               throw error;
@@ -231,11 +261,9 @@ async function commitTransaction(
   groupId: string,
   topic: string,
   partition: number,
-  chunk: KafkaMessage[],
+  nextOffset: string,
   prepared: PreparedChunk,
 ): Promise<void> {
-  const last = chunk[chunk.length - 1];
-  if (!last) return;
   const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
   for (const record of prepared.records) {
     const list = byTopic.get(record.topic) ?? [];
@@ -251,7 +279,7 @@ async function commitTransaction(
     }
     await transaction.sendOffsets({
       consumerGroupId: groupId,
-      topics: [{ topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
     });
     await transaction.commit();
   } catch (error) {
