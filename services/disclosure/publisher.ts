@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Endpoints } from '../../shared/config.js';
+import { HubError } from '../../shared/errors.js';
+import { createKafka } from '../../shared/kafka.js';
+import type { Logger } from '../../shared/logger.js';
+import { ZERO } from '../../shared/money.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { loadRegions } from '../../shared/policy/regions.js';
+import type { PublicDisclosure } from '../../shared/records.js';
+import { createRedis } from '../../shared/redis.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { stateKeys } from '../../shared/state-keys.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { MEMBER_KINDS, periodIndexKey, readAggregate } from './aggregate.js';
+import { chainsFrom, nextDisclosure, RegionChain, type SigningKey, verifyChain } from './chain.js';
+import {
+  computeFigures,
+  type DisclosureFigures,
+  paramsForPeriod,
+  RECONCILIATION_COUNTERS,
+  readReconciliation,
+  surplusOf,
+} from './figures.js';
+import { comparePeriods, type Period, parsePeriod } from './periods.js';
+import type { PublishedPeriods } from './settings.js';
+
+/**
+ * The disclosure publisher (I/O adapter): learns each region's chain from the disclosure topic,
+ * computes figures from the Redis aggregates and appends first publications and corrections.
+ *
+ * One writer per chain: appends go through a transactional producer with a fixed transactional id,
+ * so a second publisher (another instance, `hub disclosure publish`) fences this one. A fenced or
+ * failed append marks the chains stale; the next call starts a new producer (fencing the other),
+ * re-reads the topic from the beginning and only then appends, so the chain never forks.
+ */
+
+export interface PublisherOptions {
+  readonly endpoints: Endpoints;
+  readonly signingKey: SigningKey;
+  /** HUB_DISCLOSURE_MIN_GROUP */
+  readonly threshold: number;
+  readonly periods: PublishedPeriods;
+  readonly logger: Logger;
+  /** Default TOPICS.disclosure; tests pass their own. */
+  readonly topic?: TopicSpec;
+  /** Default "disclosure-publisher": every publisher of one topic shares it, so only one appends at a time. */
+  readonly transactionalId?: string;
+  /** Default: every region with a policy file. */
+  readonly regions?: readonly string[];
+  readonly clock?: () => Date;
+  /** How long reading the chain may take before it counts as a failure. */
+  readonly readTimeoutMs?: number;
+}
+
+// Counted in Redis, not shipped: a year's insured hash holds every member.
+const COUNT_COVERED = `local n = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do if v == '1' then n = n + 1 end end
+return n`;
+const COUNT_POSITIVE = `local n = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do local x = tonumber(v) if x and x > 0 then n = n + 1 end end
+return n`;
+
+/** Today in China (UTC+8, no daylight saving): the day a period is over after. */
+export const chinaToday = (now: Date): string =>
+  new Date(now.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
+
+/** Reads a region's figures for one period from the aggregates (one MULTI for the period's own keys). */
+export async function readFigures(
+  redis: Redis,
+  region: string,
+  period: Period,
+  threshold: number,
+  /** Insured counts per insurance-year key, shared by the periods of one round (the hash holds every member). */
+  insuredCounts: Map<string, number> = new Map(),
+): Promise<DisclosureFigures> {
+  const insuredKey = stateKeys.disclosureMembers(region, String(period.year), MEMBER_KINDS.insured);
+  let insured = insuredCounts.get(insuredKey);
+  if (insured === undefined) {
+    insured = Number(await redis.eval(COUNT_COVERED, 1, insuredKey));
+    insuredCounts.set(insuredKey, insured);
+  }
+  const index = await redis.hgetall(periodIndexKey(region));
+  const earlierYears = Object.entries(index)
+    .filter(([label, kind]) => kind === 'YEAR' && Number(label) < period.year)
+    .map(([label]) => label)
+    .sort();
+  const multi = redis.multi();
+  multi.hgetall(stateKeys.disclosureAggregate(region, period.label));
+  multi.eval(
+    COUNT_POSITIVE,
+    1,
+    stateKeys.disclosureMembers(region, period.label, MEMBER_KINDS.beneficiaries),
+  );
+  multi.hmget(stateKeys.reconciliationRegionYear(region, period.year), ...RECONCILIATION_COUNTERS);
+  if (period.kind === 'YEAR')
+    for (const year of earlierYears) multi.hgetall(stateKeys.disclosureAggregate(region, year));
+  const results = (await multi.exec()) ?? [];
+  const values = results.map(([error, value]) => {
+    if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
+    return value;
+  });
+  const [aggregate, beneficiaries, counters, ...years] = values as [
+    Record<string, string>,
+    number,
+    (string | null)[],
+    ...Record<string, string>[],
+  ];
+  let surplusBroughtForward = ZERO;
+  for (const year of years)
+    surplusBroughtForward = surplusBroughtForward.plus(surplusOf(readAggregate(year)));
+  return computeFigures({
+    region,
+    period,
+    aggregate: readAggregate(aggregate, stateKeys.disclosureAggregate(region, period.label)),
+    surplusBroughtForward,
+    insuredPersons: Number(insured),
+    beneficiaries: Number(beneficiaries),
+    reconciliation: readReconciliation(
+      Object.fromEntries(RECONCILIATION_COUNTERS.map((field, i) => [field, counters[i] ?? null])),
+    ),
+    params: paramsForPeriod(region, period),
+    threshold,
+  });
+}
+
+/** Every disclosure on the topic, in order, read committed from the beginning to its current end. */
+export async function readDisclosureTopic(
+  kafka: Kafka,
+  codec: TopicCodec,
+  topic: TopicSpec,
+  log: Logger,
+  timeoutMs = 60_000,
+): Promise<PublicDisclosure[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic.name);
+    ends = new Map(
+      offsets
+        .filter((o) => BigInt(o.high) > BigInt(o.low))
+        .map((o) => [o.partition, BigInt(o.high)] as const),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const records: PublicDisclosure[] = [];
+  if (ends.size === 0) return records;
+  const groupId = `${NAMESPACE}.disclosure-chain-reader-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+  let failure: Error | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new HubError(`reading ${topic.name} took over ${timeoutMs} ms`, { retriable: true })),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) {
+              const decoded = await codec.decode(topic, message.value);
+              if (!decoded.ok || decoded.value.record !== 'public-disclosure') {
+                failure = new HubError(
+                  `${topic.name}/${batch.partition}@${message.offset} is not a readable public-disclosure: ${
+                    decoded.ok ? decoded.value.record : decoded.error.code
+                  }`,
+                );
+                clearTimeout(timer);
+                reject(failure);
+                return;
+              }
+              records.push(decoded.value.value);
+            }
+            const end = ends.get(batch.partition);
+            if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) ends.delete(batch.partition);
+            if (ends.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect().catch(() => {});
+    const admin2 = kafka.admin();
+    await admin2
+      .connect()
+      .then(() => admin2.deleteGroups([groupId]))
+      .catch(() => {})
+      .finally(() => admin2.disconnect().catch(() => {}));
+  }
+  log.info({ topic: topic.name, records: records.length }, 'disclosure chain read');
+  return records;
+}
+
+export class DisclosurePublisher {
+  private chains = new Map<string, RegionChain>();
+  private producer: Producer | undefined;
+  private stale = true;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly topic: TopicSpec;
+  private readonly clock: () => Date;
+  private readonly log: Logger;
+
+  private constructor(
+    private readonly options: PublisherOptions,
+    private readonly kafka: Kafka,
+    private readonly redis: Redis,
+    private readonly codec: TopicCodec,
+  ) {
+    this.topic = options.topic ?? TOPICS.disclosure;
+    this.clock = options.clock ?? (() => new Date());
+    this.log = options.logger.child({ component: 'disclosure-publisher' });
+  }
+
+  /** Connects, registers the schema, takes the writer role and reads every region's chain. */
+  static async start(options: PublisherOptions): Promise<DisclosurePublisher> {
+    const log = options.logger;
+    const kafka = createKafka(options.endpoints, `disclosure-publisher-${randomUUID().slice(0, 8)}`, log);
+    const redis = createRedis(options.endpoints);
+    redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
+    const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
+    await codec.prepare([options.topic ?? TOPICS.disclosure]);
+    const publisher = new DisclosurePublisher(options, kafka, redis, codec);
+    await publisher.serialized(() => publisher.ensureWriter());
+    return publisher;
+  }
+
+  /** Every disclosure known, region by region in chain order. */
+  disclosures(): PublicDisclosure[] {
+    return [...this.chains.values()].flatMap((chain) => chain.records);
+  }
+
+  chain(region: string): RegionChain | undefined {
+    return this.chains.get(region);
+  }
+
+  isReady(): boolean {
+    return !this.stale;
+  }
+
+  /** Publishes one period of one region if its figures changed (or were never published). */
+  publish(region: string, periodLabel: string): Promise<PublicDisclosure | null> {
+    const period = parsePeriod(periodLabel);
+    if (period === undefined) return Promise.reject(new HubError(`'${periodLabel}' is not a period label`));
+    return this.serialized(async () => {
+      await this.ensureWriter();
+      const [record] = await this.publishRegion(region, [period]);
+      return record ?? null;
+    });
+  }
+
+  /**
+   * Publishes every changed period of every region, or of the regions given (only ended periods when
+   * periods = "closed").
+   */
+  publishAll(regions?: readonly string[]): Promise<PublicDisclosure[]> {
+    return this.serialized(async () => {
+      await this.ensureWriter();
+      const published: PublicDisclosure[] = [];
+      for (const region of regions ?? this.regions()) {
+        const periods = await this.periodsOf(region);
+        published.push(...(await this.publishRegion(region, periods)));
+      }
+      return published;
+    });
+  }
+
+  /** The periods of a region with aggregates, as configured to publish. */
+  async periodsOf(region: string): Promise<Period[]> {
+    const index = await this.redis.hgetall(periodIndexKey(region));
+    const today = chinaToday(this.clock());
+    return Object.keys(index)
+      .map(parsePeriod)
+      .filter((p): p is Period => p !== undefined)
+      .filter((p) => this.options.periods === 'all' || p.end < today)
+      .sort(comparePeriods);
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.catch(() => {});
+    await this.producer?.disconnect().catch(() => {});
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private regions(): string[] {
+    return [...(this.options.regions ?? [...loadRegions().keys()])].sort();
+  }
+
+  /** Runs one publisher operation at a time (the interval and a one-shot call may overlap). */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** (Re)takes the writer role, then reads the chains: after fencing, nothing else can append. */
+  private async ensureWriter(): Promise<void> {
+    if (!this.stale) return;
+    await this.producer?.disconnect().catch(() => {});
+    this.producer = this.kafka.producer({
+      transactionalId: this.options.transactionalId ?? `${NAMESPACE}.disclosure-publisher`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await this.producer.connect();
+    // kafkajs initialises the producer id (and fences an older holder) on the first transaction.
+    const fence = await this.producer.transaction();
+    await fence.abort();
+    const records = await readDisclosureTopic(
+      this.kafka,
+      this.codec,
+      this.topic,
+      this.log,
+      this.options.readTimeoutMs,
+    );
+    this.chains = chainsFrom(records);
+    const problems = verifyChain(records, this.options.signingKey.publicKey);
+    if (problems.length > 0)
+      this.log.warn(
+        { problems: problems.slice(0, 20), count: problems.length },
+        'chain does not verify with the current key',
+      );
+    this.stale = false;
+  }
+
+  private async publishRegion(region: string, periods: readonly Period[]): Promise<PublicDisclosure[]> {
+    const base = this.chains.get(region) ?? new RegionChain(region);
+    const staged = base.clone();
+    const appended: PublicDisclosure[] = [];
+    const publishedAt = this.clock();
+    const insuredCounts = new Map<string, number>();
+    for (const period of periods) {
+      const figures = await readFigures(this.redis, region, period, this.options.threshold, insuredCounts);
+      const record = nextDisclosure(staged, figures, publishedAt, this.options.signingKey);
+      if (record === null) continue;
+      staged.append(record);
+      appended.push(record);
+    }
+    if (appended.length === 0) return [];
+    const producer = this.producer;
+    if (producer === undefined) throw new HubError('publisher not started');
+    const transaction = await producer.transaction();
+    try {
+      await transaction.send({
+        topic: this.topic.name,
+        messages: appended.map((record) => ({
+          key: region,
+          value: this.codec.encode(this.topic, 'public-disclosure', record),
+        })),
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => {});
+      this.stale = true;
+      throw new HubError(
+        `appending to the ${region} chain failed; will re-read it: ${(error as Error).message}`,
+        {
+          retriable: true,
+          cause: error,
+        },
+      );
+    }
+    this.chains.set(region, staged);
+    this.log.info(
+      { region, records: appended.map((r) => `${r.periodLabel}#${r.sequence}/c${r.correction}`) },
+      'disclosures published',
+    );
+    return appended;
+  }
+}
