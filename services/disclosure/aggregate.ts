@@ -11,7 +11,7 @@ import { type Period, periodsContaining } from './periods.js';
 
 /**
  * Disclosure aggregation (design.md §3 "Disclosure publisher"): folds every ledger posting into the
- * running totals of its region for the month, quarter and year that contain its postingDate
+ * running totals of its region for the month, quarter and year that contain its recognition date
  * (收付实现制: the period of the business date on the posting). Pure; the runner applies the writes
  * once per postingId. Totals are read, added and written back, so the aggregation must run as ONE
  * consumer (see README: two instances would race on the same region hash).
@@ -218,6 +218,18 @@ export function parseLedgerPosting(decoded: DecodedValue): Result<LedgerPosting>
   return ok(posting);
 }
 
+/**
+ * The date a posting counts from. Premiums collected before their cover year (Kaifeng art. 8 collects
+ * July–December for the next year) are income received in advance (预收保费): they count from 1 January
+ * of the cover year, so a year's disclosure sets that year's premiums against that year's claims.
+ * Everything else counts on its posting date.
+ */
+export function recognitionDate(posting: LedgerPosting): string {
+  const premium = posting.kind === 'PREMIUM_COLLECTED' || posting.kind === 'PREMIUM_CORRECTED';
+  const coverYearStart = `${String(posting.insuranceYear).padStart(4, '0')}-01-01`;
+  return premium && posting.postingDate < coverYearStart ? coverYearStart : posting.postingDate;
+}
+
 export const postingEventId = (posting: LedgerPosting): string => posting.postingId;
 
 const aggregateKey = (posting: LedgerPosting, period: Period) =>
@@ -227,7 +239,7 @@ const beneficiariesKey = (posting: LedgerPosting, period: Period) =>
 
 /** Reads the three period totals, and the beneficiary hashes when the posting pays a member. */
 export function postingStateKeys(posting: LedgerPosting): readonly string[] {
-  const periods = periodsContaining(posting.postingDate);
+  const periods = periodsContaining(recognitionDate(posting));
   const keys = periods.map((period) => aggregateKey(posting, period));
   if (posting.memberPseudonym !== null && contributionOf(posting).benefit !== null)
     keys.push(...periods.map((period) => beneficiariesKey(posting, period)));
@@ -238,7 +250,7 @@ export function decidePosting(posting: LedgerPosting, state: StateView): Result<
   const contribution = contributionOf(posting);
   if (contribution.totals.postings === 0) return ok({ outputs: [], writes: [] });
   const writes: StateWrite[] = [];
-  const periods = periodsContaining(posting.postingDate);
+  const periods = periodsContaining(recognitionDate(posting));
   const member = posting.memberPseudonym;
   for (const period of periods) {
     const key = aggregateKey(posting, period);

@@ -72,7 +72,11 @@ log.info(
 );
 
 /** One publishing round, then the next after the interval (never two at once). */
+let inRound = false;
 const round = async () => {
+  if (inRound) return;
+  inRound = true;
+  if (timer) clearTimeout(timer);
   try {
     const published = await chain.publishAll();
     if (published.length > 0) log.info({ published: published.length }, 'publishing round');
@@ -80,9 +84,12 @@ const round = async () => {
     // Redis or Kafka away, or another publisher took the chain: the next round re-reads and retries.
     log.warn({ err: (error as Error).message }, 'publishing round failed');
   }
+  inRound = false;
   if (!stopping) timer = setTimeout(round, settings.intervalSeconds * 1000);
 };
 timer = setTimeout(round, settings.intervalSeconds * 1000);
+// `kill -USR1 <pid>`: publish now, e.g. once a batch of late events has been processed.
+process.on('SIGUSR1', () => void round());
 
 const shutdown = (signal: string) => {
   if (stopping) return;

@@ -4,6 +4,7 @@ import {
   MEMBER_KINDS,
   periodIndexKey,
   readAggregate,
+  recognitionDate,
 } from '../../../services/disclosure/aggregate.js';
 import {
   comparePeriods,
@@ -247,12 +248,14 @@ describe('disclosure aggregation: ledger postings → period totals', () => {
       [A]: '0', // corrected down to a partial payment
       [B]: '1', // completed by the correction up
     });
-    // Kaifeng-style: paid in 2024 for cover year 2025 counts for 2025's insured, 2024's income.
+    // Kaifeng-style: paid in 2024 for cover year 2025 is 2025's insured and 2025's income (预收保费).
     const early = applyAll([{ ...premium(C, '2024-11-01', '300.00'), insuranceYear: 2025 }]);
     expect(early.get(stateKeys.disclosureMembers(DEHONG, '2025', MEMBER_KINDS.insured))).toEqual({
       [C]: '1',
     });
-    expect(aggregateOf(early, '2024')).toMatchObject({ premiumIncome: '300.00' });
+    expect(aggregateOf(early, '2025')).toMatchObject({ premiumIncome: '300.00' });
+    expect(aggregateOf(early, '2025-01')).toMatchObject({ premiumIncome: '300.00' });
+    expect(aggregateOf(early, '2024')).toEqual({});
   });
 
   it('indexes the periods that have aggregates', () => {
@@ -319,5 +322,20 @@ describe('disclosure aggregation: ledger postings → period totals', () => {
     expect(totals.premiumIncome.toFixed(2)).toBe('1800.00');
     expect(totals.visits).toBe(2);
     expect(() => readAggregate({ premiumIncome: 'lots' })).toThrow(/not money/);
+  });
+});
+
+describe('premiums received in advance (预收保费)', () => {
+  it('Kaifeng art. 8: a premium collected in 2024 for 2025 counts from 1 January 2025', () => {
+    const base = { kind: 'PREMIUM_COLLECTED', insuranceYear: 2025 } as const;
+    expect(recognitionDate({ ...base, postingDate: '2024-09-15' } as LedgerPosting)).toBe('2025-01-01');
+    expect(recognitionDate({ ...base, postingDate: '2025-03-01' } as LedgerPosting)).toBe('2025-03-01');
+    expect(
+      recognitionDate({
+        kind: 'OPERATING_COST',
+        insuranceYear: 2025,
+        postingDate: '2024-12-31',
+      } as LedgerPosting),
+    ).toBe('2024-12-31');
   });
 });

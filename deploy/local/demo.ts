@@ -1,0 +1,284 @@
+import './demo-namespace.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatSummary, summarise } from '../../services/reconciler/summary.js';
+import { serviceLag } from '../../shared/cli/status.js';
+import { createTopics } from '../../shared/cli/topics.js';
+import { REPO_ROOT } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { ProgressBar } from '../../shared/progress.js';
+import { readTopic } from '../../shared/read-topic.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { StackError } from './errors.js';
+import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
+
+/**
+ * `npm run demo`: the hub's main job on one machine. Starts the local stack, creates the topics,
+ * starts every service, publishes a synthetic year for Kaifeng and Dehong, waits until everything is
+ * processed, prints each region's reconciliation summary and annual disclosure, and serves the
+ * disclosure page until Ctrl-C.
+ */
+
+const REGIONS = ['410200', '533100'] as const;
+const SERVICES = [
+  'premium-ingest',
+  'settlement-ingest',
+  'payout-ingest',
+  'reconciler',
+  'disclosure',
+] as const;
+
+interface DemoOptions {
+  members: number;
+  year: number;
+  seed: number;
+  serve: boolean;
+  port: number;
+}
+
+const USAGE = `usage: npm run demo [-- --members N] [--year YYYY] [--seed S] [--port P] [--no-serve]
+
+  --members N   members per region (default 2000)
+  --year YYYY   the insurance year to simulate (default 2025; holiday data covers up to 2026)
+  --seed S      the simulation's seed (default 1)
+  --port P      where the disclosure page is served (default 8088)
+  --no-serve    stop after printing the summaries instead of serving the page
+`;
+
+function parseArgs(argv: string[]): DemoOptions {
+  const options: DemoOptions = { members: 2000, year: 2025, seed: 1, serve: true, port: 8088 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--no-serve') {
+      options.serve = false;
+      continue;
+    }
+    const value = argv[++i];
+    const n = Number(value);
+    if (!value || !Number.isInteger(n) || n <= 0)
+      throw new StackError(`${flag ?? ''} needs a positive whole number\n${USAGE}`);
+    if (flag === '--members') options.members = n;
+    else if (flag === '--year') options.year = n;
+    else if (flag === '--seed') options.seed = n;
+    else if (flag === '--port') options.port = n;
+    else throw new StackError(`unknown option ${flag}\n${USAGE}`);
+  }
+  return options;
+}
+
+const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
+
+/** Secrets the services need; generated for the demo and kept beside the stack's data, never in git. */
+function demoSecrets(stateDir: string): { pseudonymKey: string; signingKey: string } {
+  const dir = join(stateDir, 'demo');
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, 'pseudonym.key');
+  const signingFile = join(dir, 'disclosure-signing-key.pem');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  if (!existsSync(signingFile)) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(signingFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  return {
+    pseudonymKey: process.env.HUB_PSEUDONYM_KEY || readFileSync(keyFile, 'utf8'),
+    signingKey: process.env.HUB_DISCLOSURE_SIGNING_KEY || readFileSync(signingFile, 'utf8'),
+  };
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const stackOptions = stackOptionsFromEnvironment(process.env, { log: (line) => say(line) });
+  const { endpoints, started } = await stackUp(stackOptions);
+  const secrets = demoSecrets(stackOptions.stateDir);
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    REDIS_URL: endpoints.redisUrl,
+    HUB_NAMESPACE: NAMESPACE,
+    HUB_PSEUDONYM_KEY: secrets.pseudonymKey,
+    HUB_DISCLOSURE_SIGNING_KEY: secrets.signingKey,
+    HUB_DISCLOSURE_PORT: String(options.port),
+    // Published once, after the year is processed (SIGUSR1 below), not while it streams in.
+    HUB_DISCLOSURE_INTERVAL_SECONDS: '3600',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  say(`namespace ${NAMESPACE} (topics, groups and Redis keys of this run)`);
+
+  const kafka = createKafka(endpoints, 'demo', createLogger('demo', 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+  await admin.disconnect();
+  const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
+  await codec.prepare(ALL_TOPICS);
+  say(`topics created and ${ALL_TOPICS.length} schemas registered`);
+
+  const logDir = join(stackOptions.stateDir, 'demo', NAMESPACE);
+  mkdirSync(logDir, { recursive: true });
+  const children = SERVICES.map((service) => startService(service, env, logDir));
+  const stopAll = async () => {
+    for (const child of children) child.process.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
+  };
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping the services');
+    await stopAll();
+    if (started) await stackDown(stackOptions);
+    else say('the stack keeps running (npm run stack:down stops it)');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  for (const child of children) {
+    child.process.once('exit', (code) => {
+      if (!stopping) {
+        say(`${child.name} exited with ${code}; its log: ${child.log}`);
+        void shutdown(1);
+      }
+    });
+  }
+  say(`services started: ${SERVICES.join(', ')} (logs in ${logDir})`);
+
+  for (const region of REGIONS) {
+    const truth = join(logDir, `simulate-${region}-${options.year}.truth.json`);
+    const args = [
+      'simulate',
+      '--region',
+      region,
+      '--year',
+      String(options.year),
+      '--members',
+      String(options.members),
+    ];
+    await runHub([...args, '--seed', String(options.seed), '--truth', truth, '--in-order'], env);
+  }
+
+  await waitForProcessing(kafka);
+  say('publishing the disclosures');
+  children.find((c) => c.name === 'disclosure')?.process.kill('SIGUSR1');
+  await waitForDisclosures(options.port, options.year);
+
+  const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
+    idleMs: 2000,
+  });
+  for (const region of REGIONS) {
+    process.stdout.write(`\n${'='.repeat(100)}\n${regionName(region)} 对账汇总 reconciliation summary\n`);
+    process.stdout.write(
+      `${formatSummary(summarise(results.filter((r) => r.regionCode === region)), { top: 8 })}\n`,
+    );
+  }
+  await runHub(['disclosure', 'show', '--region', REGIONS[0], '--period', String(options.year)], env);
+  await runHub(['disclosure', 'show', '--region', REGIONS[1], '--period', String(options.year)], env);
+
+  const url = `http://127.0.0.1:${options.port}/`;
+  say(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  process.stdout.write(
+    `\n公示页面 disclosure page: ${url}\nJSON ${url}disclosures.json · CSV ${url}disclosures.csv · Atom ${url}disclosures.atom\n` +
+      `verify: npx hub disclosure verify --url ${url}disclosures.json\n`,
+  );
+  if (!options.serve) {
+    await shutdown(0);
+    return 0;
+  }
+  say('serving the disclosure page; Ctrl-C stops the demo');
+  await new Promise(() => {});
+  return 0;
+}
+
+function regionName(code: string): string {
+  return code === '410200' ? '开封 Kaifeng 410200' : code === '533100' ? '德宏 Dehong 533100' : code;
+}
+
+function startService(name: string, env: NodeJS.ProcessEnv, logDir: string) {
+  const log = join(logDir, `${name}.log`);
+  const out = openSync(log, 'a');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
+    cwd: REPO_ROOT,
+    env: { ...env, HUB_INSTANCE_ID: `demo-${name}` },
+    stdio: ['ignore', out, out],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { name, process: child, log, exited };
+}
+
+function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new StackError(`hub ${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+/**
+ * Waits until every service has caught up, showing progress: first the three ingest services over
+ * the input topics, then the reconciler and the disclosure publisher over the ledger.
+ */
+async function waitForProcessing(kafka: ReturnType<typeof createKafka>): Promise<void> {
+  const deadline = Date.now() + 15 * 60_000;
+  for (const [phase, services] of [
+    ['ingest', ['premium-ingest', 'settlement-ingest', 'payout-ingest']],
+    ['ledger', ['reconciler', 'disclosure']],
+  ] as const) {
+    const ofPhase = async () =>
+      (await serviceLag(kafka)).filter((r) => (services as readonly string[]).includes(r.service));
+    const first = await ofPhase();
+    const bar = new ProgressBar({
+      total: first.reduce((s, r) => s + r.end, 0),
+      stream: process.stderr,
+      unit: `${phase} messages`,
+    });
+    for (let calm = 0; calm < 2; ) {
+      const rows = await ofPhase();
+      bar.update(rows.reduce((s, r) => s + r.committed, 0));
+      calm = rows.every((r) => r.lag === 0) ? calm + 1 : 0;
+      if (Date.now() > deadline)
+        throw new StackError('services did not catch up within 15 minutes; see their logs');
+      await sleep(1000);
+    }
+    bar.finish();
+  }
+}
+
+/** Waits until the disclosure service serves the year's disclosure of both regions. */
+async function waitForDisclosures(port: number, year: number): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/disclosures.json`);
+      if (response.ok) {
+        const text = await response.text();
+        if (REGIONS.every((r) => text.includes(`"${r}"`)) && text.includes(`"${year}"`)) return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(1000);
+  }
+  throw new StackError('no annual disclosures after 3 minutes; see the disclosure service log');
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof StackError) {
+    process.stderr.write(`demo: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
