@@ -2,6 +2,7 @@ import { HubError, invalidInput, ok, type Result, refuse } from '../../shared/er
 import type { MemberPseudonym } from '../../shared/identity.js';
 import {
   checkAmount,
+  checkReferral,
   type MemberIdentityContext,
   memberPseudonymOf,
   regionParams,
@@ -16,6 +17,7 @@ import {
   memberYearToDate,
   memberYearToDateKeys,
   moneyField,
+  notYetRecorded,
 } from '../../shared/ingest/state.js';
 import { balancedPosting, credit, debit, signedLines } from '../../shared/ledger.js';
 import { formatMoney, type Money, sumMoney } from '../../shared/money.js';
@@ -222,18 +224,8 @@ function parseManualClaim(record: ManualReimbursement, context: PayoutParseConte
     const hospital = checkHospital(params.value, record.hospitalCode, 'hospitalCode');
     if (!hospital.ok) return hospital;
   }
-  // Schema Referral: NOT_APPLICABLE means care inside the area, so out-of-area care must say whether it was referred
-  // (as settlement-ingest checks it, so a direct settlement and a manual claim are read alike).
-  if (record.outOfArea && record.referral === 'NOT_APPLICABLE') {
-    return refuse(
-      invalidInput(
-        'REFERRAL_INCONSISTENT',
-        'referral',
-        'Dehong art. 12: care outside the prefecture is either REFERRED or NOT_REFERRED',
-        record.referral,
-      ),
-    );
-  }
+  const referral = checkReferral(record.outOfArea, record.referral);
+  if (!referral.ok) return referral;
   for (const field of ['totalMedicalCost', 'fullOwnPayAmount', 'inScopeAmount', 'basicFundPaid'] as const) {
     const amount = checkAmount(record[field], field, 'non-negative');
     if (!amount.ok) return amount;
@@ -451,12 +443,8 @@ function decideManualClaim(
   context: DecideContext,
 ): Result<Decision> {
   const claimKey = stateKeys.manualClaim(input.claimId);
-  // The runner's memo expires; the claim record never does, so a late redelivery is still caught.
-  if (Object.keys(state.hash(claimKey)).length > 0) {
-    return refuse(
-      invalidInput('DUPLICATE_EVENT', 'claimId', 'a manual claim is applied once', input.claimId),
-    );
-  }
+  const fresh = notYetRecorded(state, claimKey, 'claimId', 'a manual claim', input.claimId);
+  if (!fresh.ok) return fresh;
   const params = paramsOrThrow(input.region, input.serviceDate);
   const eligible = memberCovered(state, input.pseudonym, input.region, input.serviceYear);
   const ytd = memberYearToDate(state, input.pseudonym, input.region, input.serviceYear);

@@ -9,7 +9,7 @@ import {
   requireEventId,
 } from '../../shared/ingest/input.js';
 import { ledgerOutput, policyVersionOf, postingSource } from '../../shared/ingest/posting.js';
-import { flag, moneyField } from '../../shared/ingest/state.js';
+import { flag, moneyField, notYetRecorded } from '../../shared/ingest/state.js';
 import { balancedPosting, credit, debit, signedLines } from '../../shared/ledger.js';
 import { formatMoney, type Money, parseMoneyText, sumMoney } from '../../shared/money.js';
 import { type LocalDate, parseLocalDate, yearOf } from '../../shared/policy/dates.js';
@@ -261,12 +261,8 @@ function decideCollection(
   context: DecideContext,
 ): Result<Decision> {
   const eventKey = stateKeys.premiumEvent(input.eventId);
-  // The runner's memo expires; the premium event itself never does, so a late redelivery is still caught.
-  if (Object.keys(state.hash(eventKey)).length > 0) {
-    return refuse(
-      invalidInput('DUPLICATE_EVENT', 'eventId', 'a premium collection is applied once', input.eventId),
-    );
-  }
+  const fresh = notYetRecorded(state, eventKey, 'eventId', 'a premium collection', input.eventId);
+  if (!fresh.ok) return fresh;
   const params = coverYearParamsOf(input.region, input.coverYear);
   if (!params.ok) return params;
 

@@ -5,7 +5,9 @@
  */
 import { type InvalidInput, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { type MemberPseudonym, pseudonymFor, validateNationalId } from '../../shared/identity.js';
+import { checkReferral } from '../../shared/ingest/input.js';
 import { policyVersionOf } from '../../shared/ingest/posting.js';
+import { notYetRecorded } from '../../shared/ingest/state.js';
 import { balancedPosting, ledgerKey, signedLines } from '../../shared/ledger.js';
 import { formatMoney, isMoneyExact, type Money, parseMoneyText, ZERO } from '../../shared/money.js';
 import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
@@ -253,17 +255,8 @@ function parseFacts(
     );
   }
 
-  // Schema Referral: NOT_APPLICABLE means care inside the prefecture, so out-of-area care must say REFERRED or not.
-  if (record.outOfArea && record.referral === 'NOT_APPLICABLE') {
-    return refuse(
-      invalidInput(
-        'REFERRAL_INCONSISTENT',
-        'referral',
-        'Dehong art. 12: care outside the prefecture is either REFERRED or NOT_REFERRED',
-        record.referral,
-      ),
-    );
-  }
+  const referral = checkReferral(record.outOfArea, record.referral);
+  if (!referral.ok) return referral;
 
   for (const field of AMOUNT_FIELDS) {
     const checked = checkAmount(field, record[field], sign);
@@ -480,7 +473,8 @@ export function decideSettlement(
 function decideApplied(input: SettlementApplied, state: StateView, ctx: DecideContext): Result<Decision> {
   const self = stateKeys.settlement(input.settlementId);
   // The runner's memo catches redeliveries; this catches one that outlived the memo, so ytd never counts twice.
-  if (!isEmpty(state.hash(self))) return refuse(duplicate(input.settlementId));
+  const fresh = notYetRecorded(state, self, 'settlementId', 'a setl_id', input.settlementId);
+  if (!fresh.ok) return fresh;
   const params = regionParamsOn(input.region, input.serviceDate, 'serviceDate');
   if (!params.ok) return params;
 
@@ -538,7 +532,8 @@ function decideApplied(input: SettlementApplied, state: StateView, ctx: DecideCo
 
 function decideReversed(input: SettlementReversed, state: StateView, ctx: DecideContext): Result<Decision> {
   const self = stateKeys.settlement(input.settlementId);
-  if (!isEmpty(state.hash(self))) return refuse(duplicate(input.settlementId));
+  const fresh = notYetRecorded(state, self, 'settlementId', 'a setl_id', input.settlementId);
+  if (!fresh.ok) return fresh;
   const originalKey = stateKeys.settlement(input.originalSettlementId);
   const original = state.hash(originalKey);
   if (isEmpty(original)) {
@@ -659,15 +654,6 @@ function reversalMismatch(
     );
   }
   return undefined;
-}
-
-function duplicate(settlementId: string): InvalidInput {
-  return invalidInput(
-    'DUPLICATE_EVENT',
-    'settlementId',
-    'an event id is applied once; this setl_id already was',
-    settlementId,
-  );
 }
 
 // ─── Ledger ────────────────────────────────────────────────────────────────────────────────────────

@@ -91,3 +91,21 @@ export function memberPseudonymOf(
   const id = validateNationalId(nationalId, field, { today: context.receivedOn });
   return id.ok ? ok(pseudonymFor(id.value, context.pseudonymKey)) : id;
 }
+
+/**
+ * Dehong art. 12 prices un-referred care outside the prefecture; the schema's NOT_APPLICABLE means care
+ * inside it, so out-of-area care must say REFERRED or NOT_REFERRED. Direct settlements and manual
+ * claims are read alike.
+ */
+export function checkReferral(outOfArea: boolean, referral: string): Result<void> {
+  return outOfArea && referral === 'NOT_APPLICABLE'
+    ? refuse(
+        invalidInput(
+          'REFERRAL_INCONSISTENT',
+          'referral',
+          'Dehong art. 12: care outside the prefecture is either REFERRED or NOT_REFERRED',
+          referral,
+        ),
+      )
+    : ok(undefined);
+}

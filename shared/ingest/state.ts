@@ -1,4 +1,4 @@
-import { HubError } from '../errors.js';
+import { HubError, invalidInput, ok, type Result, refuse } from '../errors.js';
 import { type Money, parseMoneyText, ZERO } from '../money.js';
 import type { YearToDate } from '../policy/supplement.js';
 import type { StateView } from '../runner/service.js';
@@ -73,3 +73,19 @@ export const memberYearToDateKeys = (pseudonym: string, region: string, year: nu
   stateKeys.memberYearToDate(pseudonym, region, year),
   stateKeys.memberManualYearToDate(pseudonym, region, year),
 ];
+
+/**
+ * Refuses an event whose own record is already in state. The runner's memo catches a redelivery for
+ * as long as it is kept; the record never expires, so a late redelivery is still caught.
+ */
+export function notYetRecorded(
+  state: StateView,
+  key: string,
+  field: string,
+  what: string,
+  id: string,
+): Result<void> {
+  return Object.keys(state.hash(key)).length > 0
+    ? refuse(invalidInput('DUPLICATE_EVENT', field, `${what} is applied once; this one already was`, id))
+    : ok(undefined);
+}

@@ -10,14 +10,13 @@ import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
-import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import type { LedgerPosting } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { type RunningService, startService } from '../../shared/runner/runner.js';
+import type { RunningService } from '../../shared/runner/runner.js';
 import type { StateView, StateWrite } from '../../shared/runner/service.js';
 import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
-import { consumeUntil, stack, testKafka, uniqueName } from '../support/stack.js';
+import { consumeUntil, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
 import { memberId, premium, settlement } from '../support/streams.js';
 
 // Faults the runner must survive without losing or doubling anything: a process killed with SIGKILL
@@ -181,18 +180,7 @@ describe('faults', () => {
   it('a service killed with SIGKILL mid-stream and restarted writes exactly the ledger of an uninterrupted run', async () => {
     const members = Array.from({ length: MEMBERS }, (_, i) => i + 1);
     await sendPremiums(members);
-    inProcess.push(
-      await startService(premiumIngest, {
-        endpoints: stack(),
-        instanceId: 'faults',
-        healthPort: 0,
-        maxChunk: 1000,
-        memoTtlSeconds: 3600,
-        sessionTimeoutMs: 10_000,
-        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-        logger: createLogger('premium-ingest', 'warn'),
-      }),
-    );
+    inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
     await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0000', MEMBERS);
 
     const stream = settlementsOf('K', members);
@@ -253,18 +241,7 @@ describe('faults', () => {
     const members = Array.from({ length: 20 }, (_, i) => 200 + i);
     await sendPremiums(members);
     await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0002', members.length);
-    inProcess.push(
-      await startService(settlementIngest, {
-        endpoints: stack(),
-        instanceId: 'restart',
-        healthPort: 0,
-        maxChunk: 40,
-        memoTtlSeconds: 3600,
-        sessionTimeoutMs: 10_000,
-        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-        logger: createLogger('settlement-ingest', 'error'),
-      }),
-    );
+    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'restart', maxChunk: 40 }));
     const stream = settlementsOf('B', members);
     const half = Math.floor(stream.length / 2);
     const sendAll = async (part: typeof stream) => {

@@ -2,16 +2,22 @@ import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidInput, ok, refuse } from '../../shared/errors.js';
-import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { balancedPosting, credit, debit } from '../../shared/ledger.js';
-import { createLogger } from '../../shared/logger.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
+import { NAMESPACE } from '../../shared/namespace.js';
 import type { DeadLetter, LedgerPosting, PremiumCollected } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { type RunningService, startService } from '../../shared/runner/runner.js';
+import type { RunningService } from '../../shared/runner/runner.js';
 import type { IngestService } from '../../shared/runner/service.js';
 import type { TopicSpec } from '../../shared/topics.js';
-import { consumeUntil, createTopics, stack, testKafka, uniqueName } from '../support/stack.js';
+import {
+  consumeUntil,
+  createTopics,
+  stack,
+  startInProcess,
+  testKafka,
+  uniqueName,
+} from '../support/stack.js';
 
 // The runner against the real stack, with a deliberately small service so the runner's own
 // guarantees are what is tested: outputs and offsets in one transaction, state applied once,
@@ -119,16 +125,7 @@ function premium(eventId: string, amount: string, voucher = 'V-1'): PremiumColle
 }
 
 async function start(service: IngestService<PremiumCollected>): Promise<RunningService> {
-  return startService(service, {
-    endpoints: stack(),
-    instanceId: 'test',
-    healthPort: 0,
-    maxChunk: 1000,
-    memoTtlSeconds: 3600,
-    sessionTimeoutMs: 10_000,
-    pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-    logger: createLogger('runner-int', 'warn'),
-  });
+  return startInProcess(service, { instanceId: 'test' });
 }
 
 describe('the shared runner', () => {
@@ -237,31 +234,32 @@ describe('the shared runner', () => {
     // state script and the commit (in a real crash the first transaction is aborted, so only the
     // replay's copy is ever visible; here both are, which lets us compare them byte for byte).
     await admin.setOffsets({
-      groupId: base.name,
+      groupId: `${NAMESPACE}.${base.name}`,
       topic: topics.input.name,
       partitions: [{ partition: 0, offset: '0' }],
     });
     const second = await start(base);
     try {
-      const again = await consumeUntil(
-        kafka.consumer({ groupId: uniqueName('read') }),
-        topics.deadLetters.name,
-        (r) => r.length >= 1,
-        8000,
-      );
-      // The event id's memo points at the same offset, so the replay re-emits the remembered posting,
-      // not a duplicate dead letter, and the state is not added to twice.
-      expect(again).toHaveLength(0);
       const all = await consumeUntil(
         kafka.consumer({ groupId: uniqueName('read') }),
         topics.ledger.name,
         (r) => r.length >= 2,
-        8000,
+        20_000,
       );
       expect(all.map((m) => m.value?.toString('base64'))).toEqual([
         ledger[0]?.value?.toString('base64'),
         ledger[0]?.value?.toString('base64'),
       ]);
+      // The event id's memo points at the same offset, so the replay re-emitted the remembered posting
+      // (in the same transaction a dead letter would have been in), not a DUPLICATE_EVENT, and the
+      // state was not added to twice.
+      const again = await consumeUntil(
+        kafka.consumer({ groupId: uniqueName('read') }),
+        topics.deadLetters.name,
+        (r) => r.length >= 1,
+        2000,
+      );
+      expect(again).toHaveLength(0);
       expect(await redis.hget(`${statePrefix}:V-R`, 'total')).toBe('50.00');
     } finally {
       await second.stop();

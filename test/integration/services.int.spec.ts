@@ -7,16 +7,15 @@ import { payoutIngest } from '../../services/payout-ingest/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
 import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
-import { nationalIdCheckCharacter, TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
-import { createLogger } from '../../shared/logger.js';
+import { nationalIdCheckCharacter } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import type { DeadLetter, LedgerPosting, RecordBySchemaName, SchemaName } from '../../shared/records.js';
 import { createRegistry, TopicCodec, topicValueSchema } from '../../shared/registry.js';
-import { type RunningService, startService } from '../../shared/runner/runner.js';
+import type { RunningService } from '../../shared/runner/runner.js';
 import type { IngestService } from '../../shared/runner/service.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { consumeUntil, stack, testKafka, uniqueName } from '../support/stack.js';
+import { consumeUntil, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
 import {
   manualClaim,
   memberId,
@@ -71,18 +70,7 @@ async function send(topic: TopicSpec, messages: Message[]): Promise<void> {
 }
 
 async function start<I>(service: IngestService<I>): Promise<void> {
-  running.push(
-    await startService(service, {
-      endpoints: stack(),
-      instanceId: uniqueName('i'),
-      healthPort: 0,
-      maxChunk: 1000,
-      memoTtlSeconds: 3600,
-      sessionTimeoutMs: 10_000,
-      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-      logger: createLogger(service.name, 'warn'),
-    }),
-  );
+  running.push(await startInProcess(service));
 }
 
 async function readAll<N extends SchemaName>(

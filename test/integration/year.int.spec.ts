@@ -32,13 +32,13 @@ import type {
   ReconciliationResult,
 } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { type RunningService, startService } from '../../shared/runner/runner.js';
+import type { RunningService } from '../../shared/runner/runner.js';
 import type { IngestService } from '../../shared/runner/service.js';
 import { generateYear, isRawEvent } from '../../shared/simulate/generate.js';
 import { publishEvents } from '../../shared/simulate/publish.js';
 import type { GroundTruth } from '../../shared/simulate/truth.js';
 import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
-import { stack, uniqueName } from '../support/stack.js';
+import { stack, startInProcess } from '../support/stack.js';
 
 // A simulated year for both regions through every service: the reconciler must find exactly the
 // faults the simulator injected, and nothing else; every bad record must end as its dead letter.
@@ -61,18 +61,7 @@ let feedUrl = '';
 const signingKey = loadSigningKey();
 
 async function start<I>(service: IngestService<I>): Promise<void> {
-  running.push(
-    await startService(service, {
-      endpoints: stack(),
-      instanceId: uniqueName('year'),
-      healthPort: 0,
-      maxChunk: 1000,
-      memoTtlSeconds: 3600,
-      sessionTimeoutMs: 10_000,
-      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-      logger: createLogger(service.name, 'error'),
-    }),
-  );
+  running.push(await startInProcess(service));
 }
 
 async function caughtUp(services: readonly string[]): Promise<void> {

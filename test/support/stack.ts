@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
+import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
+import { createLogger } from '../../shared/logger.js';
+import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
+import type { IngestService } from '../../shared/runner/service.js';
 
 /** The stack resolved by test/setup/stack.ts. */
 export const stack = () => inject('stack');
@@ -48,4 +52,22 @@ export async function consumeUntil(
   });
   await consumer.disconnect();
   return received;
+}
+
+/** Runs a service in this process against the test stack, with test settings; overrides win. */
+export function startInProcess<I>(
+  service: IngestService<I>,
+  overrides: Partial<RunnerOptions> = {},
+): Promise<RunningService> {
+  return startService(service, {
+    endpoints: stack(),
+    instanceId: uniqueName('i'),
+    healthPort: 0,
+    maxChunk: 1000,
+    memoTtlSeconds: 3600,
+    sessionTimeoutMs: 10_000,
+    pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+    logger: createLogger(service.name, 'error'),
+    ...overrides,
+  });
 }
