@@ -79,45 +79,6 @@ export const RATIO_FIELDS = [
   'slaCompliance',
 ] as const;
 
-/** Every field of the schema, in schema order. */
-export const DISCLOSURE_FIELDS = [
-  'regionCode',
-  'periodKind',
-  'periodLabel',
-  'periodStart',
-  'periodEnd',
-  'sequence',
-  'correction',
-  'supersedesSequence',
-  'changes',
-  'publishedAt',
-  'parametersIllustrative',
-  'insuredPersons',
-  'premiumIncome',
-  'claimsPaidDirect',
-  'claimsPaidManual',
-  'beneficiaries',
-  'visits',
-  'operatingCost',
-  'operatingCostRatio',
-  'operatingCostCeiling',
-  'profitRate',
-  'profitRateCeiling',
-  'lossRatio',
-  'surplusCarriedForward',
-  'manualClaimsDecided',
-  'manualClaimsWithinSla',
-  'slaCompliance',
-  'reconciliationOpenItems',
-  'reconciliationDiscrepancies',
-  'reconciliationOpenAmount',
-  'suppressionThreshold',
-  'previousHash',
-  'hash',
-  'signingKeyId',
-  'signature',
-] as const satisfies readonly (keyof PublicDisclosure)[];
-
 /** The published figures (what a correction compares), in schema order. */
 export const FIGURE_FIELDS = [
   'parametersIllustrative',
@@ -143,6 +104,25 @@ export const FIGURE_FIELDS = [
   'suppressionThreshold',
 ] as const satisfies readonly (keyof DisclosureFigures)[];
 export type FigureField = (typeof FIGURE_FIELDS)[number];
+
+/** Every field of the schema, in schema order. */
+export const DISCLOSURE_FIELDS = [
+  'regionCode',
+  'periodKind',
+  'periodLabel',
+  'periodStart',
+  'periodEnd',
+  'sequence',
+  'correction',
+  'supersedesSequence',
+  'changes',
+  'publishedAt',
+  ...FIGURE_FIELDS,
+  'previousHash',
+  'hash',
+  'signingKeyId',
+  'signature',
+] as const satisfies readonly (keyof PublicDisclosure)[];
 
 /**
  * Figures of the insurance year as a whole, carried by months and quarters as at their publication:
