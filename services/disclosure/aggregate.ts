@@ -12,7 +12,8 @@ import { type Period, periodsContaining } from './periods.js';
 /**
  * Disclosure aggregation (design.md §3 "Disclosure publisher"): folds every ledger posting into the
  * running totals of its region for the month, quarter and year that contain its recognition date
- * (收付实现制: the period of the business date on the posting). Pure; the runner applies the writes
+ * (the period of its recognition date: the posting date, or 1 January of the cover year for a premium
+ * collected in advance). Pure; the runner applies the writes
  * once per postingId. Totals are read, added and written back, so the aggregation must run as ONE
  * consumer (see README: two instances would race on the same region hash).
  */
