@@ -1,4 +1,5 @@
 import { HubError } from '../errors.js';
+import { runDeadLetters } from './dead-letters.js';
 import { runDisclosure } from './disclosure.js';
 import { runPolicy } from './policy.js';
 import { runReconcile } from './reconcile.js';
@@ -17,6 +18,10 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
   reconcile: { summary: 'summarise the reconciliation items (summary)', run: runReconcile },
   status: { summary: "each service's consumer lag", run: runStatus },
+  'dead-letters': {
+    summary: 'list dead letters or publish them again (list | redrive)',
+    run: runDeadLetters,
+  },
 };
 
 function usage(): string {

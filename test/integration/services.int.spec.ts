@@ -1,4 +1,6 @@
 import '../support/fresh-namespace.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import avsc from 'avsc';
 import { Redis } from 'ioredis';
 import type { Admin, Producer } from 'kafkajs';
@@ -7,6 +9,7 @@ import { payoutIngest } from '../../services/payout-ingest/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
 import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
+import { REPO_ROOT } from '../../shared/config.js';
 import { nationalIdCheckCharacter } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
@@ -397,5 +400,34 @@ describe('the ingest services, end to end', () => {
       expect(redisText.includes(id), 'national ID in Redis').toBe(false);
       expect(memoText.includes(id), 'national ID in a Redis memo').toBe(false);
     }
+  });
+
+  it('hub dead-letters lists them, and a redriven message that is still bad comes back as a new dead letter', async () => {
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: stack().kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
+      REDIS_URL: stack().redisUrl,
+      HUB_NAMESPACE: NAMESPACE,
+    };
+    const hub = (...args: string[]) =>
+      spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'dead-letters', ...args], {
+        env,
+        encoding: 'utf8',
+      });
+    const list = hub('list', '--service', 'payout-ingest');
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/MONTH_FORMAT at month/);
+    expect(list.stdout).toMatch(/3 dead letter\(s\)/);
+    const redrive = hub('redrive', '--service', 'payout-ingest', '--code', 'MONTH_FORMAT');
+    expect(redrive.status, redrive.stderr).toBe(0);
+    expect(redrive.stdout).toMatch(/1 message\(s\) published again/);
+    const letters = await readAll<'dead-letter'>(TOPICS.payoutDeadLetters, 4);
+    expect(codes(letters)).toEqual([
+      'MONTH_FORMAT',
+      'MONTH_FORMAT',
+      'PAID_BEFORE_RECEIVED',
+      'UNKNOWN_SETTLEMENT',
+    ]);
   });
 });
