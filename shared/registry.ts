@@ -86,7 +86,7 @@ export class SchemaRegistrationError extends HubError {
 }
 
 /**
- * Registers `<topic>-value` with BACKWARD compatibility and returns the schema id. Two plain calls to
+ * Registers `<topic>-value` with the topic's compatibility (BACKWARD or FULL) and returns the schema id. Two plain calls to
  * the Confluent-compatible REST API: the client's `register()` insists on a named record, and our
  * event topics carry unions.
  */
@@ -96,7 +96,7 @@ export async function registerTopicSchema(registryUrl: string, topic: TopicSpec)
     registryUrl,
     'PUT',
     `/config/${subject}`,
-    { compatibility: 'BACKWARD' },
+    { compatibility: topic.compatibility },
     subjectFor(topic),
   );
   const body = { schemaType: 'AVRO', schema: JSON.stringify(topicValueSchema(topic)) };

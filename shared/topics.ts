@@ -4,7 +4,7 @@ import type { SchemaName } from './records.js';
 /**
  * Every topic the hub uses: its name, what its value carries, its key, partitions and config.
  * `npx hub topics create` creates them (idempotently) and registers each value schema under
- * `<topic>-value` with BACKWARD compatibility. A topic that carries an event and its reversal holds
+ * `<topic>-value` with its compatibility (BACKWARD, or FULL for the agencies' input topics). A topic that carries an event and its reversal holds
  * both record types (an Avro union), so the two stay in order in one partition.
  */
 export interface TopicSpec {
@@ -15,6 +15,12 @@ export interface TopicSpec {
   readonly key: string;
   readonly partitions: number;
   readonly config: Readonly<Record<string, string>>;
+  /**
+   * BACKWARD for what the hub writes (its consumers upgrade first). FULL (BACKWARD and FORWARD) for the
+   * input topics, whose producers are outside agencies that upgrade on their own: a producer that
+   * drops a required field would otherwise have every new record dead-lettered by the hub.
+   */
+  readonly compatibility: 'BACKWARD' | 'FULL';
   readonly doc: string;
 }
 
@@ -33,6 +39,7 @@ export const TOPICS = {
     key: "the member's national ID (input topics only; it orders a member's payments and corrections)",
     partitions: 6,
     config: INPUT_RETENTION,
+    compatibility: 'FULL',
     doc: 'tax authority → fund: premium collections (征缴) and their corrections (冲正)',
   },
   hospitalSettlement: {
@@ -41,6 +48,7 @@ export const TOPICS = {
     key: "the member's national ID (input topics only; it orders a member's settlements and reversals)",
     partitions: 6,
     config: INPUT_RETENTION,
+    compatibility: 'FULL',
     doc: 'hospitals → fund: direct settlements at the window and their reversals (退费/冲销)',
   },
   insurerPayout: {
@@ -49,6 +57,7 @@ export const TOPICS = {
     key: 'hospital code for monthly settlements, national ID for manual claims, region for operating costs',
     partitions: 6,
     config: INPUT_RETENTION,
+    compatibility: 'FULL',
     doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
   },
   ledger: {
@@ -57,6 +66,7 @@ export const TOPICS = {
     key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
     partitions: 6,
     config: FOREVER,
+    compatibility: 'BACKWARD',
     doc: "the fund's double-entry ledger: the system of record",
   },
   reconciliation: {
@@ -65,6 +75,7 @@ export const TOPICS = {
     key: 'item id: every update of an item lands in one partition, in order',
     partitions: 3,
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(800 * DAY_MS) },
+    compatibility: 'BACKWARD',
     doc: 'reconciliation results and open items, for operations staff',
   },
   disclosure: {
@@ -73,6 +84,7 @@ export const TOPICS = {
     key: 'region code: one hash chain per region',
     partitions: 1,
     config: FOREVER,
+    compatibility: 'BACKWARD',
     doc: 'signed, hash-chained public disclosures',
   },
   premiumDeadLetters: deadLetters('premium-ingest'),
@@ -91,6 +103,7 @@ function deadLetters(service: string): TopicSpec {
     key: 'the original key',
     partitions: 1,
     config: DEAD_LETTER_RETENTION,
+    compatibility: 'BACKWARD',
     doc: `input ${service} refused, with the original bytes and the precise reason`,
   };
 }

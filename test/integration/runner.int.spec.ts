@@ -45,6 +45,7 @@ function topicsFor(prefix: string) {
     key: 'test',
     partitions: 1,
     config: {},
+    compatibility: 'BACKWARD',
     doc: 'test',
   });
   return {
