@@ -1,22 +1,29 @@
 import '../support/fresh-namespace.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartKafkaNode, stackOptionsFromEnvironment } from '../../deploy/local/launcher.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
 import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
-import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import type { LedgerPosting } from '../../shared/records.js';
-import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import type { TopicCodec } from '../../shared/registry.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { StateView, StateWrite } from '../../shared/runner/service.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
-import { consumeUntil, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
+import { TOPICS } from '../../shared/topics.js';
+import {
+  consumeUntil,
+  type HubTestBed,
+  hubTestBed,
+  stack,
+  startInProcess,
+  testKafka,
+  uniqueName,
+} from '../support/stack.js';
 import { memberId, premium, settlement } from '../support/streams.js';
 
 // Faults the runner must survive without losing or doubling anything: a process killed with SIGKILL
@@ -27,24 +34,17 @@ let admin: Admin;
 let producer: Producer;
 let redis: Redis;
 let codec: TopicCodec;
-const inProcess: RunningService[] = [];
+let inProcess: RunningService[] = [];
+let bed: HubTestBed;
 
 beforeAll(async () => {
-  admin = kafka.admin();
-  await admin.connect();
-  await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
-  codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
-  producer = kafka.producer();
-  await producer.connect();
-  redis = new Redis(stack().redisUrl);
+  bed = await hubTestBed(kafka);
+  ({ admin, producer, redis, codec } = bed);
+  inProcess = bed.running;
 });
 
 afterAll(async () => {
-  for (const service of inProcess) await service.stop();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  redis?.disconnect();
+  await bed?.close();
 });
 
 const MEMBERS = 60;

@@ -2,23 +2,30 @@ import '../support/fresh-namespace.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import avsc from 'avsc';
-import { Redis } from 'ioredis';
-import type { Admin, Producer } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payoutIngest } from '../../services/payout-ingest/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
 import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
-import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { nationalIdCheckCharacter } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import type { DeadLetter, LedgerPosting, RecordBySchemaName, SchemaName } from '../../shared/records.js';
-import { createRegistry, TopicCodec, topicValueSchema } from '../../shared/registry.js';
+import { type TopicCodec, topicValueSchema } from '../../shared/registry.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { IngestService } from '../../shared/runner/service.js';
-import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { consumeUntil, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import {
+  consumeUntil,
+  type HubTestBed,
+  hubTestBed,
+  stack,
+  startInProcess,
+  testKafka,
+  uniqueName,
+} from '../support/stack.js';
 import {
   manualClaim,
   memberId,
@@ -33,28 +40,20 @@ import {
 // The three ingest services end to end against the real stack, in this file's own namespace.
 
 const kafka = testKafka('services-int');
-let admin: Admin;
 let producer: Producer;
 let redis: Redis;
 let codec: TopicCodec;
-const running: RunningService[] = [];
+let running: RunningService[] = [];
+let bed: HubTestBed;
 
 beforeAll(async () => {
-  admin = kafka.admin();
-  await admin.connect();
-  await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
-  codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
-  producer = kafka.producer();
-  await producer.connect();
-  redis = new Redis(stack().redisUrl);
+  bed = await hubTestBed(kafka);
+  ({ producer, redis, codec } = bed);
+  running = bed.running;
 });
 
 afterAll(async () => {
-  for (const service of running) await service.stop();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  redis?.disconnect();
+  await bed?.close();
 });
 
 type Message = { key: string; value: Buffer };

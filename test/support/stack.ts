@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
+import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
 import type { IngestService } from '../../shared/runner/service.js';
+import { ALL_TOPICS } from '../../shared/topics.js';
 
 /** The stack resolved by test/setup/stack.ts. */
 export const stack = () => inject('stack');
@@ -70,4 +74,41 @@ export function startInProcess<I>(
     logger: createLogger(service.name, 'error'),
     ...overrides,
   });
+}
+
+/** What a test of the hub's services needs: its topics created, their schemas registered, clients. */
+export interface HubTestBed {
+  readonly admin: Admin;
+  readonly producer: Producer;
+  readonly redis: Redis;
+  readonly codec: TopicCodec;
+  /** Services started in this process; stopped by close(). */
+  readonly running: RunningService[];
+  close(): Promise<void>;
+}
+
+/** Creates every hub topic of this file's namespace and registers its schema (as `hub topics create`). */
+export async function hubTestBed(kafka: Kafka): Promise<HubTestBed> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
+  const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
+  await codec.prepare(ALL_TOPICS);
+  const producer = kafka.producer();
+  await producer.connect();
+  const redis = new Redis(stack().redisUrl);
+  const running: RunningService[] = [];
+  return {
+    admin,
+    producer,
+    redis,
+    codec,
+    running,
+    close: async () => {
+      for (const service of running) await service.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+      redis.disconnect();
+    },
+  };
 }
