@@ -14,7 +14,6 @@ import { balancedPosting, credit, debit, signedLines } from '../../shared/ledger
 import { formatMoney, type Money, parseMoneyText, sumMoney } from '../../shared/money.js';
 import { type LocalDate, parseLocalDate, yearOf } from '../../shared/policy/dates.js';
 import { decideEligibility, type EligibilityDecision } from '../../shared/policy/eligibility.js';
-import { insuranceYearBounds } from '../../shared/policy/insuranceYear.js';
 import type { PayerKind, PolicyParams } from '../../shared/policy/params.js';
 import { cite } from '../../shared/policy/trail.js';
 import type { PayerType, PremiumCollected, PremiumCorrection } from '../../shared/records.js';
@@ -106,10 +105,8 @@ function parseCollection(record: PremiumCollected, context: PremiumParseContext)
   const paidOn = requireDate(record.paidOn, 'paidOn');
   if (!paidOn.ok) return paidOn;
   // The cover year's rules govern its premiums, even those collected the year before (Kaifeng art. 8
-  // collects in July–December for next year); insurance years begin on 1 January (Kaifeng art. 8, Dehong art. 11).
-  const firstDay = coverYearStart(record.coverYear);
-  if (!firstDay.ok) return firstDay;
-  const params = regionParams(record.regionCode, firstDay.value, 'coverYear');
+  // collects in July–December for next year).
+  const params = coverYearParamsOf(record.regionCode, record.coverYear);
   if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
@@ -129,7 +126,7 @@ function parseCollection(record: PremiumCollected, context: PremiumParseContext)
   // A premium collected is money received: zero or less is not a collection (a correction is its own record).
   const amount = checkAmount(record.amount, 'amount', 'positive');
   if (!amount.ok) return amount;
-  const coverYear = checkCoverYear(params.value, record.coverYear, paidOn.value);
+  const coverYear = checkCoverYear(record.coverYear, paidOn.value);
   if (!coverYear.ok) return coverYear;
   let enrolledOn: LocalDate | null = null;
   if (record.basicEnrolmentDate !== null) {
@@ -157,9 +154,7 @@ function parseCorrection(record: PremiumCorrection, context: PremiumParseContext
   if (!originalEventId.ok) return originalEventId;
   const correctedOn = requireDate(record.correctedOn, 'correctedOn');
   if (!correctedOn.ok) return correctedOn;
-  const firstDay = coverYearStart(record.coverYear);
-  if (!firstDay.ok) return firstDay;
-  const params = regionParams(record.regionCode, firstDay.value, 'coverYear');
+  const params = coverYearParamsOf(record.regionCode, record.coverYear);
   if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
@@ -168,8 +163,6 @@ function parseCorrection(record: PremiumCorrection, context: PremiumParseContext
   // premium-correction.avsc: 0.00 reverses the collection in full; below that would be a refund.
   const correctedAmount = checkAmount(record.correctedAmount, 'correctedAmount', 'non-negative');
   if (!correctedAmount.ok) return correctedAmount;
-  const coverYear = coverYearParams(record.regionCode, record.coverYear, params.value);
-  if (!coverYear.ok) return coverYear;
   return ok({
     kind: 'correction',
     eventId: eventId.value,
@@ -187,7 +180,7 @@ function parseCorrection(record: PremiumCorrection, context: PremiumParseContext
  * Kaifeng art. 8 collects in the year before the cover year, Dehong art. 8 in the cover year, and a late
  * payment may fall a year after the window: a cover year further than one year from the payment is a typo.
  */
-function checkCoverYear(params: PolicyParams, coverYear: number, paidOn: LocalDate): Result<number> {
+function checkCoverYear(coverYear: number, paidOn: LocalDate): Result<number> {
   const paidYear = yearOf(paidOn);
   if (!Number.isInteger(coverYear) || Math.abs(coverYear - paidYear) > 1) {
     return refuse(
@@ -199,16 +192,7 @@ function checkCoverYear(params: PolicyParams, coverYear: number, paidOn: LocalDa
       ),
     );
   }
-  const inForce = coverYearParams(params.region.code, coverYear, params);
-  return inForce.ok ? ok(coverYear) : inForce;
-}
-
-/**
- * The parameters of the cover year (as in force on its first day): eligibility for a member-year is
- * always decided under the same values, whichever payment or correction triggers it.
- */
-function coverYearParams(region: string, coverYear: number, anyDay: PolicyParams): Result<PolicyParams> {
-  return regionParams(region, insuranceYearBounds(anyDay, coverYear).firstDay, 'coverYear');
+  return ok(coverYear);
 }
 
 /** 1 January of the cover year: insurance years are calendar years (Kaifeng art. 8, Dehong art. 11). */
@@ -438,7 +422,7 @@ function decideCorrection(
   });
 }
 
-/** The cover year's parameters; parsePremium already checked the region and the year. */
+/** The parameters in force on 1 January of the cover year: every premium of a member-year is judged alike. */
 function coverYearParamsOf(region: string, coverYear: number): Result<PolicyParams> {
   const firstDay = coverYearStart(coverYear);
   return firstDay.ok ? regionParams(region, firstDay.value, 'coverYear') : firstDay;
