@@ -6,13 +6,11 @@ import {
   payoutEventId,
   payoutStateKeys,
 } from '../../../services/payout-ingest/decide.js';
-import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import { ConfigError, type Result } from '../../../shared/errors.js';
 import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
-import { Decimal, formatMoney, sumMoney } from '../../../shared/money.js';
+import { Decimal, formatMoney } from '../../../shared/money.js';
 import type {
   InsurerMonthlySettlement,
-  LedgerPosting,
   ManualReimbursement,
   OperatingCost,
 } from '../../../shared/records.js';
@@ -20,6 +18,7 @@ import type { DecodedValue } from '../../../shared/registry.js';
 import type { DecideContext, Decision, StateView } from '../../../shared/runner/service.js';
 import { stateKeys } from '../../../shared/state-keys.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { decided, lines, onlyPosting } from './postings.js';
 
 // The GB 11643-1999 published example ID (as in the fixtures); it must never appear in any output.
 const MEMBER_ID = '11010519491231002X';
@@ -99,29 +98,6 @@ function when(hashes: Hashes, decoded: DecodedValue): Result<Decision> {
   return result;
 }
 
-function decided(result: Result<Decision>): Decision {
-  if (!result.ok) throw new Error(`expected a decision: ${result.error.code} ${result.error.field}`);
-  return result.value;
-}
-
-function onlyPosting(decision: Decision, key: string): LedgerPosting {
-  expect(decision.outputs).toHaveLength(1);
-  const output = decision.outputs[0];
-  if (output?.record !== 'ledger-posting') throw new Error('expected a ledger posting');
-  expect(output.topic.name).toBe('medfund.fund.ledger.v1');
-  expect(output.key).toBe(key);
-  const posting = output.value;
-  const side = (direction: 'DEBIT' | 'CREDIT') =>
-    sumMoney(posting.lines.filter((l) => l.direction === direction).map((l) => l.amount));
-  expect(formatMoney(side('DEBIT'))).toBe(formatMoney(side('CREDIT')));
-  // The posting must be writable under the ledger's Avro contract, unchanged by the round trip.
-  const roundTrip = decodeRecord('ledger-posting', encodeRecord('ledger-posting', posting));
-  expect(JSON.parse(JSON.stringify(roundTrip))).toEqual(JSON.parse(JSON.stringify(posting)));
-  return posting;
-}
-
-const lines = (posting: LedgerPosting) =>
-  posting.lines.map((l) => `${l.direction} ${l.account} ${formatMoney(l.amount)}`);
 const money = (amount: Decimal | null) => (amount === null ? null : formatMoney(amount));
 
 describe('payout ingest: monthly settlements with hospitals (Dehong art. 15)', () => {

@@ -6,15 +6,15 @@ import {
   premiumEventId,
   premiumStateKeys,
 } from '../../../services/premium-ingest/decide.js';
-import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import type { Result } from '../../../shared/errors.js';
 import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
-import { Decimal, formatMoney, sumMoney } from '../../../shared/money.js';
-import type { LedgerPosting, PremiumCollected, PremiumCorrection } from '../../../shared/records.js';
+import { Decimal } from '../../../shared/money.js';
+import type { PremiumCollected, PremiumCorrection } from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
 import type { DecideContext, Decision, StateView, StateWrite } from '../../../shared/runner/service.js';
 import { stateKeys } from '../../../shared/state-keys.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { decided, lines, onlyPosting } from './postings.js';
 
 // The GB 11643-1999 published example ID (as in the fixtures); it must never appear in any output.
 const MEMBER_ID = '11010519491231002X';
@@ -95,30 +95,6 @@ function run(state: GivenState, decoded: DecodedValue): Result<Decision> {
   }
   return result;
 }
-
-function decided(result: Result<Decision>): Decision {
-  if (!result.ok) throw new Error(`expected a decision: ${result.error.code} ${result.error.field}`);
-  return result.value;
-}
-
-function onlyPosting(decision: Decision): LedgerPosting {
-  expect(decision.outputs).toHaveLength(1);
-  const output = decision.outputs[0];
-  if (output?.record !== 'ledger-posting') throw new Error('expected a ledger posting');
-  expect(output.topic.name).toBe('medfund.fund.ledger.v1');
-  expect(output.key).toBe(MEMBER);
-  const posting = output.value;
-  const side = (direction: 'DEBIT' | 'CREDIT') =>
-    sumMoney(posting.lines.filter((l) => l.direction === direction).map((l) => l.amount));
-  expect(formatMoney(side('DEBIT'))).toBe(formatMoney(side('CREDIT')));
-  // The posting must be writable under the ledger's Avro contract, unchanged by the round trip.
-  const roundTrip = decodeRecord('ledger-posting', encodeRecord('ledger-posting', posting));
-  expect(JSON.parse(JSON.stringify(roundTrip))).toEqual(JSON.parse(JSON.stringify(posting)));
-  return posting;
-}
-
-const lines = (posting: LedgerPosting) =>
-  posting.lines.map((l) => `${l.direction} ${l.account} ${formatMoney(l.amount)}`);
 
 const memberYear = (state: GivenState, region: string, year: number) =>
   state.hash(stateKeys.memberPremiumYear(MEMBER, region, year));
@@ -233,7 +209,7 @@ describe('premium ingest: collections', () => {
   it('Kaifeng art. 8: paid in full in the window → covered, income posted', () => {
     const state = new GivenState();
     const decision = when(state, collection());
-    const posting = onlyPosting(decision);
+    const posting = onlyPosting(decision, MEMBER);
     expect(posting).toMatchObject({
       postingId: 'PREMIUM_COLLECTED:TAX-410200-2024-000012345',
       sourceEventId: 'TAX-410200-2024-000012345',
@@ -291,7 +267,7 @@ describe('premium ingest: collections', () => {
         paidOn: '2024-04-21',
       }),
     );
-    const posting = onlyPosting(decision);
+    const posting = onlyPosting(decision, MEMBER);
     expect(lines(posting)).toEqual(['DEBIT FUND_BANK 180.00', 'CREDIT PREMIUM_INCOME 180.00']);
     expect(posting.description).toContain('LATE (not covered)');
     expect(posting.flags).toEqual(['LATE']);
@@ -315,7 +291,10 @@ describe('premium ingest: collections', () => {
     const topUp = decided(
       run(state, collection({ eventId: 'TAX-2', amount: yuan('60.00'), paidOn: '2024-12-31' })),
     );
-    expect(lines(onlyPosting(topUp))).toEqual(['DEBIT FUND_BANK 60.00', 'CREDIT PREMIUM_INCOME 60.00']);
+    expect(lines(onlyPosting(topUp, MEMBER))).toEqual([
+      'DEBIT FUND_BANK 60.00',
+      'CREDIT PREMIUM_INCOME 60.00',
+    ]);
     expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
       covered: '1',
       reason: 'PAID_IN_FULL_IN_WINDOW',
@@ -338,7 +317,7 @@ describe('premium ingest: collections', () => {
         basicEnrolmentDate: '2025-03-01',
       }),
     );
-    expect(onlyPosting(decision).description).toContain('NEW_ENROLEE_PAID_IN_FULL (covered)');
+    expect(onlyPosting(decision, MEMBER).description).toContain('NEW_ENROLEE_PAID_IN_FULL (covered)');
     expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
       covered: '1',
       reason: 'NEW_ENROLEE_PAID_IN_FULL',
@@ -389,7 +368,7 @@ describe('premium ingest: corrections (冲正)', () => {
         correction({ eventId: 'TAXC-1', originalAmount: yuan('150.00'), correctedAmount: yuan('100.00') }),
       ),
     );
-    const first = onlyPosting(down);
+    const first = onlyPosting(down, MEMBER);
     expect(first).toMatchObject({
       postingId: 'PREMIUM_CORRECTED:TAXC-1',
       kind: 'PREMIUM_CORRECTED',
@@ -412,7 +391,7 @@ describe('premium ingest: corrections (冲正)', () => {
         correction({ eventId: 'TAXC-2', originalAmount: yuan('150.00'), correctedAmount: yuan('130.00') }),
       ),
     );
-    expect(lines(onlyPosting(up))).toEqual(['DEBIT FUND_BANK 30.00', 'CREDIT PREMIUM_INCOME 30.00']);
+    expect(lines(onlyPosting(up, MEMBER))).toEqual(['DEBIT FUND_BANK 30.00', 'CREDIT PREMIUM_INCOME 30.00']);
     expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
       covered: '1',
       reason: 'PAID_IN_FULL_IN_WINDOW',
@@ -427,7 +406,10 @@ describe('premium ingest: corrections (冲正)', () => {
   it('a full reversal (0.00) takes the income back and the cover with it', () => {
     const state = collected();
     const decision = decided(run(state, correction()));
-    expect(lines(onlyPosting(decision))).toEqual(['DEBIT PREMIUM_INCOME 150.00', 'CREDIT FUND_BANK 150.00']);
+    expect(lines(onlyPosting(decision, MEMBER))).toEqual([
+      'DEBIT PREMIUM_INCOME 150.00',
+      'CREDIT FUND_BANK 150.00',
+    ]);
     expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
       covered: '0',
       reason: 'NOT_PAID',
