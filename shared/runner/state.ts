@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { NAMESPACE } from '../namespace.js';
 import type { StateView, StateWrite } from './service.js';
@@ -45,6 +46,8 @@ while i <= #ARGV do
 end
 return applied
 `;
+
+const APPLY_SCRIPT_SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
 
 export interface PendingEvent {
   readonly memoKey: string;
@@ -116,5 +119,12 @@ export async function applyBatch(
       for (const [field, value] of fields) args.push(field, value);
     }
   }
-  return (await redis.eval(APPLY_SCRIPT, keys.length, ...keys, ...args)) as number;
+  // EVALSHA sends 40 bytes instead of the script; a server that has not seen it yet (or was restarted)
+  // answers NOSCRIPT once, and EVAL loads it.
+  try {
+    return (await redis.evalsha(APPLY_SCRIPT_SHA, keys.length, ...keys, ...args)) as number;
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return (await redis.eval(APPLY_SCRIPT, keys.length, ...keys, ...args)) as number;
+  }
 }
