@@ -1,17 +1,22 @@
+import { disclosureAggregation } from '../../services/disclosure/aggregate.js';
+import { payoutIngest } from '../../services/payout-ingest/adapter.js';
+import { premiumIngest } from '../../services/premium-ingest/adapter.js';
+import { reconciler } from '../../services/reconciler/adapter.js';
+import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import type { TopicSpec } from '../topics.js';
 
-/** Each service's consumer group, what it reads, and how far behind it is. */
+/** Each service's consumer group name and the topic it reads, from the services' own definitions. */
 export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = [
-  ['premium-ingest', TOPICS.taxPremium],
-  ['settlement-ingest', TOPICS.hospitalSettlement],
-  ['payout-ingest', TOPICS.insurerPayout],
-  ['reconciler', TOPICS.ledger],
-  ['disclosure', TOPICS.ledger],
-];
+  premiumIngest,
+  settlementIngest,
+  payoutIngest,
+  reconciler,
+  disclosureAggregation,
+].map((service) => [service.name, service.input] as const);
 
 export interface GroupLag {
   readonly service: string;
@@ -19,6 +24,8 @@ export interface GroupLag {
   readonly end: number;
   readonly committed: number;
   readonly lag: number;
+  /** False when the topic does not exist yet (`hub topics create` has not run in this namespace). */
+  readonly topicExists: boolean;
 }
 
 /** Consumer lag of every service: end offsets minus committed offsets, summed over partitions. */
@@ -27,7 +34,12 @@ export async function serviceLag(kafka: ReturnType<typeof createKafka>): Promise
   await admin.connect();
   try {
     const rows: GroupLag[] = [];
+    const existing = new Set(await admin.listTopics());
     for (const [service, topic] of SERVICE_INPUTS) {
+      if (!existing.has(topic.name)) {
+        rows.push({ service, topic: topic.name, end: 0, committed: 0, lag: 0, topicExists: false });
+        continue;
+      }
       const ends = await admin.fetchTopicOffsets(topic.name);
       const committed = await admin.fetchOffsets({
         groupId: `${NAMESPACE}.${service}`,
@@ -43,7 +55,7 @@ export async function serviceLag(kafka: ReturnType<typeof createKafka>): Promise
         // A committed offset can sit past the last record: transaction markers take offsets too.
         at += Math.min(Number(p.high), done.get(p.partition) ?? 0);
       }
-      rows.push({ service, topic: topic.name, end, committed: at, lag: end - at });
+      rows.push({ service, topic: topic.name, end, committed: at, lag: end - at, topicExists: true });
     }
     return rows;
   } finally {
@@ -59,8 +71,14 @@ export async function runStatus(_args: string[]): Promise<number> {
     `namespace ${NAMESPACE}\n${'service'.padEnd(20)}${'input'.padEnd(44)}${'end'.padStart(10)}${'lag'.padStart(10)}\n`,
   );
   for (const r of rows) {
+    const lag = r.topicExists ? String(r.lag) : 'no topic';
     process.stdout.write(
-      `${r.service.padEnd(20)}${r.topic.padEnd(44)}${String(r.end).padStart(10)}${String(r.lag).padStart(10)}\n`,
+      `${r.service.padEnd(20)}${r.topic.padEnd(44)}${String(r.end).padStart(10)}${lag.padStart(10)}\n`,
+    );
+  }
+  if (rows.some((r) => !r.topicExists)) {
+    process.stdout.write(
+      `some topics do not exist in namespace ${NAMESPACE}: run \`npx hub topics create\`\n`,
     );
   }
   return 0;
