@@ -1,4 +1,6 @@
 import type { Kafka } from 'kafkajs';
+import { HubError } from './errors.js';
+import { NAMESPACE } from './namespace.js';
 import type { RecordBySchemaName, SchemaName } from './records.js';
 import type { TopicCodec } from './registry.js';
 import type { TopicSpec } from './topics.js';
@@ -16,8 +18,18 @@ export async function readTopic<N extends SchemaName>(
 ): Promise<RecordBySchemaName[N][]> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic.name);
-  await admin.disconnect();
+  let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+  try {
+    // kafkajs retries an unknown topic for 30 s and then throws a stack trace: say it at once.
+    if (!(await admin.listTopics()).includes(topic.name)) {
+      throw new HubError(
+        `topic ${topic.name} does not exist: run \`npx hub topics create\` (namespace ${NAMESPACE})`,
+      );
+    }
+    ends = await admin.fetchTopicOffsets(topic.name);
+  } finally {
+    await admin.disconnect();
+  }
   const remaining = new Map(
     ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high) - 1]),
   );
