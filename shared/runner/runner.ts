@@ -12,6 +12,7 @@ import { NAMESPACE } from '../namespace.js';
 import type { DeadLetter } from '../records.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
+import type { TopicSpec } from '../topics.js';
 import { retryTransient } from './backoff.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import type { IngestService, Output, SourcePosition } from './service.js';
@@ -109,6 +110,7 @@ export async function startService<Input>(
   redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
 
+  await requireTopics(kafka, [service.input, service.deadLetters, ...service.outputs]);
   await retryTransient(() => codec.prepare([service.input, service.deadLetters, ...service.outputs]), {
     log,
     what: 'register schemas',
@@ -485,4 +487,22 @@ function internalError(error: unknown): InvalidInput {
 /** The calendar date in China (UTC+8, no daylight saving) of an instant: the agencies' business day. */
 function chinaDateOf(epochMs: number): string {
   return new Date(epochMs + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
+}
+
+/** Topics are created by `hub topics create`, never by a service: say so at start, in one line. */
+async function requireTopics(
+  kafka: ReturnType<typeof createKafka>,
+  topics: readonly TopicSpec[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name)).map((t) => t.name);
+    if (missing.length > 0) {
+      throw new ConfigError(`topics missing: ${missing.join(', ')}; run \`npx hub topics create\` first`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
