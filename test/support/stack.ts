@@ -7,7 +7,7 @@ import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { ALL_TOPICS } from '../../shared/topics.js';
 
 /** The stack resolved by test/setup/stack.ts. */
@@ -60,7 +60,7 @@ export async function consumeUntil(
 
 /** Runs a service in this process against the test stack, with test settings; overrides win. */
 export function startInProcess<I>(
-  service: IngestService<I>,
+  service: Service<I>,
   overrides: Partial<RunnerOptions> = {},
 ): Promise<RunningService> {
   return startService(service, {
@@ -68,7 +68,7 @@ export function startInProcess<I>(
     instanceId: uniqueName('i'),
     healthPort: 0,
     maxChunk: 1000,
-    memoTtlSeconds: 3600,
+    stateCacheEntries: 100_000,
     sessionTimeoutMs: 10_000,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
     logger: createLogger(service.name, 'error'),
