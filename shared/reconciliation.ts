@@ -21,7 +21,8 @@ export const itemIds = {
   hospitalMonth: (region: string, hospitalCode: string, month: string) =>
     `HOSPITAL_MONTH:${region}:${hospitalCode}:${month}`,
   manualClaim: (region: string, claimId: string) => `MANUAL_CLAIM:${region}:${claimId}`,
-  memberYear: (region: string, pseudonym: string, year: number) => `MEMBER_YEAR:${region}:${pseudonym}:${year}`,
+  memberYear: (region: string, pseudonym: string, year: number) =>
+    `MEMBER_YEAR:${region}:${pseudonym}:${year}`,
 } as const;
 
 /** An item as published (reconciliation-result.avsc), before its dates become instants. */
@@ -151,7 +152,8 @@ export function countersFrom(fields: Readonly<Record<string, string>>, where: st
   for (const [field, text] of Object.entries(fields)) {
     if (field.startsWith('n:')) {
       const n = Number(text);
-      if (!Number.isInteger(n) || n < 0) throw new CorruptStateError(`state ${where}: ${field} is not a count`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CorruptStateError(`state ${where}: ${field} is not a count`);
       counts.set(field.slice(2), n);
     } else if (field.startsWith('a:')) {
       const amount = parseMoneyText(text);

@@ -81,7 +81,7 @@ export const TOPICS = {
       'journal-hospital-payout',
       'journal-operating-cost',
     ],
-    key: 'member pseudonym for a member\'s facts (so each member\'s facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition',
+    key: "member pseudonym for a member's facts (so each member's facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition",
     partitions: 6,
     config: FOREVER,
     compatibility: 'BACKWARD',

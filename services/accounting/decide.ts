@@ -57,7 +57,12 @@ export type JournalFact = Extract<DecodedValue, { record: `journal-${string}` }>
 export function parseJournal(decoded: DecodedValue): Result<JournalFact> {
   if (!(TOPICS.journal.records as readonly string[]).includes(decoded.record)) {
     return refuse(
-      invalidInput('UNEXPECTED_RECORD', 'value', `${TOPICS.journal.name} carries ${TOPICS.journal.records.join(', ')}`, decoded.record),
+      invalidInput(
+        'UNEXPECTED_RECORD',
+        'value',
+        `${TOPICS.journal.name} carries ${TOPICS.journal.records.join(', ')}`,
+        decoded.record,
+      ),
     );
   }
   const fact = decoded as JournalFact;
@@ -80,11 +85,19 @@ function memberKeyOf(fact: JournalFact): MemberKey | undefined {
   switch (fact.record) {
     case 'journal-premium-collected':
     case 'journal-premium-corrected':
-      return { region: fact.value.regionCode, year: fact.value.coverYear, pseudonym: fact.value.memberPseudonym };
+      return {
+        region: fact.value.regionCode,
+        year: fact.value.coverYear,
+        pseudonym: fact.value.memberPseudonym,
+      };
     case 'journal-settlement':
     case 'journal-settlement-reversal':
     case 'journal-manual-claim':
-      return { region: fact.value.regionCode, year: fact.value.insuranceYear, pseudonym: fact.value.memberPseudonym };
+      return {
+        region: fact.value.regionCode,
+        year: fact.value.insuranceYear,
+        pseudonym: fact.value.memberPseudonym,
+      };
     default:
       return undefined;
   }
@@ -109,9 +122,13 @@ export function accountingEntitiesOf(fact: JournalFact, loaded: EntityPeek): rea
       return [entity(REGION_YEAR, id), ...held];
     }
     case 'journal-hospital-payout':
-      return [entity(KEY_YEAR, keyYearId(fact.value.hospitalCode, fact.value.regionCode, fact.value.insuranceYear))];
+      return [
+        entity(KEY_YEAR, keyYearId(fact.value.hospitalCode, fact.value.regionCode, fact.value.insuranceYear)),
+      ];
     case 'journal-operating-cost':
-      return [entity(KEY_YEAR, keyYearId(fact.value.regionCode, fact.value.regionCode, fact.value.insuranceYear))];
+      return [
+        entity(KEY_YEAR, keyYearId(fact.value.regionCode, fact.value.regionCode, fact.value.insuranceYear)),
+      ];
     default:
       return [];
   }
@@ -119,7 +136,11 @@ export function accountingEntitiesOf(fact: JournalFact, loaded: EntityPeek): rea
 
 // ─── Decide ────────────────────────────────────────────────────────────────────────────────────────
 
-export function decideJournal(fact: JournalFact, store: EntityStore, _context: DecideContext): Result<Decided> {
+export function decideJournal(
+  fact: JournalFact,
+  store: EntityStore,
+  _context: DecideContext,
+): Result<Decided> {
   const member = memberKeyOf(fact);
   if (member) {
     const converted = memberFactOf(fact, member);
@@ -131,37 +152,53 @@ export function decideJournal(fact: JournalFact, store: EntityStore, _context: D
       return decideCollectionClosed(store, fact.value);
     case 'journal-hospital-payout': {
       const p = fact.value;
-      return decideKeyYear(store, keyYearId(p.hospitalCode, p.regionCode, p.insuranceYear), p.payoutId, 'payoutId', p.origin, p.regionCode, p.paidOn, (params, sequence) =>
-        hospitalPayoutPosting({
-          payoutId: p.payoutId,
-          region: p.regionCode,
-          hospitalCode: p.hospitalCode,
-          month: p.month,
-          insuranceYear: p.insuranceYear,
-          amount: p.amount,
-          paidOn: p.paidOn,
-          settlementIds: p.settlementIds,
-          origin: originOf(p.origin),
-          params,
-          sequence,
-        }),
+      return decideKeyYear(
+        store,
+        keyYearId(p.hospitalCode, p.regionCode, p.insuranceYear),
+        p.payoutId,
+        'payoutId',
+        p.origin,
+        p.regionCode,
+        p.paidOn,
+        (params, sequence) =>
+          hospitalPayoutPosting({
+            payoutId: p.payoutId,
+            region: p.regionCode,
+            hospitalCode: p.hospitalCode,
+            month: p.month,
+            insuranceYear: p.insuranceYear,
+            amount: p.amount,
+            paidOn: p.paidOn,
+            settlementIds: p.settlementIds,
+            origin: originOf(p.origin),
+            params,
+            sequence,
+          }),
       );
     }
     case 'journal-operating-cost': {
       const c = fact.value;
-      return decideKeyYear(store, keyYearId(c.regionCode, c.regionCode, c.insuranceYear), c.costId, 'costId', c.origin, c.regionCode, c.recordedOn, (params, sequence) =>
-        operatingCostPosting({
-          costId: c.costId,
-          region: c.regionCode,
-          period: c.period,
-          insuranceYear: c.insuranceYear,
-          category: c.category,
-          amount: c.amount,
-          recordedOn: c.recordedOn,
-          origin: originOf(c.origin),
-          params,
-          sequence,
-        }),
+      return decideKeyYear(
+        store,
+        keyYearId(c.regionCode, c.regionCode, c.insuranceYear),
+        c.costId,
+        'costId',
+        c.origin,
+        c.regionCode,
+        c.recordedOn,
+        (params, sequence) =>
+          operatingCostPosting({
+            costId: c.costId,
+            region: c.regionCode,
+            period: c.period,
+            insuranceYear: c.insuranceYear,
+            category: c.category,
+            amount: c.amount,
+            recordedOn: c.recordedOn,
+            origin: originOf(c.origin),
+            params,
+            sequence,
+          }),
       );
     }
     default:
@@ -196,7 +233,8 @@ function paramsOn(region: string, date: LocalDate): PolicyParams {
   let params = paramsCache.get(key);
   if (params === undefined) {
     const found = regionParamsOn(region, date);
-    if (!found.ok) throw new Error(`accounting: no parameters for region ${region} on ${date}: ${found.error.rule}`);
+    if (!found.ok)
+      throw new Error(`accounting: no parameters for region ${region} on ${date}: ${found.error.rule}`);
     params = found.value;
     if (paramsCache.size > 10_000) paramsCache.clear();
     paramsCache.set(key, params);
@@ -208,27 +246,86 @@ function memberFactOf(fact: JournalFact, member: MemberKey): Result<MemberFact> 
   switch (fact.record) {
     case 'journal-premium-collected': {
       const v = fact.value;
-      return ok({ type: 'premium-collected', eventId: v.eventId, amount: v.amount, paidOn: v.paidOn as LocalDate, enrolledOn: v.enrolledOn as LocalDate | null, origin: originOf(v.origin) });
+      return ok({
+        type: 'premium-collected',
+        eventId: v.eventId,
+        amount: v.amount,
+        paidOn: v.paidOn as LocalDate,
+        enrolledOn: v.enrolledOn as LocalDate | null,
+        origin: originOf(v.origin),
+      });
     }
     case 'journal-premium-corrected': {
       const v = fact.value;
-      return ok({ type: 'premium-corrected', eventId: v.eventId, originalEventId: v.originalEventId, correctedAmount: v.correctedAmount, correctedOn: v.correctedOn as LocalDate, origin: originOf(v.origin) });
+      return ok({
+        type: 'premium-corrected',
+        eventId: v.eventId,
+        originalEventId: v.originalEventId,
+        correctedAmount: v.correctedAmount,
+        correctedOn: v.correctedOn as LocalDate,
+        origin: originOf(v.origin),
+      });
     }
     case 'journal-settlement': {
       const v = fact.value;
-      return ok({ type: 'claim', claim: arriving(v, { id: v.settlementId, kind: 'settlement', at: v.settledAt.getTime(), postedOn: chinaDateOf(v.settledAt), hospitalCode: v.hospitalCode, claimed: v.supplementClaimed, reverses: null, manual: null }) });
+      return ok({
+        type: 'claim',
+        claim: arriving(v, {
+          id: v.settlementId,
+          kind: 'settlement',
+          at: v.settledAt.getTime(),
+          postedOn: chinaDateOf(v.settledAt),
+          hospitalCode: v.hospitalCode,
+          claimed: v.supplementClaimed,
+          reverses: null,
+          manual: null,
+        }),
+      });
     }
     case 'journal-settlement-reversal': {
       const v = fact.value;
-      return ok({ type: 'claim', claim: arriving(v, { id: v.settlementId, kind: 'reversal', at: v.reversedAt.getTime(), postedOn: chinaDateOf(v.reversedAt), hospitalCode: v.hospitalCode, claimed: v.supplementClaimed, reverses: v.originalSettlementId, manual: null }) });
+      return ok({
+        type: 'claim',
+        claim: arriving(v, {
+          id: v.settlementId,
+          kind: 'reversal',
+          at: v.reversedAt.getTime(),
+          postedOn: chinaDateOf(v.reversedAt),
+          hospitalCode: v.hospitalCode,
+          claimed: v.supplementClaimed,
+          reverses: v.originalSettlementId,
+          manual: null,
+        }),
+      });
     }
     case 'journal-manual-claim': {
       const v = fact.value;
       // A year without holiday data throws (configuration); a claim paid before receipt was refused at ingest.
-      const sla = manualClaimSla({ params: paramsOn(member.region, v.serviceDate as LocalDate), receivedOn: v.receivedOn as LocalDate, paidOn: v.paidOn as LocalDate, serviceYear: v.insuranceYear });
+      const sla = manualClaimSla({
+        params: paramsOn(member.region, v.serviceDate as LocalDate),
+        receivedOn: v.receivedOn as LocalDate,
+        paidOn: v.paidOn as LocalDate,
+        serviceYear: v.insuranceYear,
+      });
       if (!sla.ok) return sla;
       const { workingDays, withinSla, deadline, withinDeadline } = sla.value;
-      return ok({ type: 'claim', claim: arriving(v, { id: v.claimId, kind: 'manual', at: manualClaimInstant(v.paidOn as LocalDate), postedOn: v.paidOn as LocalDate, hospitalCode: v.hospitalCode, claimed: v.amountPaid, reverses: null, manual: { receivedOn: v.receivedOn as LocalDate, paidOn: v.paidOn as LocalDate, sla: { workingDays, withinSla, deadline, withinDeadline } } }) });
+      return ok({
+        type: 'claim',
+        claim: arriving(v, {
+          id: v.claimId,
+          kind: 'manual',
+          at: manualClaimInstant(v.paidOn as LocalDate),
+          postedOn: v.paidOn as LocalDate,
+          hospitalCode: v.hospitalCode,
+          claimed: v.amountPaid,
+          reverses: null,
+          manual: {
+            receivedOn: v.receivedOn as LocalDate,
+            paidOn: v.paidOn as LocalDate,
+            sla: { workingDays, withinSla, deadline, withinDeadline },
+          },
+        }),
+      });
     }
     default:
       return refuse(invalidInput('UNEXPECTED_RECORD', 'value', 'not a member fact', fact.record));
@@ -286,7 +383,13 @@ function decideForMember(store: EntityStore, member: MemberKey, fact: MemberFact
  */
 function decideCollectionClosed(
   store: EntityStore,
-  notice: { noticeId: string; regionCode: string; coverYear: number; issuedOn: string; origin: JournalOrigin },
+  notice: {
+    noticeId: string;
+    regionCode: string;
+    coverYear: number;
+    issuedOn: string;
+    origin: JournalOrigin;
+  },
 ): Result<Decided> {
   const key = regionYearId(notice.regionCode, notice.coverYear);
   const regionYear = store.get(REGION_YEAR, key);

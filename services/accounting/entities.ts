@@ -60,7 +60,11 @@ class Reader {
 
   origin(value: unknown, what: string): Origin {
     if (!Array.isArray(value) || value.length !== 3) this.fail(`${what} is not an origin`);
-    return { topic: this.text(value[0], what), partition: this.int(value[1], what), offset: this.int(value[2], what) };
+    return {
+      topic: this.text(value[0], what),
+      partition: this.int(value[1], what),
+      offset: this.int(value[2], what),
+    };
   }
 }
 
@@ -70,7 +74,8 @@ const nullableDate = (r: Reader, value: unknown, what: string): LocalDate | null
 
 // ─── Member-year ───────────────────────────────────────────────────────────────────────────────────
 
-export const memberYearId = (region: string, year: number, pseudonym: string): string => `${region}:${year}:${pseudonym}`;
+export const memberYearId = (region: string, year: number, pseudonym: string): string =>
+  `${region}:${year}:${pseudonym}`;
 
 const CLAIM_KINDS: readonly ClaimKind[] = ['settlement', 'reversal', 'manual'];
 
@@ -83,11 +88,28 @@ function claimOut(c: Claim): string {
     sd: c.serviceDate,
     po: c.postedOn,
     h: c.hospitalCode,
-    f: [formatMoney(f.inScopeAmount), formatMoney(f.basicFundPaid), formatMoney(f.overCapAmount), f.outOfArea, f.referred, f.medicalType],
+    f: [
+      formatMoney(f.inScopeAmount),
+      formatMoney(f.basicFundPaid),
+      formatMoney(f.overCapAmount),
+      f.outOfArea,
+      f.referred,
+      f.medicalType,
+    ],
     cl: formatMoney(c.claimed),
     rv: c.reverses,
     rb: c.reversedBy,
-    m: c.manual === null ? null : [c.manual.receivedOn, c.manual.paidOn, c.manual.sla.workingDays, c.manual.sla.withinSla, c.manual.sla.deadline, c.manual.sla.withinDeadline],
+    m:
+      c.manual === null
+        ? null
+        : [
+            c.manual.receivedOn,
+            c.manual.paidOn,
+            c.manual.sla.workingDays,
+            c.manual.sla.withinSla,
+            c.manual.sla.deadline,
+            c.manual.sla.withinDeadline,
+          ],
     o: originOut(c.origin),
     b:
       b.state === 'held'
@@ -112,7 +134,13 @@ function claimIn(r: Reader, id: string, text: string | undefined, field: string)
   const booking: Booking =
     b[0] === 'held'
       ? { state: 'held', revision, postingId }
-      : { state: 'decided', revision, postingId, due: r.money(b[3], `${field} due`), flags: (b[4] as SupplementFlag[]) ?? [] };
+      : {
+          state: 'decided',
+          revision,
+          postingId,
+          due: r.money(b[3], `${field} due`),
+          flags: (b[4] as SupplementFlag[]) ?? [],
+        };
   return {
     id,
     kind,
@@ -240,7 +268,10 @@ export const REGION_YEAR: EntityKind<RegionYear> = {
     for (const field of Object.keys(fields)) if (field.startsWith('held:')) held.add(field.slice(5));
     return {
       ...base,
-      closed: closed === null ? null : { noticeId: r.text(closed[0], 'closed id'), issuedOn: r.date(closed[1], 'closed date') },
+      closed:
+        closed === null
+          ? null
+          : { noticeId: r.text(closed[0], 'closed id'), issuedOn: r.date(closed[1], 'closed date') },
       held,
     };
   },

@@ -109,7 +109,16 @@ export interface MemberYear {
 }
 
 export function emptyMemberYear(region: string, year: number, pseudonym: string): MemberYear {
-  return { region, year, pseudonym, enrolledOn: null, payments: [], corrections: [], claims: [], sequence: 0 };
+  return {
+    region,
+    year,
+    pseudonym,
+    enrolledOn: null,
+    payments: [],
+    corrections: [],
+    claims: [],
+    sequence: 0,
+  };
 }
 
 // ─── Facts and events ──────────────────────────────────────────────────────────────────────────────
@@ -142,7 +151,12 @@ export type MemberFact =
       readonly origin: Origin;
     }
   | { readonly type: 'claim'; readonly claim: ArrivingClaim }
-  | { readonly type: 'collection-closed'; readonly noticeId: string; readonly issuedOn: LocalDate; readonly origin: Origin };
+  | {
+      readonly type: 'collection-closed';
+      readonly noticeId: string;
+      readonly issuedOn: LocalDate;
+      readonly origin: Origin;
+    };
 
 export type MemberYearEvent =
   | { readonly type: 'premium-paid'; readonly payment: Payment; readonly enrolledOn: LocalDate | null }
@@ -200,7 +214,15 @@ export function decideMemberYear(
     case 'claim':
       return decideClaim(state, fact.claim, env);
     case 'collection-closed':
-      return ok(rebook(state, coverOf(state, env), env, { eventId: fact.noticeId, date: fact.issuedOn, origin: fact.origin }, 0));
+      return ok(
+        rebook(
+          state,
+          coverOf(state, env),
+          env,
+          { eventId: fact.noticeId, date: fact.issuedOn, origin: fact.origin },
+          0,
+        ),
+      );
     default: {
       const unknown: never = fact;
       throw new RangeError(`unknown member fact ${JSON.stringify(unknown)}`);
@@ -244,7 +266,9 @@ function decideCollection(
     payment: { eventId: fact.eventId, amount: fact.amount, paidOn: fact.paidOn, origin: fact.origin },
     enrolledOn: fact.enrolledOn,
   };
-  return ok(withRebooking(state, paid, env, { eventId: fact.eventId, date: fact.paidOn, origin: fact.origin }));
+  return ok(
+    withRebooking(state, paid, env, { eventId: fact.eventId, date: fact.paidOn, origin: fact.origin }),
+  );
 }
 
 function decideCorrection(
@@ -297,14 +321,28 @@ function decideCorrection(
     origin: fact.origin,
   };
   return ok(
-    withRebooking(state, corrected, env, { eventId: fact.eventId, date: fact.correctedOn, origin: fact.origin }),
+    withRebooking(state, corrected, env, {
+      eventId: fact.eventId,
+      date: fact.correctedOn,
+      origin: fact.origin,
+    }),
   );
 }
 
-function decideClaim(state: MemberYear, claim: ArrivingClaim, env: MemberYearEnv): Result<readonly MemberYearEvent[]> {
+function decideClaim(
+  state: MemberYear,
+  claim: ArrivingClaim,
+  env: MemberYearEnv,
+): Result<readonly MemberYearEvent[]> {
   const earlier = state.claims.find((c) => c.id === claim.id);
   const what = claim.kind === 'manual' ? 'a manual claim' : 'a setl_id';
-  const seen = seenBefore(earlier?.origin, claim.origin, claim.kind === 'manual' ? 'claimId' : 'settlementId', what, claim.id);
+  const seen = seenBefore(
+    earlier?.origin,
+    claim.origin,
+    claim.kind === 'manual' ? 'claimId' : 'settlementId',
+    what,
+    claim.id,
+  );
   if (seen) return seen;
   if (claim.kind === 'reversal') {
     const refused = checkReversal(state, claim);
@@ -318,7 +356,10 @@ function decideClaim(state: MemberYear, claim: ArrivingClaim, env: MemberYearEnv
 }
 
 /** A reversal undoes one settlement of the same member-year, once, and after it (schema hospital-settlement-reversal). */
-function checkReversal(state: MemberYear, reversal: ArrivingClaim): Result<readonly MemberYearEvent[]> | undefined {
+function checkReversal(
+  state: MemberYear,
+  reversal: ArrivingClaim,
+): Result<readonly MemberYearEvent[]> | undefined {
   const rule = (what: string) =>
     `schema hospital-settlement-reversal: a reversal carries the original settlement's ${what}`;
   const original = state.claims.find((c) => c.id === reversal.reverses);
@@ -335,7 +376,11 @@ function checkReversal(state: MemberYear, reversal: ArrivingClaim): Result<reado
   const mismatch = (field: string, why: string, value?: string) =>
     refuse<readonly MemberYearEvent[]>(invalidInput('REVERSAL_MISMATCH', field, why, value));
   if (original.kind !== 'settlement') {
-    return mismatch('originalSettlementId', 'a reversal undoes a direct settlement, not a reversal or a manual claim', original.id);
+    return mismatch(
+      'originalSettlementId',
+      'a reversal undoes a direct settlement, not a reversal or a manual claim',
+      original.id,
+    );
   }
   if (original.reversedBy !== null) {
     return refuse(
@@ -347,22 +392,41 @@ function checkReversal(state: MemberYear, reversal: ArrivingClaim): Result<reado
       ),
     );
   }
-  if (original.hospitalCode !== reversal.hospitalCode) return mismatch('hospitalCode', rule('hospital'), reversal.hospitalCode ?? '');
-  if (original.serviceDate !== reversal.serviceDate) return mismatch('serviceDate', rule('service date'), reversal.serviceDate);
+  if (original.hospitalCode !== reversal.hospitalCode)
+    return mismatch('hospitalCode', rule('hospital'), reversal.hospitalCode ?? '');
+  if (original.serviceDate !== reversal.serviceDate)
+    return mismatch('serviceDate', rule('service date'), reversal.serviceDate);
   if (!reversal.figures.basicFundPaid.eq(original.figures.basicFundPaid.negated())) {
-    return mismatch('basicFundPaid', rule('hifp_pay with the opposite sign'), reversal.figures.basicFundPaid.toFixed(2));
+    return mismatch(
+      'basicFundPaid',
+      rule('hifp_pay with the opposite sign'),
+      reversal.figures.basicFundPaid.toFixed(2),
+    );
   }
   if (!reversal.claimed.eq(original.claimed.negated())) {
-    return mismatch('supplementClaimed', rule('hifob_pay with the opposite sign'), reversal.claimed.toFixed(2));
+    return mismatch(
+      'supplementClaimed',
+      rule('hifob_pay with the opposite sign'),
+      reversal.claimed.toFixed(2),
+    );
   }
   if (reversal.at < original.at) {
-    return mismatch('reversedAt', `a reversal comes after the settlement it reverses (settled ${new Date(original.at).toISOString()})`, new Date(reversal.at).toISOString());
+    return mismatch(
+      'reversedAt',
+      `a reversal comes after the settlement it reverses (settled ${new Date(original.at).toISOString()})`,
+      new Date(reversal.at).toISOString(),
+    );
   }
   return undefined;
 }
 
 /** A premium event, then the bookings its change of cover calls for. */
-function withRebooking(state: MemberYear, event: MemberYearEvent, env: MemberYearEnv, cause: Cause): MemberYearEvent[] {
+function withRebooking(
+  state: MemberYear,
+  event: MemberYearEvent,
+  env: MemberYearEnv,
+  cause: Cause,
+): MemberYearEvent[] {
   const before = coverOf(state, env);
   const next = evolveMemberYear(state, event);
   const after = coverOf(next, env);
@@ -416,7 +480,13 @@ function applied(claim: Claim): YearToDate | undefined {
  * Decides the claims from `from` on (the earlier ones keep their bookings) and books those whose
  * booking changes. A new claim is always booked.
  */
-function rebook(state: MemberYear, cover: Cover, env: MemberYearEnv, cause: Cause, from: number): MemberYearEvent[] {
+function rebook(
+  state: MemberYear,
+  cover: Cover,
+  env: MemberYearEnv,
+  cause: Cause,
+  from: number,
+): MemberYearEvent[] {
   const events: MemberYearEvent[] = [];
   let ytd: YearToDate = { basicFundPaid: ZERO, supplementPaid: ZERO };
   const decided = new Map<string, Extract<Decision, { state: 'decided' }>>();
@@ -437,7 +507,9 @@ function rebook(state: MemberYear, cover: Cover, env: MemberYearEnv, cause: Caus
     const revision = claim.booking.revision + 1;
     const postingId = bookingPostingId(claim, isNew ? null : claim.booking, decision, revision);
     const booking: Booking =
-      decision.state === 'held' ? { state: 'held', revision, postingId } : { ...decision, revision, postingId };
+      decision.state === 'held'
+        ? { state: 'held', revision, postingId }
+        : { ...decision, revision, postingId };
     events.push({
       type: 'claim-booked',
       claimId: claim.id,
@@ -491,7 +563,10 @@ const addYearToDate = (a: YearToDate, b: YearToDate): YearToDate => ({
 // ─── Evolve ────────────────────────────────────────────────────────────────────────────────────────
 
 /** Where a claim enters the year-to-date: its instant, then settlements before reversals before manual claims, then id. */
-export function compareClaims(a: Pick<Claim, 'at' | 'kind' | 'id'>, b: Pick<Claim, 'at' | 'kind' | 'id'>): number {
+export function compareClaims(
+  a: Pick<Claim, 'at' | 'kind' | 'id'>,
+  b: Pick<Claim, 'at' | 'kind' | 'id'>,
+): number {
   if (a.at !== b.at) return a.at - b.at;
   const rank = { settlement: 0, reversal: 1, manual: 2 } as const;
   if (rank[a.kind] !== rank[b.kind]) return rank[a.kind] - rank[b.kind];
@@ -522,7 +597,9 @@ export function evolveMemberYear(state: MemberYear, event: MemberYearEvent): Mem
     case 'premium-corrected':
       return {
         ...state,
-        payments: state.payments.map((p) => (p.eventId === event.originalEventId ? { ...p, amount: event.after } : p)),
+        payments: state.payments.map((p) =>
+          p.eventId === event.originalEventId ? { ...p, amount: event.after } : p,
+        ),
         corrections: [...state.corrections, [event.eventId, event.origin] as const],
         sequence: state.sequence + 1,
       };

@@ -96,14 +96,36 @@ export function memberYearPostings(
     const sequence = state.sequence + 1;
     switch (event.type) {
       case 'premium-paid':
-        postings.push(premiumPosting(next, 'PREMIUM_COLLECTED', event.payment.eventId, event.payment.amount, event.payment.paidOn, event.payment.origin, env, sequence,
-          `premium ${formatMoney(event.payment.amount)} paid ${event.payment.paidOn} for cover year ${next.year}`));
+        postings.push(
+          premiumPosting(
+            next,
+            'PREMIUM_COLLECTED',
+            event.payment.eventId,
+            event.payment.amount,
+            event.payment.paidOn,
+            event.payment.origin,
+            env,
+            sequence,
+            `premium ${formatMoney(event.payment.amount)} paid ${event.payment.paidOn} for cover year ${next.year}`,
+          ),
+        );
         break;
       case 'premium-corrected': {
         const change = event.after.minus(event.before);
-        postings.push(premiumPosting(next, 'PREMIUM_CORRECTED', event.eventId, change, event.correctedOn, event.origin, env, sequence,
-          `tax correction (冲正) of ${event.originalEventId}: ${formatMoney(event.before)} → ${formatMoney(event.after)} (${change.isNegative() ? '' : '+'}${formatMoney(change)}); ` +
-            `a correction of what was collected, not a refund: premiums are not refunded (${cite(env.coverParams, ['premiumRefundable'])})`));
+        postings.push(
+          premiumPosting(
+            next,
+            'PREMIUM_CORRECTED',
+            event.eventId,
+            change,
+            event.correctedOn,
+            event.origin,
+            env,
+            sequence,
+            `tax correction (冲正) of ${event.originalEventId}: ${formatMoney(event.before)} → ${formatMoney(event.after)} (${change.isNegative() ? '' : '+'}${formatMoney(change)}); ` +
+              `a correction of what was collected, not a refund: premiums are not refunded (${cite(env.coverParams, ['premiumRefundable'])})`,
+          ),
+        );
         break;
       }
       case 'claim-booked':
@@ -121,7 +143,9 @@ export function memberYearPostings(
   return postings;
 }
 
-const originFields = (origin: Origin): Pick<LedgerPosting, 'sourceTopic' | 'sourcePartition' | 'sourceOffset'> => ({
+const originFields = (
+  origin: Origin,
+): Pick<LedgerPosting, 'sourceTopic' | 'sourcePartition' | 'sourceOffset'> => ({
   sourceTopic: origin.topic,
   sourcePartition: origin.partition,
   sourceOffset: origin.offset,
@@ -179,7 +203,9 @@ function describeCover(params: PolicyParams, cover: Cover): string {
   const outcome =
     cover.state === 'covered' ? 'covered' : cover.state === 'pending' ? 'not yet covered' : 'not covered';
   const income =
-    cover.state === 'covered' ? '' : `; income recorded all the same, premiums are not refunded (${cite(params, ['premiumRefundable'])})`;
+    cover.state === 'covered'
+      ? ''
+      : `; income recorded all the same, premiums are not refunded (${cite(params, ['premiumRefundable'])})`;
   return (
     `member-year ${e.year} ${e.reason} (${outcome})${why}; ` +
     `paid ${formatMoney(e.paidTotal)}, in window ${e.window.opensOn}–${e.window.closesOn} ` +
@@ -194,7 +220,8 @@ function claimPosting(
   sequence: number,
 ): LedgerPosting {
   const claim = state.claims.find((c) => c.id === event.claimId);
-  if (claim === undefined) throw new Error(`accounting: booked claim ${event.claimId} is not in its member-year`);
+  if (claim === undefined)
+    throw new Error(`accounting: booked claim ${event.claimId} is not in its member-year`);
   const params = env.paramsOn(claim.serviceDate);
   const to = event.to;
   const kind: PostingKind = bookingKind(claim, event.from, to);
@@ -245,7 +272,9 @@ function describeBooking(
   const cause = event.cause;
   if (cause !== null && event.from !== null) {
     const before = event.from.state === 'held' ? 'held' : `due ${formatMoney(event.from.due)}`;
-    parts.push(`booked again after ${cause.eventId} (${cause.date}): was ${before} [${event.from.postingId}]`);
+    parts.push(
+      `booked again after ${cause.eventId} (${cause.date}): was ${before} [${event.from.postingId}]`,
+    );
   }
   const to = event.to;
   if (to.state === 'held') {

@@ -83,7 +83,8 @@ export function readAggregate(hash: Readonly<Record<string, string>>, key = 'agg
   }
   for (const field of COUNT_FIELDS) {
     const text = hash[field];
-    if (text !== undefined && !/^-?\d+$/.test(text)) throw new CorruptStateError(`${key}.${field}: '${text}' is not a count`);
+    if (text !== undefined && !/^-?\d+$/.test(text))
+      throw new CorruptStateError(`${key}.${field}: '${text}' is not a count`);
     out[field] = text === undefined ? 0 : Number(text);
   }
   return out as unknown as PeriodAggregate;
@@ -160,7 +161,11 @@ export const MEMBER_PART: EntityKind<MemberPart> = {
       if (amount === undefined) throw new CorruptStateError(`member ${id}.${field}: '${text}' is not money`);
       benefits.set(field.slice(2), amount);
     }
-    return { sequence: Number(fields.s ?? 0), covered: fields.c === '' || fields.c === undefined ? null : fields.c === '1', benefits };
+    return {
+      sequence: Number(fields.s ?? 0),
+      covered: fields.c === '' || fields.c === undefined ? null : fields.c === '1',
+      benefits,
+    };
   },
 };
 
@@ -189,8 +194,19 @@ const NOT_COVERED_FLAGS = new Set(['LATE', 'PARTIAL', 'EARLY', 'NOT_PAID']);
 // A manual claim with either of these was not within Dehong art. 16's service level.
 const SLA_MISSED_FLAGS = new Set(['SLA_BREACHED', 'PAST_DEADLINE']);
 
-const DIRECT_KINDS = new Set(['SETTLEMENT_APPLIED', 'SETTLEMENT_REVERSED', 'SETTLEMENT_HELD', 'SETTLEMENT_RELEASED', 'SETTLEMENT_REDECIDED']);
-const MANUAL_KINDS = new Set(['MANUAL_REIMBURSEMENT', 'MANUAL_REIMBURSEMENT_HELD', 'MANUAL_REIMBURSEMENT_RELEASED', 'MANUAL_REIMBURSEMENT_REDECIDED']);
+const DIRECT_KINDS = new Set([
+  'SETTLEMENT_APPLIED',
+  'SETTLEMENT_REVERSED',
+  'SETTLEMENT_HELD',
+  'SETTLEMENT_RELEASED',
+  'SETTLEMENT_REDECIDED',
+]);
+const MANUAL_KINDS = new Set([
+  'MANUAL_REIMBURSEMENT',
+  'MANUAL_REIMBURSEMENT_HELD',
+  'MANUAL_REIMBURSEMENT_RELEASED',
+  'MANUAL_REIMBURSEMENT_REDECIDED',
+]);
 
 const sign = (amount: Money): number => (amount.gt(ZERO) ? 1 : amount.lt(ZERO) ? -1 : 0);
 
@@ -219,7 +235,11 @@ export function contributionOf(posting: LedgerPosting): PostingContribution {
     const change = netDebit(posting, 'DIRECT_CLAIMS_EXPENSE');
     const now = posting.dueAmount ?? ZERO;
     const before = now.minus(change);
-    return { totals: { claimsPaidDirect: change, visits: sign(now) - sign(before), postings: 1 }, benefit: change, covered: null };
+    return {
+      totals: { claimsPaidDirect: change, visits: sign(now) - sign(before), postings: 1 },
+      benefit: change,
+      covered: null,
+    };
   }
   if (MANUAL_KINDS.has(posting.kind)) {
     // What was paid to the member counts once, when the claim arrives; a later booking only moves suspense.
@@ -238,7 +258,11 @@ export function contributionOf(posting: LedgerPosting): PostingContribution {
     };
   }
   if (posting.kind === 'OPERATING_COST') {
-    return { totals: { operatingCost: netDebit(posting, 'OPERATING_COST_EXPENSE'), postings: 1 }, benefit: null, covered: null };
+    return {
+      totals: { operatingCost: netDebit(posting, 'OPERATING_COST_EXPENSE'), postings: 1 },
+      benefit: null,
+      covered: null,
+    };
   }
   // Cash to hospitals for settlements already counted, and year-end transfers: no new figure.
   return NOTHING;
@@ -260,11 +284,20 @@ const REGION_CODE = /^\d{6}$/;
 
 export function parseLedgerPosting(decoded: DecodedValue): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
-    return refuse(invalidInput('UNEXPECTED_RECORD', 'value', 'the fund ledger topic carries ledger-posting', decoded.record));
+    return refuse(
+      invalidInput(
+        'UNEXPECTED_RECORD',
+        'value',
+        'the fund ledger topic carries ledger-posting',
+        decoded.record,
+      ),
+    );
   }
   const posting = decoded.value;
   if (!REGION_CODE.test(posting.regionCode)) {
-    return refuse(invalidInput('REGION_FORMAT', 'regionCode', 'a 6-digit region code', posting.regionCode.slice(0, 20)));
+    return refuse(
+      invalidInput('REGION_FORMAT', 'regionCode', 'a 6-digit region code', posting.regionCode.slice(0, 20)),
+    );
   }
   if (parseLocalDate(posting.postingDate) === undefined) {
     return refuse(invalidInput('INVALID_DATE', 'postingDate', 'a calendar date', posting.postingDate));
@@ -287,11 +320,17 @@ function periodsOf(posting: LedgerPosting): readonly [Period, Period, Period] {
 }
 
 export function aggregationEntitiesOf(posting: LedgerPosting): readonly EntityRef[] {
-  const refs: EntityRef[] = periodsOf(posting).map((p) => entity(PERIOD_AGGREGATE, aggregateId(posting.regionCode, p.label)));
+  const refs: EntityRef[] = periodsOf(posting).map((p) =>
+    entity(PERIOD_AGGREGATE, aggregateId(posting.regionCode, p.label)),
+  );
   refs.push(entity(PERIOD_INDEX, posting.regionCode));
   // The insured count lives on the insurance year's total, which may not be a period of the posting (premiums paid in advance).
   refs.push(entity(PERIOD_AGGREGATE, aggregateId(posting.regionCode, String(posting.insuranceYear))));
-  refs.push(posting.memberPseudonym !== null ? entity(MEMBER_PART, memberId(posting)) : entity(KEY_SEQUENCE, keyId(posting)));
+  refs.push(
+    posting.memberPseudonym !== null
+      ? entity(MEMBER_PART, memberId(posting))
+      : entity(KEY_SEQUENCE, keyId(posting)),
+  );
   return refs;
 }
 
@@ -313,7 +352,11 @@ export function decideAggregation(posting: LedgerPosting, store: EntityStore): R
 
   const index = store.get(PERIOD_INDEX, posting.regionCode);
   if (periods.some((p) => !index.has(p.label))) {
-    store.put(PERIOD_INDEX, posting.regionCode, new Map([...index, ...periods.map((p) => [p.label, p.kind] as const)]));
+    store.put(
+      PERIOD_INDEX,
+      posting.regionCode,
+      new Map([...index, ...periods.map((p) => [p.label, p.kind] as const)]),
+    );
   }
 
   if (part === undefined) {
@@ -338,7 +381,11 @@ export function decideAggregation(posting: LedgerPosting, store: EntityStore): R
     if (change !== 0) add(String(posting.insuranceYear), { insured: change });
     covered = contribution.covered;
   }
-  store.put(MEMBER_PART, memberId(posting), { sequence: Math.max(part.sequence, posting.sequence), covered, benefits });
+  store.put(MEMBER_PART, memberId(posting), {
+    sequence: Math.max(part.sequence, posting.sequence),
+    covered,
+    benefits,
+  });
   return ok(decided([]));
 }
 

@@ -6,7 +6,9 @@ import { HubError } from '../../shared/errors.js';
 import { createKafka } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
 import { ZERO } from '../../shared/money.js';
+import { NAMESPACE } from '../../shared/namespace.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
+import { loadRegions } from '../../shared/policy/regions.js';
 import {
   addCounters,
   amountOf,
@@ -15,14 +17,12 @@ import {
   countersId,
   countOf,
 } from '../../shared/reconciliation.js';
-import { RECONCILIATION_KINDS } from '../../shared/records.js';
-import { entityKey } from '../../shared/runner/partition-state.js';
-import type { EntityKind } from '../../shared/runner/service.js';
-import { NAMESPACE } from '../../shared/namespace.js';
-import { loadRegions } from '../../shared/policy/regions.js';
 import type { PublicDisclosure } from '../../shared/records.js';
+import { RECONCILIATION_KINDS } from '../../shared/records.js';
 import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { entityKey } from '../../shared/runner/partition-state.js';
+import type { EntityKind } from '../../shared/runner/service.js';
 import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import {
   addAggregates,
@@ -82,7 +82,13 @@ export interface TotalsLayout {
 export const chinaToday = (now: Date): string => chinaDateOf(now);
 
 const aggregateKey = (partition: number, region: string, label: string) =>
-  entityKey(NAMESPACE, 'disclosure', partition, PERIOD_AGGREGATE as EntityKind<unknown>, aggregateId(region, label));
+  entityKey(
+    NAMESPACE,
+    'disclosure',
+    partition,
+    PERIOD_AGGREGATE as EntityKind<unknown>,
+    aggregateId(region, label),
+  );
 const periodIndexKey = (partition: number, region: string) =>
   entityKey(NAMESPACE, 'disclosure', partition, PERIOD_INDEX as EntityKind<unknown>, region);
 
@@ -101,12 +107,18 @@ async function readHashes(redis: Redis, keys: readonly string[]): Promise<Record
 export async function periodLabelsOf(redis: Redis, region: string, layout: TotalsLayout): Promise<string[]> {
   const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => periodIndexKey(p, region));
   const labels = new Set<string>();
-  for (const index of await readHashes(redis, keys)) for (const label of Object.keys(index)) labels.add(label);
+  for (const index of await readHashes(redis, keys))
+    for (const label of Object.keys(index)) labels.add(label);
   return [...labels];
 }
 
 /** A region's totals for one period: every ledger partition's, added up. */
-async function totalsOf(redis: Redis, region: string, label: string, layout: TotalsLayout): Promise<PeriodAggregate> {
+async function totalsOf(
+  redis: Redis,
+  region: string,
+  label: string,
+  layout: TotalsLayout,
+): Promise<PeriodAggregate> {
   const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => aggregateKey(p, region, label));
   const parts = await readHashes(redis, keys);
   return parts.reduce((sum, hash, p) => addAggregates(sum, readAggregate(hash, keys[p])), EMPTY_AGGREGATE);
@@ -126,19 +138,25 @@ export async function reconciliationOf(
 ): Promise<ReconciliationStatus> {
   const id = countersId(region, year);
   const keys = [
-    ...Array.from({ length: layout.ledgerPartitions }, (_, p) => entityKey(NAMESPACE, 'reconciler', p, COUNTERS as EntityKind<unknown>, id)),
+    ...Array.from({ length: layout.ledgerPartitions }, (_, p) =>
+      entityKey(NAMESPACE, 'reconciler', p, COUNTERS as EntityKind<unknown>, id),
+    ),
     ...Array.from({ length: layout.hospitalMonthPartitions }, (_, p) =>
       entityKey(NAMESPACE, 'hospital-reconciler', p, COUNTERS as EntityKind<unknown>, id),
     ),
   ];
-  const counters = addCounters((await readHashes(redis, keys)).map((hash, i) => countersFrom(hash, keys[i] as string)));
+  const counters = addCounters(
+    (await readHashes(redis, keys)).map((hash, i) => countersFrom(hash, keys[i] as string)),
+  );
   let open = 0;
   let discrepancies = 0;
   for (const kind of RECONCILIATION_KINDS) {
     open += countOf(counters, kind, 'OPEN');
     discrepancies += countOf(counters, kind, 'DISCREPANCY');
   }
-  const openAmount = amountOf(counters, 'HOSPITAL_MONTH', 'DISCREPANCY').plus(amountOf(counters, 'MANUAL_CLAIM', 'DISCREPANCY'));
+  const openAmount = amountOf(counters, 'HOSPITAL_MONTH', 'DISCREPANCY').plus(
+    amountOf(counters, 'MANUAL_CLAIM', 'DISCREPANCY'),
+  );
   return { openItems: open + discrepancies, discrepancies, openAmount };
 }
 
@@ -152,13 +170,19 @@ export async function readFigures(
 ): Promise<DisclosureFigures> {
   const aggregate = await totalsOf(redis, region, period.label, layout);
   // Members covered for the insurance year the period lies in: counted on the year's total.
-  const insured = period.kind === 'YEAR' ? aggregate.insured : (await totalsOf(redis, region, String(period.year), layout)).insured;
+  const insured =
+    period.kind === 'YEAR'
+      ? aggregate.insured
+      : (await totalsOf(redis, region, String(period.year), layout)).insured;
   let surplusBroughtForward = ZERO;
   if (period.kind === 'YEAR') {
     const earlier = (await periodLabelsOf(redis, region, layout))
       .map(parsePeriod)
       .filter((p): p is Period => p !== undefined && p.kind === 'YEAR' && p.year < period.year);
-    for (const year of earlier) surplusBroughtForward = surplusBroughtForward.plus(surplusOf(await totalsOf(redis, region, year.label, layout)));
+    for (const year of earlier)
+      surplusBroughtForward = surplusBroughtForward.plus(
+        surplusOf(await totalsOf(redis, region, year.label, layout)),
+      );
   }
   return computeFigures({
     region,
@@ -253,9 +277,14 @@ async function totalsLayout(kafka: Kafka): Promise<TotalsLayout> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const metadata = await admin.fetchTopicMetadata({ topics: [TOPICS.ledger.name, TOPICS.hospitalMonth.name] });
+    const metadata = await admin.fetchTopicMetadata({
+      topics: [TOPICS.ledger.name, TOPICS.hospitalMonth.name],
+    });
     const count = (name: string) => metadata.topics.find((t) => t.name === name)?.partitions.length ?? 0;
-    return { ledgerPartitions: count(TOPICS.ledger.name), hospitalMonthPartitions: count(TOPICS.hospitalMonth.name) };
+    return {
+      ledgerPartitions: count(TOPICS.ledger.name),
+      hospitalMonthPartitions: count(TOPICS.hospitalMonth.name),
+    };
   } finally {
     await admin.disconnect();
   }

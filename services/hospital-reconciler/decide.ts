@@ -23,14 +23,31 @@ import {
 } from '../../shared/reconciliation.js';
 import type { HospitalMonthChange, ReconciliationStatus } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
-import { type Decided, decided, type EntityRef, type EntityStore, entity } from '../../shared/runner/service.js';
+import {
+  type Decided,
+  decided,
+  type EntityRef,
+  type EntityStore,
+  entity,
+} from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import { HOSPITAL_MONTH_ITEM, type HospitalMonthItem, hospitalMonthId, type MonthClaim, type Totals } from './items.js';
+import {
+  HOSPITAL_MONTH_ITEM,
+  type HospitalMonthItem,
+  hospitalMonthId,
+  type MonthClaim,
+  type Totals,
+} from './items.js';
 
 export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> {
   if (decoded.record !== 'hospital-month-change') {
     return refuse(
-      invalidInput('UNEXPECTED_RECORD', 'value', `${TOPICS.hospitalMonth.name} carries hospital-month-change`, decoded.record),
+      invalidInput(
+        'UNEXPECTED_RECORD',
+        'value',
+        `${TOPICS.hospitalMonth.name} carries hospital-month-change`,
+        decoded.record,
+      ),
     );
   }
   const change = decoded.value;
@@ -38,10 +55,24 @@ export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> 
     return refuse(invalidInput('MONTH_FORMAT', 'month', 'expected a month "YYYY-MM"', change.month));
   }
   if (change.kind === 'CLAIM' && (change.claimId === null || change.claimedAmount === null)) {
-    return refuse(invalidInput('CHANGE_INCOMPLETE', 'claimId', 'a CLAIM change names its claim and what it claims', change.changeId));
+    return refuse(
+      invalidInput(
+        'CHANGE_INCOMPLETE',
+        'claimId',
+        'a CLAIM change names its claim and what it claims',
+        change.changeId,
+      ),
+    );
   }
   if (change.kind === 'PAYMENT' && change.paidAmount === null) {
-    return refuse(invalidInput('CHANGE_INCOMPLETE', 'paidAmount', 'a PAYMENT change carries what was paid', change.changeId));
+    return refuse(
+      invalidInput(
+        'CHANGE_INCOMPLETE',
+        'paidAmount',
+        'a PAYMENT change carries what was paid',
+        change.changeId,
+      ),
+    );
   }
   return ok(change);
 }
@@ -49,7 +80,10 @@ export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> 
 const itemIdOf = (c: HospitalMonthChange) => hospitalMonthId(c.regionCode, c.hospitalCode, c.month);
 
 export function hospitalEntitiesOf(change: HospitalMonthChange): readonly EntityRef[] {
-  return [entity(HOSPITAL_MONTH_ITEM, itemIdOf(change)), entity(COUNTERS, countersId(change.regionCode, change.insuranceYear))];
+  return [
+    entity(HOSPITAL_MONTH_ITEM, itemIdOf(change)),
+    entity(COUNTERS, countersId(change.regionCode, change.insuranceYear)),
+  ];
 }
 
 export function decideHospitalMonth(change: HospitalMonthChange, store: EntityStore): Result<Decided> {
@@ -75,11 +109,21 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
   const countersKey = countersId(after.region, after.year);
   store.put(COUNTERS, countersKey, moveCounters(store.get(COUNTERS, countersKey), before, after));
   return ok(
-    decided([{ topic: TOPICS.reconciliation, key: after.itemId, record: 'reconciliation-result', value: resultOf(after) }]),
+    decided([
+      {
+        topic: TOPICS.reconciliation,
+        key: after.itemId,
+        record: 'reconciliation-result',
+        value: resultOf(after),
+      },
+    ]),
   );
 }
 
-function laterEvent(a: readonly [string, string] | null, b: readonly [string, string]): readonly [string, string] {
+function laterEvent(
+  a: readonly [string, string] | null,
+  b: readonly [string, string],
+): readonly [string, string] {
   if (a === null) return b;
   return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
@@ -133,7 +177,11 @@ function withPayment(item: HospitalMonthItem, change: HospitalMonthChange): Hosp
     ...item,
     payments,
     listed,
-    totals: { ...item.totals, paid: item.totals.paid.plus(change.paidAmount ?? ZERO), listedNotSeen: notSeen },
+    totals: {
+      ...item.totals,
+      paid: item.totals.paid.plus(change.paidAmount ?? ZERO),
+      listedNotSeen: notSeen,
+    },
   };
 }
 
@@ -141,7 +189,9 @@ function withPayment(item: HospitalMonthItem, change: HospitalMonthChange): Hosp
 function viewOf(item: HospitalMonthItem): ItemView {
   const t = item.totals;
   const params = regionParamsOn(item.region, `${item.month}-01` as LocalDate);
-  const cycle = params.ok ? `monthly settlement, ${cite(params.value, ['insurerSettlementCycle'])}` : 'monthly settlement';
+  const cycle = params.ok
+    ? `monthly settlement, ${cite(params.value, ['insurerSettlementCycle'])}`
+    : 'monthly settlement';
   const due = formatMoney(t.due);
   const paid = formatMoney(t.paid);
   const claimed = formatMoney(t.claimed);
@@ -177,7 +227,9 @@ function viewOf(item: HospitalMonthItem): ItemView {
         ? `HOSPITAL_MONTH_UNKNOWN_SETTLEMENTS: insurer paid ${paid} = due ${due} (${count})${listed}`
         : difference.gt(ZERO)
           ? `HOSPITAL_MONTH_OVER_PAID: insurer paid ${paid}, due ${due} (${count}): over-payment ${formatMoney(difference)}; hospital claimed ${claimed}` +
-            (overClaim.gt(ZERO) && t.paid.gte(t.claimed) ? ": the insurer paid the hospital's over-claim" : '') +
+            (overClaim.gt(ZERO) && t.paid.gte(t.claimed)
+              ? ": the insurer paid the hospital's over-claim"
+              : '') +
             listed
           : `HOSPITAL_MONTH_SHORT_PAID: insurer paid ${paid}, due ${due} (${count}): short payment ${formatMoney(difference.abs())}; hospital claimed ${claimed}${listed}`;
     }

@@ -79,11 +79,16 @@ function json(where: string, text: string | undefined, field: string): unknown {
 }
 
 const money = (where: string, value: unknown): Money =>
-  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value) ? new Decimal(value) : fail(where, 'not money');
+  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value)
+    ? new Decimal(value)
+    : fail(where, 'not money');
 const optionalDate = (where: string, value: unknown): LocalDate | null =>
-  value === null ? null : ((typeof value === 'string' ? parseLocalDate(value) : undefined) ?? fail(where, 'not a date'));
+  value === null
+    ? null
+    : ((typeof value === 'string' ? parseLocalDate(value) : undefined) ?? fail(where, 'not a date'));
 
-export const hospitalMonthId = (region: string, hospitalCode: string, month: string) => `${region}:${hospitalCode}:${month}`;
+export const hospitalMonthId = (region: string, hospitalCode: string, month: string) =>
+  `${region}:${hospitalCode}:${month}`;
 
 export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
   name: 'hospital-month',
@@ -109,7 +114,16 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
     const fields: Record<string, string> = {
       h: JSON.stringify([
         item.year,
-        [formatMoney(t.due), formatMoney(t.claimed), formatMoney(t.held), t.heldClaims, t.settlements, t.reversals, formatMoney(t.paid), t.listedNotSeen],
+        [
+          formatMoney(t.due),
+          formatMoney(t.claimed),
+          formatMoney(t.held),
+          t.heldClaims,
+          t.settlements,
+          t.reversals,
+          formatMoney(t.paid),
+          t.listedNotSeen,
+        ],
         item.openedOn,
         item.updatedOn,
         item.last,
@@ -117,9 +131,16 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
       ]),
     };
     for (const [id, c] of item.claims) {
-      fields[`c:${id}`] = JSON.stringify([c.revision, c.held, c.reversal, formatMoney(c.claimed), formatMoney(c.due)]);
+      fields[`c:${id}`] = JSON.stringify([
+        c.revision,
+        c.held,
+        c.reversal,
+        formatMoney(c.claimed),
+        formatMoney(c.due),
+      ]);
     }
-    for (const [id, p] of item.payments) fields[`p:${id}`] = JSON.stringify([formatMoney(p.amount), p.listed]);
+    for (const [id, p] of item.payments)
+      fields[`p:${id}`] = JSON.stringify([formatMoney(p.amount), p.listed]);
     for (const id of item.listed) fields[`l:${id}`] = '1';
     return fields;
   },

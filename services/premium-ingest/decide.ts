@@ -1,10 +1,5 @@
 import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
-import {
-  checkAmount,
-  memberPseudonymOf,
-  requireDate,
-  requireEventId,
-} from '../../shared/ingest/input.js';
+import { checkAmount, memberPseudonymOf, requireDate, requireEventId } from '../../shared/ingest/input.js';
 import { journalOrigin, journalOutput } from '../../shared/ingest/journal.js';
 import { type LocalDate, yearOf } from '../../shared/policy/dates.js';
 import { premiumWindowFor } from '../../shared/policy/eligibility.js';
@@ -208,11 +203,17 @@ function checkCoverYear(params: PolicyParams, coverYear: number, paidOn: LocalDa
 
 /** A region without a policy file is refused on the record's regionCode. */
 function regionField<T>(refused: Result<T> & { ok: false }): Result<T> {
-  return refused.error.code === 'UNKNOWN_REGION' ? refuse({ ...refused.error, field: 'regionCode' }) : refused;
+  return refused.error.code === 'UNKNOWN_REGION'
+    ? refuse({ ...refused.error, field: 'regionCode' })
+    : refused;
 }
 
 /** One journal record per fact; an end-of-collection notice goes to every partition, so every member's order sees it. */
-export function premiumToJournal(input: PremiumFact, _state: unknown, context: DecideContext): Result<Decided> {
+export function premiumToJournal(
+  input: PremiumFact,
+  _state: unknown,
+  context: DecideContext,
+): Result<Decided> {
   switch (input.kind) {
     case 'collection':
       return ok(

@@ -1,9 +1,9 @@
 import { COUNTERS } from '../../shared/reconciliation.js';
+import type { LedgerPosting } from '../../shared/records.js';
 import type { Service } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
 import { decideReconciliation, parsePosting, reconcilerEntitiesOf } from './decide.js';
 import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from './items.js';
-import type { LedgerPosting } from '../../shared/records.js';
 
 /** The reconciler's member stage as the runner sees it: the ledger in; results and hospital-month changes out. */
 export const reconciler: Service<LedgerPosting> = {

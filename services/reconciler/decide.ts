@@ -36,7 +36,13 @@ import {
   type Output,
 } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import { MANUAL_CLAIM_ITEM, type ManualClaimItem, MEMBER_YEAR_ITEM, type MemberYearItem, type TrackedClaim } from './items.js';
+import {
+  MANUAL_CLAIM_ITEM,
+  type ManualClaimItem,
+  MEMBER_YEAR_ITEM,
+  type MemberYearItem,
+  type TrackedClaim,
+} from './items.js';
 
 const SETTLEMENT_KINDS: ReadonlySet<string> = new Set([
   'SETTLEMENT_APPLIED',
@@ -58,7 +64,12 @@ const MANUAL_KINDS: ReadonlySet<string> = new Set([
 export function parsePosting(decoded: DecodedValue): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
     return refuse(
-      invalidInput('UNEXPECTED_RECORD', 'value', `${TOPICS.ledger.name} carries ${TOPICS.ledger.records.join(', ')}`, decoded.record),
+      invalidInput(
+        'UNEXPECTED_RECORD',
+        'value',
+        `${TOPICS.ledger.name} carries ${TOPICS.ledger.records.join(', ')}`,
+        decoded.record,
+      ),
     );
   }
   const posting = decoded.value;
@@ -76,11 +87,17 @@ export function parsePosting(decoded: DecodedValue): Result<LedgerPosting> {
   const needs = (field: 'memberPseudonym' | 'hospitalCode' | 'serviceDate' | 'claimedAmount') =>
     posting[field] === null
       ? refuse<LedgerPosting>(
-          invalidInput('POSTING_INCOMPLETE', field, `ledger-posting.avsc: a ${posting.kind} posting carries ${field}`, posting.postingId),
+          invalidInput(
+            'POSTING_INCOMPLETE',
+            field,
+            `ledger-posting.avsc: a ${posting.kind} posting carries ${field}`,
+            posting.postingId,
+          ),
         )
       : undefined;
   if (SETTLEMENT_KINDS.has(posting.kind)) {
-    const missing = needs('memberPseudonym') ?? needs('hospitalCode') ?? needs('serviceDate') ?? needs('claimedAmount');
+    const missing =
+      needs('memberPseudonym') ?? needs('hospitalCode') ?? needs('serviceDate') ?? needs('claimedAmount');
     if (missing) return missing;
   }
   if (MANUAL_KINDS.has(posting.kind)) {
@@ -101,7 +118,8 @@ const manualItemId = (p: LedgerPosting) => `${p.regionCode}:${p.sourceEventId}`;
 
 export function reconcilerEntitiesOf(posting: LedgerPosting): readonly EntityRef[] {
   const counters = entity(COUNTERS, countersId(posting.regionCode, posting.insuranceYear));
-  if (SETTLEMENT_KINDS.has(posting.kind)) return [entity(MEMBER_YEAR_ITEM, memberYearItemId(posting)), counters];
+  if (SETTLEMENT_KINDS.has(posting.kind))
+    return [entity(MEMBER_YEAR_ITEM, memberYearItemId(posting)), counters];
   if (MANUAL_KINDS.has(posting.kind)) return [entity(MANUAL_CLAIM_ITEM, manualItemId(posting)), counters];
   return [];
 }
@@ -126,7 +144,10 @@ export function decideReconciliation(posting: LedgerPosting, store: EntityStore)
   return ok(decided(outputs));
 }
 
-type ChangeBody = Omit<HospitalMonthChange, 'changeId' | 'regionCode' | 'hospitalCode' | 'month' | 'insuranceYear' | 'eventDate'>;
+type ChangeBody = Omit<
+  HospitalMonthChange,
+  'changeId' | 'regionCode' | 'hospitalCode' | 'month' | 'insuranceYear' | 'eventDate'
+>;
 
 function claimChange(p: LedgerPosting): ChangeBody {
   return {
@@ -167,7 +188,12 @@ function hospitalChange(p: LedgerPosting, body: ChangeBody): Output {
     eventDate: eventDateOf(p),
     ...body,
   };
-  return { topic: TOPICS.hospitalMonth, key: change.hospitalCode, record: 'hospital-month-change', value: change };
+  return {
+    topic: TOPICS.hospitalMonth,
+    key: change.hospitalCode,
+    record: 'hospital-month-change',
+    value: change,
+  };
 }
 
 const resultOutput = (item: ItemView): Output => ({
@@ -228,14 +254,18 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
 }
 
 /** The latest event of an item by business date, then posting id: the same whichever order they came in. */
-function laterEvent(a: readonly [string, string] | null, b: readonly [string, string]): readonly [string, string] {
+function laterEvent(
+  a: readonly [string, string] | null,
+  b: readonly [string, string],
+): readonly [string, string] {
   if (a === null) return b;
   return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
 
 function memberYearView(item: MemberYearItem): ItemView {
   const claims = [...item.claims.values()];
-  const claimed = (state: TrackedClaim['state']) => sumMoney(claims.filter((c) => c.state === state).map((c) => c.claimed));
+  const claimed = (state: TrackedClaim['state']) =>
+    sumMoney(claims.filter((c) => c.state === state).map((c) => c.claimed));
   const notCovered = claimed('not-covered');
   const held = claimed('held');
   const expected = sumMoney(claims.filter((c) => c.state !== 'held').map((c) => c.due));
@@ -344,16 +374,21 @@ function manualClaimView(item: ManualClaimItem): ItemView {
   const problems: string[] = [];
   const difference = item.paid.minus(item.due);
   if (difference.gt(ZERO)) {
-    problems.push(`MANUAL_CLAIM_OVER_PAID: paid ${formatMoney(item.paid)}, due ${formatMoney(item.due)} by policy: over-payment ${formatMoney(difference)}`);
+    problems.push(
+      `MANUAL_CLAIM_OVER_PAID: paid ${formatMoney(item.paid)}, due ${formatMoney(item.due)} by policy: over-payment ${formatMoney(difference)}`,
+    );
   } else if (difference.lt(ZERO)) {
-    problems.push(`MANUAL_CLAIM_SHORT_PAID: paid ${formatMoney(item.paid)}, due ${formatMoney(item.due)} by policy: short payment ${formatMoney(difference.abs())}`);
+    problems.push(
+      `MANUAL_CLAIM_SHORT_PAID: paid ${formatMoney(item.paid)}, due ${formatMoney(item.due)} by policy: short payment ${formatMoney(difference.abs())}`,
+    );
   }
   if (!item.withinSla) {
     problems.push(
       `SLA_BREACHED: paid ${item.paidOn}, more than ${rule.workingDays} working days after receipt${item.receivedOn === null ? '' : ` on ${item.receivedOn}`} (${article})`,
     );
   }
-  if (!item.withinDeadline) problems.push(`PAST_DEADLINE: paid ${item.paidOn}, after the deadline ${deadline} (${article})`);
+  if (!item.withinDeadline)
+    problems.push(`PAST_DEADLINE: paid ${item.paidOn}, after the deadline ${deadline} (${article})`);
   return {
     ...base,
     status: problems.length === 0 ? 'MATCHED' : 'DISCREPANCY',
@@ -379,5 +414,3 @@ function workingDaysAfter(receivedOn: LocalDate, limit: number): LocalDate | und
     throw error;
   }
 }
-
-

@@ -61,10 +61,13 @@ function json(where: string, text: string | undefined, field: string): unknown {
 }
 
 const money = (where: string, value: unknown): Money =>
-  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value) ? new Decimal(value) : fail(where, 'not money');
+  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value)
+    ? new Decimal(value)
+    : fail(where, 'not money');
 const date = (where: string, value: unknown): LocalDate =>
   (typeof value === 'string' ? parseLocalDate(value) : undefined) ?? fail(where, 'not a date');
-const optionalDate = (where: string, value: unknown): LocalDate | null => (value === null ? null : date(where, value));
+const optionalDate = (where: string, value: unknown): LocalDate | null =>
+  value === null ? null : date(where, value);
 const pair = (value: unknown): readonly [string, string] | null =>
   Array.isArray(value) && value.length === 2 ? [String(value[0]), String(value[1])] : null;
 
@@ -104,7 +107,12 @@ export const MEMBER_YEAR_ITEM: EntityKind<MemberYearItem> = {
       const c = json(where, text, field) as unknown[];
       const state = c[1] as TrackedClaim['state'];
       if (!STATES.includes(state) || typeof c[0] !== 'number') fail(where, `${field} is malformed`);
-      claims.set(field.slice(2), { revision: c[0], state, claimed: money(where, c[2]), due: money(where, c[3]) });
+      claims.set(field.slice(2), {
+        revision: c[0],
+        state,
+        claimed: money(where, c[2]),
+        due: money(where, c[3]),
+      });
     }
     return {
       ...MEMBER_YEAR_ITEM.empty(id),

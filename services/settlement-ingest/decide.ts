@@ -233,7 +233,11 @@ function checkConsistency(amounts: ClaimAmounts, reversal: boolean): Result<Clai
   // A reversal's amounts are all ≤ 0, so compare sizes.
   const size = (amount: Money) => (reversal ? amount.negated() : amount);
   const pairs: readonly [keyof ClaimAmounts, keyof ClaimAmounts, string][] = [
-    ['inScopeAmount', 'totalMedicalCost', 'inscp_scp_amt ≤ medfee_sumamt: in-scope cost is part of the total'],
+    [
+      'inScopeAmount',
+      'totalMedicalCost',
+      'inscp_scp_amt ≤ medfee_sumamt: in-scope cost is part of the total',
+    ],
     ['basicFundPaid', 'inScopeAmount', 'hifp_pay ≤ inscp_scp_amt: the basic fund pays in-scope costs only'],
     [
       'overBasicCapAmount',
@@ -266,4 +270,3 @@ export function settlementToJournal(input: SettlementFact): Result<Decided> {
     ]),
   );
 }
-

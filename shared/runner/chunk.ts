@@ -138,7 +138,11 @@ export class ChunkProcessor<Input> {
     }
   }
 
-  private async parseAll(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<Item<Input>[]> {
+  private async parseAll(
+    topic: string,
+    partition: number,
+    chunk: readonly KafkaMessage[],
+  ): Promise<Item<Input>[]> {
     const items: Item<Input>[] = [];
     for (const message of chunk) {
       const timestamp = Number(message.timestamp);
@@ -167,7 +171,12 @@ export class ChunkProcessor<Input> {
     return items;
   }
 
-  private deadLetter(topic: string, partition: number, message: KafkaMessage, error: InvalidInput): PreparedRecord {
+  private deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    error: InvalidInput,
+  ): PreparedRecord {
     const record: DeadLetter = {
       originalValue: message.value ?? Buffer.alloc(0),
       originalKey: message.key ?? null,

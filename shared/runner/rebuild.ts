@@ -41,7 +41,10 @@ export interface RebuildReport {
   readonly seconds: number;
 }
 
-export async function rebuildState<Input>(service: Service<Input>, options: RebuildOptions): Promise<RebuildReport> {
+export async function rebuildState<Input>(
+  service: Service<Input>,
+  options: RebuildOptions,
+): Promise<RebuildReport> {
   if (!service.state) throw new HubError(`${service.name} keeps no state: there is nothing to rebuild`);
   const started = performance.now();
   const groupId = `${NAMESPACE}.${service.name}`;
@@ -82,7 +85,10 @@ export async function rebuildState<Input>(service: Service<Input>, options: Rebu
 
 /** Deletes the keys matching `pattern` on every primary (a Redis Cluster's keys spread over its primaries). */
 export async function deleteKeys(redis: Redis | Cluster, pattern: string): Promise<number> {
-  const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? (redis as Cluster).nodes('master') : [redis as Redis];
+  const nodes =
+    'nodes' in redis && typeof redis.nodes === 'function'
+      ? (redis as Cluster).nodes('master')
+      : [redis as Redis];
   let deleted = 0;
   for (const node of nodes) {
     let cursor = '0';

@@ -45,6 +45,40 @@ export interface RunnerOptions {
   readonly logger: Logger;
   /** The state cannot be trusted (StateLostError): stop deciding. runService exits with the message. */
   readonly onFatal?: (error: Error) => void;
+  /** Faults a test injects on purpose (HUB_TEST_FAULTS); never set in production. */
+  readonly testFaults?: TestFaults;
+}
+
+/**
+ * Test-only switches, to show that the tests notice a broken runner: `crashAfterCommits` stops deciding
+ * (as if the process died) right after that many Kafka commits, before their state is written;
+ * `skipStateWrites` never writes the state (a build that forgot to), so a restart decides against old state.
+ */
+export interface TestFaults {
+  readonly crashAfterCommits?: number;
+  readonly skipStateWrites?: boolean;
+}
+
+/** HUB_TEST_FAULTS="crashAfterCommits=3,skipStateWrites": for the fault tests' child processes only. */
+export function testFaultsFrom(text: string | undefined): TestFaults | undefined {
+  if (text === undefined || text === '') return undefined;
+  const faults: { crashAfterCommits?: number; skipStateWrites?: boolean } = {};
+  for (const part of text.split(',')) {
+    const [name, value] = part.split('=');
+    if (name === 'crashAfterCommits' && value !== undefined && /^\d+$/.test(value))
+      faults.crashAfterCommits = Number(value);
+    else if (name === 'skipStateWrites') faults.skipStateWrites = true;
+    else throw new ConfigError(`HUB_TEST_FAULTS: '${part}' is not a known test fault`);
+  }
+  return faults;
+}
+
+/** What an injected crash throws: the chunk's outputs are committed, its state is not written. */
+export class TestCrash extends HubError {
+  constructor(commits: number) {
+    super(`test fault: stopped after ${commits} commits, before writing their state`, { retriable: false });
+    this.name = 'TestCrash';
+  }
 }
 
 export function runnerOptionsFromEnvironment(
@@ -68,6 +102,7 @@ export function runnerOptionsFromEnvironment(
     sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),
+    ...(env.HUB_TEST_FAULTS ? { testFaults: testFaultsFrom(env.HUB_TEST_FAULTS) } : {}),
   };
 }
 
@@ -84,6 +119,8 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
   let running: RunningService | undefined;
   const fail = (error: Error) => {
     process.stderr.write(`${error.message}\n`);
+    // An injected crash dies at once, as a killed process would: nothing more is written.
+    if (error instanceof TestCrash) process.exit(137);
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   };
   try {
@@ -131,7 +168,11 @@ export async function startService<Input>(
   let partitionCounts: Map<string, number>;
   try {
     partitionCounts = await requireTopics(admin, topics);
-    await retryTransient(() => codec.prepare(topics), { log, what: 'register schemas', isRunning: () => true });
+    await retryTransient(() => codec.prepare(topics), {
+      log,
+      what: 'register schemas',
+      isRunning: () => true,
+    });
   } catch (error) {
     await admin.disconnect();
     redis?.disconnect();
@@ -185,7 +226,10 @@ export async function startService<Input>(
     consumer
       .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset }])
       .catch((error: Error) =>
-        log.warn({ partition: payload.partition, err: error.message }, 'could not commit past transaction markers'),
+        log.warn(
+          { partition: payload.partition, err: error.message },
+          'could not commit past transaction markers',
+        ),
       );
   });
   await consumer.connect();
@@ -204,10 +248,16 @@ export async function startService<Input>(
     return count;
   });
 
+  let commits = 0;
   const stopForGood = (error: Error) => {
     if (fatal) return;
     fatal = error;
-    log.error({ err: error.message }, 'stopped deciding: the state cannot be trusted');
+    log.error(
+      { err: error.message },
+      error instanceof TestCrash
+        ? 'stopped by a test fault'
+        : 'stopped deciding: the state cannot be trusted',
+    );
     if (options.onFatal) options.onFatal(error);
     else void consumer.stop();
   };
@@ -237,7 +287,9 @@ export async function startService<Input>(
     owned.set(batch.partition, part);
     log.info(
       { partition: batch.partition, watermark: String(state.watermark), committed: String(committed), fresh },
-      state.watermark < part.catchUpEnd ? 'state behind the committed offset: replaying the gap' : 'partition state opened',
+      state.watermark < part.catchUpEnd
+        ? 'state behind the committed offset: replaying the gap'
+        : 'partition state opened',
     );
     return part;
   };
@@ -269,7 +321,11 @@ export async function startService<Input>(
             part.seeked = true;
             const first = BigInt(batch.firstOffset() ?? '0');
             if (first > part.state.watermark) {
-              consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(part.state.watermark) });
+              consumer.seek({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: String(part.state.watermark),
+              });
               return;
             }
           }
@@ -287,9 +343,12 @@ export async function startService<Input>(
           resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
           await heartbeat();
         }
-        metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+        metrics.lag.set(
+          { topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
+        );
       } catch (error) {
-        if (error instanceof StateLostError) {
+        if (error instanceof StateLostError || error instanceof TestCrash) {
           stopForGood(error);
           return;
         }
@@ -353,15 +412,22 @@ export async function startService<Input>(
       () => processor.prepare(batch.topic, batch.partition, fresh, part?.state, 'decide'),
       retry('decide', 'state'),
     );
-    await retryTransient(async () => {
-      try {
-        await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
-      } catch (error) {
-        await renewProducer();
-        throw error;
-      }
-    }, retry('commit transaction', 'transaction'));
-    if (part) {
+    await retryTransient(
+      async () => {
+        try {
+          await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
+        } catch (error) {
+          await renewProducer();
+          throw error;
+        }
+      },
+      retry('commit transaction', 'transaction'),
+    );
+    commits += 1;
+    const faults = options.testFaults;
+    if (faults?.crashAfterCommits !== undefined && commits >= faults.crashAfterCommits)
+      throw new TestCrash(commits);
+    if (part && !faults?.skipStateWrites) {
       const written = await retryTransient(
         () => part.state.write(redis as Redis, prepared.work, nextOffset),
         retry('write state', 'state'),

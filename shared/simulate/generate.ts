@@ -602,7 +602,8 @@ function collectionClosedAt(stories: readonly MemberStory[], ctx: Context): numb
   let at = chinaAt(addDays(ctx.window.closesOn, 1), 9 * 60);
   for (const story of stories) {
     for (const p of story.payments) {
-      if (p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn) at = Math.max(at, p.pubAt + 60 * 60_000);
+      if (p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn)
+        at = Math.max(at, p.pubAt + 60 * 60_000);
     }
   }
   return at;

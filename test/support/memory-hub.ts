@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { accounting } from '../../services/accounting/adapter.js';
-import { aggregateId, disclosureAggregation, PERIOD_AGGREGATE, type PeriodAggregate } from '../../services/disclosure/aggregate.js';
+import {
+  aggregateId,
+  disclosureAggregation,
+  PERIOD_AGGREGATE,
+  type PeriodAggregate,
+} from '../../services/disclosure/aggregate.js';
 import { hospitalReconciler } from '../../services/hospital-reconciler/adapter.js';
 import { payoutIngest } from '../../services/payout-ingest/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
@@ -11,7 +16,12 @@ import { invalidInput } from '../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
-import type { LedgerPosting, ReconciliationResult, RecordBySchemaName, SchemaName } from '../../shared/records.js';
+import type {
+  LedgerPosting,
+  ReconciliationResult,
+  RecordBySchemaName,
+  SchemaName,
+} from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import type { EntityKind, EntityPeek, EntityStore, Output, Service } from '../../shared/runner/service.js';
 import { TOPICS, type TopicSpec } from '../../shared/topics.js';
@@ -24,7 +34,13 @@ import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 
 /** A record as an agency publishes it, or bytes that are not Avro. */
 export type InputEvent =
-  | { readonly topic: TopicSpec; readonly key: string; readonly record: SchemaName; readonly value: unknown; readonly timestamp?: number }
+  | {
+      readonly topic: TopicSpec;
+      readonly key: string;
+      readonly record: SchemaName;
+      readonly value: unknown;
+      readonly timestamp?: number;
+    }
   | { readonly topic: TopicSpec; readonly key: string; readonly bytes: Buffer; readonly timestamp?: number };
 
 interface Message {
@@ -32,6 +48,13 @@ interface Message {
   readonly decoded: DecodedValue | undefined;
   readonly offset: number;
   readonly timestamp: number;
+  /** The published input event it comes from (its position in the events given). */
+  readonly index: number;
+}
+
+interface Published {
+  readonly output: Output;
+  readonly index: number;
 }
 
 /** One stage: a service, its input partitions, a store per partition, and what it refused. */
@@ -39,8 +62,8 @@ class Stage<I> {
   readonly partitions: Message[][];
   private readonly positions: number[];
   readonly stores: PartitionStore[];
-  readonly refused: Array<{ code: string; field: string; partition: number; offset: number }> = [];
-  readonly outputs: Output[] = [];
+  readonly refused: Array<{ code: string; field: string; index: number }> = [];
+  readonly outputs: Published[] = [];
 
   constructor(
     readonly service: Service<I>,
@@ -61,13 +84,13 @@ class Stage<I> {
   }
 
   /** Consumes up to `count` messages of one partition; returns what the decisions published. */
-  consume(partition: number, count = Number.POSITIVE_INFINITY): Output[] {
+  consume(partition: number, count = Number.POSITIVE_INFINITY): Published[] {
     const log = this.partitions[partition] as Message[];
-    const published: Output[] = [];
+    const published: Published[] = [];
     while (count-- > 0 && (this.positions[partition] as number) < log.length) {
       const message = log[this.positions[partition] as number] as Message;
       this.positions[partition] = (this.positions[partition] as number) + 1;
-      published.push(...this.decide(partition, message));
+      for (const output of this.decide(partition, message)) published.push({ output, index: message.index });
     }
     this.outputs.push(...published);
     return published;
@@ -76,7 +99,7 @@ class Stage<I> {
   private decide(partition: number, message: Message): Output[] {
     const source = { topic: this.service.input.name, partition, offset: String(message.offset) };
     const refuse = (e: { code: string; field: string }) => {
-      this.refused.push({ code: e.code, field: e.field, partition, offset: message.offset });
+      this.refused.push({ code: e.code, field: e.field, index: message.index });
       return [];
     };
     if (message.decoded === undefined) return refuse(invalidInput('NOT_AVRO', 'value', 'not Avro'));
@@ -161,8 +184,10 @@ export type IngestOrder = 'publication' | 'premiums-first' | 'premiums-last' | '
 
 export interface MemoryHubRun {
   readonly ledger: readonly LedgerPosting[];
+  /** The ledger with the published event each posting comes from (a release: the event that caused it). */
+  readonly ledgerFrom: ReadonlyArray<{ readonly index: number; readonly posting: LedgerPosting }>;
   readonly results: readonly ReconciliationResult[];
-  readonly deadLetters: ReadonlyArray<{ service: string; code: string; field: string }>;
+  readonly deadLetters: ReadonlyArray<{ service: string; code: string; field: string; index: number }>;
   /** Journal records written by the ingest services, notices once per partition. */
   readonly journalRecords: number;
   /** Region totals per period label, added over the ledger partitions. */
@@ -188,14 +213,23 @@ export function runMemoryHub(events: readonly InputEvent[], order: IngestOrder, 
     const decoded =
       'bytes' in event
         ? undefined
-        : ({ record: event.record, value: decodeRecord(event.record, encodeRecord(event.record, event.value as never)), schemaId: 1 } as DecodedValue);
-    stage.append(partition, { key: event.key, decoded, timestamp: event.timestamp ?? Date.UTC(2025, 0, 1) + i * 1000 });
+        : ({
+            record: event.record,
+            value: decodeRecord(event.record, encodeRecord(event.record, event.value as never)),
+            schemaId: 1,
+          } as DecodedValue);
+    stage.append(partition, {
+      key: event.key,
+      decoded,
+      timestamp: event.timestamp ?? Date.UTC(2025, 0, 1) + i * 1000,
+      index: i,
+    });
     published.push([event.topic.name, partition]);
   });
 
   let journalRecords = 0;
-  const route = (outputs: readonly Output[]) => {
-    for (const output of outputs) {
+  const route = (published: readonly Published[]) => {
+    for (const { output, index } of published) {
       // Through Avro, as over Kafka: a record its schema cannot carry fails here.
       const value = {
         record: output.record,
@@ -203,7 +237,12 @@ export function runMemoryHub(events: readonly InputEvent[], order: IngestOrder, 
         schemaId: 1,
       } as DecodedValue;
       const to = (stage: Stage<unknown>, topic: TopicSpec) =>
-        stage.append(output.partition ?? partitionFor(topic, output.key), { key: output.key, decoded: value, timestamp: 0 });
+        stage.append(output.partition ?? partitionFor(topic, output.key), {
+          key: output.key,
+          decoded: value,
+          timestamp: 0,
+          index,
+        });
       switch (output.topic.name) {
         case TOPICS.journal.name:
           journalRecords += 1;
@@ -228,8 +267,18 @@ export function runMemoryHub(events: readonly InputEvent[], order: IngestOrder, 
   if (order === 'publication') steps.push(...published);
   else {
     const byTopic = (topic: TopicSpec) => published.filter(([t]) => t === topic.name);
-    if (order === 'premiums-first') steps.push(...byTopic(TOPICS.taxPremium), ...byTopic(TOPICS.hospitalSettlement), ...byTopic(TOPICS.insurerPayout));
-    else if (order === 'premiums-last') steps.push(...byTopic(TOPICS.hospitalSettlement), ...byTopic(TOPICS.insurerPayout), ...byTopic(TOPICS.taxPremium));
+    if (order === 'premiums-first')
+      steps.push(
+        ...byTopic(TOPICS.taxPremium),
+        ...byTopic(TOPICS.hospitalSettlement),
+        ...byTopic(TOPICS.insurerPayout),
+      );
+    else if (order === 'premiums-last')
+      steps.push(
+        ...byTopic(TOPICS.hospitalSettlement),
+        ...byTopic(TOPICS.insurerPayout),
+        ...byTopic(TOPICS.taxPremium),
+      );
     else steps.push(...shuffleKeepingPartitionOrder(published, rng));
   }
   for (const [topic, partition] of steps) {
@@ -242,15 +291,24 @@ export function runMemoryHub(events: readonly InputEvent[], order: IngestOrder, 
   for (let p = 0; p < aggregationStage.partitions.length; p++) aggregationStage.consume(p);
   for (let p = 0; p < hospitalStage.partitions.length; p++) route(hospitalStage.consume(p));
 
-  const ledger = accountingStage.outputs.filter((o) => o.record === 'ledger-posting').map((o) => o.value as LedgerPosting);
+  const ledgerFrom = accountingStage.outputs
+    .filter((o) => o.output.record === 'ledger-posting')
+    .map((o) => ({ index: o.index, posting: o.output.value as LedgerPosting }));
   const results = [...reconcilerStage.outputs, ...hospitalStage.outputs]
-    .filter((o) => o.record === 'reconciliation-result')
-    .map((o) => o.value as ReconciliationResult);
-  const deadLetters = [...ingest.values(), accountingStage, reconcilerStage, hospitalStage, aggregationStage].flatMap((stage) =>
-    stage.refused.map((r) => ({ service: stage.service.name, code: r.code, field: r.field })),
+    .filter((o) => o.output.record === 'reconciliation-result')
+    .map((o) => o.output.value as ReconciliationResult);
+  const deadLetters = [
+    ...ingest.values(),
+    accountingStage,
+    reconcilerStage,
+    hospitalStage,
+    aggregationStage,
+  ].flatMap((stage) =>
+    stage.refused.map((r) => ({ service: stage.service.name, code: r.code, field: r.field, index: r.index })),
   );
   return {
-    ledger,
+    ledger: ledgerFrom.map((l) => l.posting),
+    ledgerFrom,
     results,
     deadLetters,
     journalRecords,
@@ -273,7 +331,10 @@ function addTotals(a: PeriodAggregate, b: PeriodAggregate): PeriodAggregate {
 }
 
 /** A random merge of the partitions' steps that keeps each partition's own order (the only order Kafka keeps). */
-function shuffleKeepingPartitionOrder(steps: ReadonlyArray<[string, number]>, rng: () => number): Array<[string, number]> {
+function shuffleKeepingPartitionOrder(
+  steps: ReadonlyArray<[string, number]>,
+  rng: () => number,
+): Array<[string, number]> {
   const queues = new Map<string, Array<[string, number]>>();
   for (const step of steps) {
     const id = `${step[0]}/${step[1]}`;
@@ -313,7 +374,12 @@ export function balancesOf(ledger: readonly LedgerPosting[]): Record<string, str
       by.set(key, (by.get(key) ?? ZERO).plus(signed));
     }
   }
-  return Object.fromEntries([...by].filter(([, v]) => !v.isZero()).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, formatMoney(v)]));
+  return Object.fromEntries(
+    [...by]
+      .filter(([, v]) => !v.isZero())
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => [k, formatMoney(v)]),
+  );
 }
 
 /** The latest result of every item that is not CLOSED (an item that only waited for a premium may not exist in another order). */
@@ -324,7 +390,10 @@ export function openStatuses(results: readonly ReconciliationResult[]): Record<s
     [...latest.values()]
       .filter((r) => r.status !== 'CLOSED')
       .sort((a, b) => (a.itemId < b.itemId ? -1 : 1))
-      .map((r) => [r.itemId, `${r.status} expected ${formatMoney(r.expected)} actual ${formatMoney(r.actual)}`]),
+      .map((r) => [
+        r.itemId,
+        `${r.status} expected ${formatMoney(r.expected)} actual ${formatMoney(r.actual)}`,
+      ]),
   );
 }
 
