@@ -1,3 +1,4 @@
+import type { JournalFact } from '../../../services/accounting/decide.js';
 import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import { Decimal, formatMoney, type Money, sumMoney, ZERO } from '../../../shared/money.js';
 import type {
@@ -13,7 +14,6 @@ import type {
   RecordBySchemaName,
 } from '../../../shared/records.js';
 import type { EntityKind, EntityPeek, EntityStore } from '../../../shared/runner/service.js';
-import type { JournalFact } from '../../../services/accounting/decide.js';
 
 // Journal facts for the accounting tests, and an in-memory store that sends every value through its
 // Redis codec, so a test also proves the state reads back as it was written.
@@ -26,7 +26,12 @@ const yuan = (text: string | number) => new Decimal(text);
 export const member = (n: number): string => `m_${n.toString(16).padStart(32, '0')}`;
 
 let offset = 0;
-const origin = (topic: string) => ({ topic, partition: 0, offset: offset++, receivedAt: new Date('2025-01-01T00:00:00Z') });
+const origin = (topic: string) => ({
+  topic,
+  partition: 0,
+  offset: offset++,
+  receivedAt: new Date('2025-01-01T00:00:00Z'),
+});
 
 export function fact<N extends JournalFact['record']>(record: N, value: RecordBySchemaName[N]): JournalFact {
   return { record, value, schemaId: 1 } as JournalFact;
@@ -47,7 +52,11 @@ export function premium(n: number, o: Partial<JournalPremiumCollected> = {}): Jo
   });
 }
 
-export function correction(n: number, originalEventId: string, o: Partial<JournalPremiumCorrected> = {}): JournalFact {
+export function correction(
+  n: number,
+  originalEventId: string,
+  o: Partial<JournalPremiumCorrected> = {},
+): JournalFact {
   return fact('journal-premium-corrected', {
     eventId: `TAXC-${n}-${offset}`,
     originalEventId,
@@ -103,7 +112,11 @@ export function settlement(
   });
 }
 
-export function reversal(id: string, original: JournalFact, o: Partial<JournalSettlementReversal> = {}): JournalFact {
+export function reversal(
+  id: string,
+  original: JournalFact,
+  o: Partial<JournalSettlementReversal> = {},
+): JournalFact {
   const s = original.value as JournalSettlement;
   return fact('journal-settlement-reversal', {
     settlementId: id,
@@ -156,7 +169,12 @@ export function manualClaim(
   });
 }
 
-export function hospitalPayout(id: string, amount: string, settlementIds: string[], o: Partial<JournalHospitalPayout> = {}): JournalFact {
+export function hospitalPayout(
+  id: string,
+  amount: string,
+  settlementIds: string[],
+  o: Partial<JournalHospitalPayout> = {},
+): JournalFact {
   return fact('journal-hospital-payout', {
     payoutId: id,
     regionCode: DEHONG,
@@ -171,7 +189,11 @@ export function hospitalPayout(id: string, amount: string, settlementIds: string
   });
 }
 
-export function operatingCost(id: string, amount: string, o: Partial<JournalOperatingCost> = {}): JournalFact {
+export function operatingCost(
+  id: string,
+  amount: string,
+  o: Partial<JournalOperatingCost> = {},
+): JournalFact {
   return fact('journal-operating-cost', {
     costId: id,
     regionCode: DEHONG,
@@ -235,7 +257,9 @@ export function checked(posting: LedgerPosting): LedgerPosting {
 export class Books {
   readonly store = new MemoryStore();
   readonly postings: LedgerPosting[] = [];
-  readonly refused: Array<{ code: string; field: string; rule: string }> = [];
+  /** The ledger key each posting was published under, by posting id. */
+  readonly keys = new Map<string, string>();
+  readonly refused: InvalidInput[] = [];
 
   apply(...facts: JournalFact[]): LedgerPosting[] {
     const added: LedgerPosting[] = [];
@@ -248,6 +272,9 @@ export class Books {
       }
       for (const output of result.value.outputs()) {
         if (output.record !== 'ledger-posting') throw new Error(`unexpected output ${output.record}`);
+        if (output.topic !== TOPICS.ledger)
+          throw new Error(`posting on ${output.topic.name}, not the ledger`);
+        this.keys.set(output.value.postingId, output.key);
         added.push(checked(output.value));
       }
     }
@@ -261,9 +288,16 @@ export class Books {
 }
 
 import { accounting } from '../../../services/accounting/adapter.js';
+import type { InvalidInput } from '../../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import type { DecideContext, ParseContext } from '../../../shared/runner/service.js';
+import { TOPICS } from '../../../shared/topics.js';
 
 const SOURCE = { topic: 'test.journal', partition: 0, offset: '0' };
-const PARSE_CONTEXT: ParseContext = { pseudonymKey: TEST_ONLY_PSEUDONYM_KEY, receivedOn: '2025-01-01', source: SOURCE, timestamp: 0 };
+const PARSE_CONTEXT: ParseContext = {
+  pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+  receivedOn: '2025-01-01',
+  source: SOURCE,
+  timestamp: 0,
+};
 const DECIDE_CONTEXT: DecideContext = { source: SOURCE, receivedOn: '2025-01-01', partitionsOf: () => 6 };
