@@ -290,6 +290,17 @@ describe('a premium arriving after the settlement it covers (Dehong art. 8, art.
       PREMIUM_INCOME: '-180.00',
     });
     expect(books.refused).toEqual([]);
+    // Nothing waits any more: the region-year no longer lists the member for the notice.
+    expect(books.store.get(REGION_YEAR, regionYearId(DEHONG, 2025)).held).toEqual(new Set());
+  });
+
+  it('decides alike every time: the same facts on fresh books give the same postings, byte for byte', () => {
+    const facts = [
+      dehong('S-ISSUE', 1, ISSUE_AMOUNTS, '2025-02-10'),
+      dehongPremium('TAX-ISSUE', 1, '2025-03-01'),
+    ];
+    const run = () => JSON.stringify(new Books().apply(...facts));
+    expect(run()).toBe(run());
   });
 
   it('the same facts premium first: the settlement is applied at once, and the books end the same', () => {
@@ -976,6 +987,21 @@ describe('reversals (退费/冲销) take back exactly what their settlement is b
       'DEBIT COVER_PENDING_SUSPENSE 9000.00',
     ]);
     expect(books.balances()).toEqual({});
+
+    // A premium paid in the window arriving after the notice covers the member: both are re-decided,
+    // S1 to 9 000.00 due and R1 to −9 000.00, and the pair still nets to nothing.
+    const redecided = books.apply(dehongPremium('TAX-2', 2, '2025-04-15'));
+    expect(ids(redecided)).toEqual([
+      'PREMIUM_COLLECTED:TAX-2',
+      'SETTLEMENT_REDECIDED:S1:2',
+      'SETTLEMENT_REDECIDED:R1:2',
+    ]);
+    const [, s1Again, r1Again] = redecided as [LedgerPosting, LedgerPosting, LedgerPosting];
+    expectLines(s1Again, ['DEBIT DIRECT_CLAIMS_EXPENSE 9000.00', 'CREDIT CLAIM_VARIANCE_SUSPENSE 9000.00']);
+    expect(r1Again.flags).toEqual(['REVERSAL']);
+    expect(figures(r1Again)).toEqual({ claimed: '-9000.00', due: '-9000.00', variance: '0.00' });
+    expectLines(r1Again, ['CREDIT DIRECT_CLAIMS_EXPENSE 9000.00', 'DEBIT CLAIM_VARIANCE_SUSPENSE 9000.00']);
+    expect(books.balances()).toEqual({ FUND_BANK: '180.00', PREMIUM_INCOME: '-180.00' });
   });
 
   it('refuses the reversal of a settlement the hub never applied', () => {
