@@ -1909,6 +1909,10 @@ describe('entity codecs: state is the hub’s own writing and reads back exactly
 
     it.each([
       [
+        'region-year: a notice that is null (an open year is written as "")',
+        () => REGION_YEAR.decode({ closed: 'null' }, regionYearId(DEHONG, 2025)),
+      ],
+      [
         'region-year: a notice that is not JSON',
         () => REGION_YEAR.decode({ closed: '[nope' }, regionYearId(DEHONG, 2025)),
       ],

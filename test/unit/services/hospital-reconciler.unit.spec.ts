@@ -445,6 +445,7 @@ describe('hospital reconciler: the hospital-month codec', () => {
 
   it.each([
     ['a missing header', {}],
+    ['a header that is null', { h: 'null' }],
     ['totals of the wrong shape', { h: JSON.stringify([2025, ['1.00'], null, null, null, false]) }],
     [
       'a claim amount that is not money',

@@ -588,6 +588,10 @@ describe('reconciler: item codecs', () => {
       () => MEMBER_YEAR_ITEM.decode({}, `${DEHONG}:2025:${member(1)}`),
     ],
     [
+      'a member-year item whose header is null',
+      () => MEMBER_YEAR_ITEM.decode({ h: 'null' }, `${DEHONG}:2025:${member(1)}`),
+    ],
+    [
       'a claim in an unknown state',
       () => MEMBER_YEAR_ITEM.decode({ h: '[null,null,null,false]', 'c:S1': '[0,"paid","1.00","1.00"]' }, 'x'),
     ],
