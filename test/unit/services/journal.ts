@@ -13,7 +13,7 @@ import type {
   LedgerPosting,
   RecordBySchemaName,
 } from '../../../shared/records.js';
-import type { EntityKind, EntityPeek, EntityStore } from '../../../shared/runner/service.js';
+import type { EntityKind, EntityPeek, EntityStore, Service } from '../../../shared/runner/service.js';
 
 // Journal facts for the accounting tests, and an in-memory store that sends every value through its
 // Redis codec, so a test also proves the state reads back as it was written.
@@ -231,6 +231,32 @@ export class MemoryStore implements EntityStore, EntityPeek {
   }
 }
 
+/** The store as `decide` sees it: only the entities `entitiesOf` named (the runner loads nothing else). */
+export function namedStore<I>(service: Service<I>, store: MemoryStore, input: I): EntityStore {
+  const allowed = new Set<string>();
+  const peek: EntityPeek = { peek: (kind, id) => store.peek(kind, id) };
+  for (;;) {
+    const refs = service.state?.entitiesOf(input, peek) ?? [];
+    const before = allowed.size;
+    for (const [kind, id] of refs) allowed.add(`${kind.name}:${id}`);
+    if (allowed.size === before) break;
+  }
+  const check = (kind: EntityKind<unknown>, id: string) => {
+    if (!allowed.has(`${kind.name}:${id}`))
+      throw new Error(`decide used ${kind.name}:${id}, which entitiesOf did not name`);
+  };
+  return {
+    get: (kind, id) => {
+      check(kind as EntityKind<unknown>, id);
+      return store.get(kind, id);
+    },
+    put: (kind, id, value) => {
+      check(kind as EntityKind<unknown>, id);
+      store.put(kind, id, value);
+    },
+  };
+}
+
 /** Σ debits − Σ credits per account over postings: the ledger's balances. */
 export function balances(postings: readonly LedgerPosting[]): Record<string, string> {
   const by = new Map<string, Money>();
@@ -257,19 +283,27 @@ export function checked(posting: LedgerPosting): LedgerPosting {
 export class Books {
   readonly store = new MemoryStore();
   readonly postings: LedgerPosting[] = [];
-  readonly refused: Array<{ code: string; field: string; rule: string }> = [];
+  /** The ledger key each posting was published under, by posting id. */
+  readonly keys = new Map<string, string>();
+  readonly refused: InvalidInput[] = [];
 
   apply(...facts: JournalFact[]): LedgerPosting[] {
     const added: LedgerPosting[] = [];
     for (const f of facts) {
       const parsed = accounting.parse(f, PARSE_CONTEXT);
-      const result = parsed.ok ? accounting.decide(parsed.value, this.store, DECIDE_CONTEXT) : parsed;
+      // decide sees only the entities entitiesOf names, as the runner loads nothing else.
+      const result = parsed.ok
+        ? accounting.decide(parsed.value, namedStore(accounting, this.store, parsed.value), DECIDE_CONTEXT)
+        : parsed;
       if (!result.ok) {
         this.refused.push(result.error);
         continue;
       }
       for (const output of result.value.outputs()) {
         if (output.record !== 'ledger-posting') throw new Error(`unexpected output ${output.record}`);
+        if (output.topic !== TOPICS.ledger)
+          throw new Error(`posting on ${output.topic.name}, not the ledger`);
+        this.keys.set(output.value.postingId, output.key);
         added.push(checked(output.value));
       }
     }
@@ -283,8 +317,10 @@ export class Books {
 }
 
 import { accounting } from '../../../services/accounting/adapter.js';
+import type { InvalidInput } from '../../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import type { DecideContext, ParseContext } from '../../../shared/runner/service.js';
+import { TOPICS } from '../../../shared/topics.js';
 
 const SOURCE = { topic: 'test.journal', partition: 0, offset: '0' };
 const PARSE_CONTEXT: ParseContext = {
