@@ -25,4 +25,5 @@ export const SERVICES: readonly Service<unknown>[] = [
 /** The services that keep state in Redis, which `hub rebuild` can rebuild from their input topics. */
 export const STATEFUL_SERVICES: readonly Service<unknown>[] = SERVICES.filter((s) => s.state !== undefined);
 
-export const serviceNamed = (name: string): Service<unknown> | undefined => SERVICES.find((s) => s.name === name);
+export const serviceNamed = (name: string): Service<unknown> | undefined =>
+  SERVICES.find((s) => s.name === name);

@@ -9,6 +9,7 @@ import { CorruptStateError } from './errors.js';
 import { formatMoney, type Money, parseMoneyText, ZERO } from './money.js';
 import { chinaMidnight, type LocalDate } from './policy/dates.js';
 import {
+  type LedgerPosting,
   RECONCILIATION_KINDS,
   RECONCILIATION_STATUSES,
   type ReconciliationKind,
@@ -70,6 +71,26 @@ export function resultOf(item: ItemView): ReconciliationResult {
     sourceEventId: item.sourceEventId,
     reason: item.reason,
   };
+}
+
+/**
+ * The business date of a posting's change: the later of the claim's own date and its cause's. A premium
+ * paid before the claim but read after it still releases the claim no earlier than the claim itself.
+ */
+export const eventDateOf = (p: Pick<LedgerPosting, 'postingDate' | 'causeDate'>): LocalDate =>
+  (p.causeDate !== null && p.causeDate > p.postingDate ? p.causeDate : p.postingDate) as LocalDate;
+
+/** What orders two changes of an item: business date, then the claim's revision, then the posting id. */
+export const changeOrder = (date: string, revision: number): string =>
+  `${date}#${String(revision).padStart(6, '0')}`;
+
+/** The latest change of an item (changeOrder, then posting id): the same whichever order they came in. */
+export function laterEvent(
+  a: readonly [string, string] | null,
+  b: readonly [string, string],
+): readonly [string, string] {
+  if (a === null) return b;
+  return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
 
 export const earlierDate = (a: LocalDate, b: LocalDate): LocalDate => (a <= b ? a : b);

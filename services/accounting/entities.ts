@@ -29,13 +29,17 @@ class Reader {
     throw new CorruptStateError(`state ${this.where}: ${what}`);
   }
 
+  /** A field that holds a JSON object or array (never null: a null is corruption too). */
   json(text: string | undefined, field: string): unknown {
     if (text === undefined) this.fail(`field ${field} is missing`);
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch {
       return this.fail(`field ${field} is not JSON`);
     }
+    if (typeof value !== 'object' || value === null) this.fail(`field ${field} is not a JSON object or list`);
+    return value;
   }
 
   money(value: unknown, what: string): Money {

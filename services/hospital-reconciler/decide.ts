@@ -13,11 +13,13 @@ import { regionParamsOn } from '../../shared/policy/regions.js';
 import { cite } from '../../shared/policy/trail.js';
 import {
   COUNTERS,
+  changeOrder,
   countersId,
   earlierDate,
   type ItemView,
   itemIds,
   laterDate,
+  laterEvent,
   moveCounters,
   resultOf,
 } from '../../shared/reconciliation.js';
@@ -96,7 +98,7 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
     ...applied,
     openedOn: item.openedOn === null ? date : earlierDate(item.openedOn, date),
     updatedOn: item.updatedOn === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item.last, [date, change.changeId]),
+    last: laterEvent(item.last, [changeOrder(date, change.revision), change.changeId]),
   };
   const atStake = !next.totals.claimed.isZero() || !next.totals.due.isZero() || next.payments.size > 0;
   if (!item.published && !atStake) {
@@ -118,14 +120,6 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
       },
     ]),
   );
-}
-
-function laterEvent(
-  a: readonly [string, string] | null,
-  b: readonly [string, string],
-): readonly [string, string] {
-  if (a === null) return b;
-  return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
 
 /** Replaces a claim's entry by its later booking, keeping the totals exact. */

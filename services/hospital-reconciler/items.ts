@@ -69,13 +69,17 @@ function fail(where: string, what: string): never {
   throw new CorruptStateError(`state ${where}: ${what}`);
 }
 
+/** A field that holds a JSON object or list (a null is corruption too). */
 function json(where: string, text: string | undefined, field: string): unknown {
   if (text === undefined) fail(where, `field ${field} is missing`);
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     return fail(where, `field ${field} is not JSON`);
   }
+  if (typeof value !== 'object' || value === null) fail(where, `field ${field} is not a JSON object or list`);
+  return value;
 }
 
 const money = (where: string, value: unknown): Money =>

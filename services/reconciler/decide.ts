@@ -6,8 +6,9 @@
  * and forwards every direct settlement's state and every insurer payment, re-keyed by hospital, to the
  * hospital stage (services/hospital-reconciler), which reconciles hospital-months in one partition.
  * Each item is a function of the latest booking of each of its claims (a later revision replaces an
- * earlier one, a copy of the same revision changes nothing), so its final status does not depend on
- * the order the postings came in.
+ * earlier one, a copy of the same revision changes nothing). A claim's postings reach the item in
+ * revision order (they share the member's ledger partition), so however the members' postings
+ * interleave, the item ends the same.
  */
 import { ConfigError, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { formatMoney, sumMoney, ZERO } from '../../shared/money.js';
@@ -17,11 +18,14 @@ import { cite } from '../../shared/policy/trail.js';
 import { isWorkingDay } from '../../shared/policy/workingDays.js';
 import {
   COUNTERS,
+  changeOrder,
   countersId,
   earlierDate,
+  eventDateOf,
   type ItemView,
   itemIds,
   laterDate,
+  laterEvent,
   moveCounters,
   resultOf,
 } from '../../shared/reconciliation.js';
@@ -126,9 +130,6 @@ export function reconcilerEntitiesOf(posting: LedgerPosting): readonly EntityRef
 
 // ─── Decide ────────────────────────────────────────────────────────────────────────────────────────
 
-/** The business date of a posting's change: when a later booking was caused, else the posting's own date. */
-const eventDateOf = (p: LedgerPosting): LocalDate => (p.causeDate ?? p.postingDate) as LocalDate;
-
 export function decideReconciliation(posting: LedgerPosting, store: EntityStore): Result<Decided> {
   const outputs: Output[] = [];
   if (SETTLEMENT_KINDS.has(posting.kind)) {
@@ -226,7 +227,9 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
   const known = item.claims.get(posting.sourceEventId);
   if (known !== undefined && posting.revision <= known.revision) return undefined; // a copy: already applied
   const state = claimStateOf(posting);
-  if (known === undefined && state === 'covered') return undefined;
+  // A claim decided covered at once has nothing to reconcile here; one released from suspense has.
+  const released = /^(SETTLEMENT|MANUAL_REIMBURSEMENT)_HELD:/.test(posting.relatedPostingId ?? '');
+  if (known === undefined && state === 'covered' && !released) return undefined;
   const claims = new Map(item.claims);
   claims.set(posting.sourceEventId, {
     revision: posting.revision,
@@ -240,7 +243,7 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
     claims,
     openedOn: item.openedOn === null ? date : earlierDate(item.openedOn, date),
     updatedOn: item.updatedOn === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item.last, [date, posting.postingId]),
+    last: laterEvent(item.last, [changeOrder(date, posting.revision), posting.postingId]),
   };
   const before = item.published ? memberYearView(item) : undefined;
   const after = memberYearView(next);
@@ -251,15 +254,6 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
   store.put(MEMBER_YEAR_ITEM, id, { ...next, published: true });
   count(store, before, after);
   return resultOutput(after);
-}
-
-/** The latest event of an item by business date, then posting id: the same whichever order they came in. */
-function laterEvent(
-  a: readonly [string, string] | null,
-  b: readonly [string, string],
-): readonly [string, string] {
-  if (a === null) return b;
-  return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
 
 function memberYearView(item: MemberYearItem): ItemView {
@@ -332,7 +326,7 @@ function updateManualClaim(store: EntityStore, posting: LedgerPosting): Output |
     paidOn: posting.postingDate as LocalDate,
     openedOn: item === null ? date : earlierDate(item.openedOn, date),
     updatedOn: item === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item?.last ?? null, [date, posting.postingId]),
+    last: laterEvent(item?.last ?? null, [changeOrder(date, posting.revision), posting.postingId]),
   };
   const before = item === null ? undefined : manualClaimView(item);
   const after = manualClaimView(next);

@@ -19,7 +19,10 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
   reconcile: { summary: 'summarise the reconciliation items (summary)', run: runReconcile },
   status: { summary: "each service's consumer lag", run: runStatus },
-  rebuild: { summary: "rebuild a namespace's Redis state from the topics (stop the services first)", run: runRebuild },
+  rebuild: {
+    summary: "rebuild a namespace's Redis state from the topics (stop the services first)",
+    run: runRebuild,
+  },
   'dead-letters': {
     summary: 'list dead letters or publish them again (list | redrive)',
     run: runDeadLetters,

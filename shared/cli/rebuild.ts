@@ -27,7 +27,8 @@ export async function runRebuild(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const services = only === undefined ? STATEFUL_SERVICES : [serviceNamed(only)].filter((s) => s !== undefined);
+  const services =
+    only === undefined ? STATEFUL_SERVICES : [serviceNamed(only)].filter((s) => s !== undefined);
   if (services.length === 0 || services.some((s) => s.state === undefined)) {
     process.stderr.write(
       `hub rebuild: --service must be one of ${STATEFUL_SERVICES.map((s) => s.name).join(', ')} (the services that keep state)\n`,

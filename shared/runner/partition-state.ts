@@ -146,12 +146,7 @@ export class PartitionState implements EntityPeek {
         );
         return { state, fresh: false };
       }
-      if (options.committed !== null && options.committed > 0n) {
-        throw new StateLostError(
-          `${service}: the state of partition ${partition} is missing from Redis, but the group has consumed ` +
-            `up to offset ${options.committed}: run \`npx hub rebuild --service ${service}\` (namespace ${namespace})`,
-        );
-      }
+      await PartitionState.verify(redis, options);
       const epoch = randomUUID();
       if ((await commands(redis).hubStateInit(key, epoch, String(options.startOffset))) === 1) {
         const state = new PartitionState(
@@ -167,6 +162,22 @@ export class PartitionState implements EntityPeek {
       // Another instance created it between our read and our write: read it again.
     }
     throw new HubError(`state ${key}: could not be opened`, { retriable: true });
+  }
+
+  /**
+   * Refuses at once, when a partition is assigned, if its state is gone while the group has consumed
+   * from it: a service must say so before any batch arrives, not decide against empty state later.
+   */
+  static async verify(
+    redis: Redis,
+    options: { namespace: string; service: string; partition: number; committed: bigint | null },
+  ): Promise<void> {
+    if (options.committed === null || options.committed <= 0n) return;
+    if ((await redis.exists(metaKey(options.namespace, options.service, options.partition))) === 1) return;
+    throw new StateLostError(
+      `${options.service}: the state of partition ${options.partition} is missing from Redis, but the group has consumed ` +
+        `up to offset ${options.committed}: run \`npx hub rebuild --service ${options.service}\` (namespace ${options.namespace})`,
+    );
   }
 
   /** Starts a partition's state over (`hub rebuild`): a new epoch at `watermark`, whatever was there. */

@@ -12,7 +12,7 @@ import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
-import { retryTransient } from './backoff.js';
+import { isRetriable, retryTransient } from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import { PartitionState } from './partition-state.js';
@@ -43,7 +43,7 @@ export interface RunnerOptions {
   readonly sessionTimeoutMs: number;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
-  /** The state cannot be trusted (StateLostError): stop deciding. runService exits with the message. */
+  /** Retrying cannot help (lost or corrupt state, a bug): stop deciding. runService exits with the message. */
   readonly onFatal?: (error: Error) => void;
   /** Faults a test injects on purpose (HUB_TEST_FAULTS); never set in production. */
   readonly testFaults?: TestFaults;
@@ -211,6 +211,8 @@ export async function startService<Input>(
     joined = true;
     generation += 1;
     log.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    const assigned = event.payload.memberAssignment[service.input.name] ?? [];
+    if (redis && assigned.length > 0) void verifyAssigned(redis, assigned);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     joined = false;
@@ -268,6 +270,23 @@ export async function startService<Input>(
     const found = entry?.partitions.find((p) => p.partition === partition);
     const offset = found === undefined ? -1n : BigInt(found.offset);
     return offset < 0n ? null : offset;
+  };
+
+  /** Checks, as soon as partitions are assigned, that their state is there: idle or not, lost state stops the service. */
+  const verifyAssigned = async (client: Redis, partitions: readonly number[]) => {
+    try {
+      for (const partition of partitions) {
+        await PartitionState.verify(client, {
+          namespace: NAMESPACE,
+          service: service.name,
+          partition,
+          committed: await committedOffset(partition),
+        });
+      }
+    } catch (error) {
+      if (error instanceof StateLostError) stopForGood(error);
+      else log.warn({ err: (error as Error).message }, "could not check the assigned partitions' state yet");
+    }
   };
 
   /** Opens a partition's state the first time a batch of it arrives after a (re)assignment. */
@@ -348,8 +367,9 @@ export async function startService<Input>(
           Number(batch.offsetLag()),
         );
       } catch (error) {
-        if (error instanceof StateLostError || error instanceof TestCrash) {
-          stopForGood(error);
+        // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
+        if (!isRetriable(error)) {
+          stopForGood(error as Error);
           return;
         }
         throw error;
