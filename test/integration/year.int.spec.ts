@@ -317,11 +317,12 @@ describe.each(REGIONS)('one simulated year of region %s, processed three ways', 
     const simulated = years.get(region) as SimulatedYear;
     const reference = referenceBooks(referenceInputOf(simulated, region));
     const figures = yearFigures(publisher.disclosures(), region);
+    const yuan = (value: unknown) => formatMoney(new Decimal(String(value)));
     expect([
-      figures.premiumIncome,
-      figures.claimsPaidDirect,
-      figures.claimsPaidManual,
-      figures.operatingCost,
+      yuan(figures.premiumIncome),
+      yuan(figures.claimsPaidDirect),
+      yuan(figures.claimsPaidManual),
+      yuan(figures.operatingCost),
     ]).toEqual(
       [
         reference.year.premiumIncome,
