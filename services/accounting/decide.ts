@@ -221,10 +221,17 @@ const ledgerOutput = (posting: LedgerPosting): Output => ({
 
 /** The parameters the member-year is decided with; the notice's value says whether collection has ended. */
 function memberYearEnv(region: string, year: number, collectionClosed: boolean): Result<MemberYearEnv> {
-  const coverParams = coverYearParams(region, year);
+  const key = `${region}:${year}`;
+  let coverParams = coverParamsCache.get(key);
+  if (coverParams === undefined) {
+    coverParams = coverYearParams(region, year);
+    coverParamsCache.set(key, coverParams);
+  }
   if (!coverParams.ok) return coverParams;
   return ok({ coverParams: coverParams.value, paramsOn: (date) => paramsOn(region, date), collectionClosed });
 }
+
+const coverParamsCache = new Map<string, Result<PolicyParams>>();
 
 // The ingest services refused dates without parameters, so a gap here is configuration: it throws.
 const paramsCache = new Map<string, PolicyParams>();

@@ -442,15 +442,27 @@ export interface Cover {
 
 /** Cover from the payments; not covered is final only once the end-of-collection notice was seen. */
 export function coverOf(state: MemberYear, env: MemberYearEnv): Cover {
+  // Cover changes only with the payments, the enrolment date or the notice: decided once per such state.
+  const key = `${state.enrolledOn ?? ''}|${env.collectionClosed}|${state.year}|${env.coverParams.region.code}`;
+  const known = coverMemo.get(state.payments)?.get(key);
+  if (known !== undefined) return known;
   const eligibility = decideEligibility({
     params: env.coverParams,
     year: state.year,
     enrolledOn: state.enrolledOn,
     payments: state.payments,
+    explain: false,
   });
-  if (eligibility.covered) return { state: 'covered', eligibility };
-  return { state: env.collectionClosed ? 'not-covered' : 'pending', eligibility };
+  const cover: Cover = eligibility.covered
+    ? { state: 'covered', eligibility }
+    : { state: env.collectionClosed ? 'not-covered' : 'pending', eligibility };
+  const memo = coverMemo.get(state.payments) ?? new Map<string, Cover>();
+  memo.set(key, cover);
+  coverMemo.set(state.payments, memo);
+  return cover;
 }
+
+const coverMemo = new WeakMap<readonly Payment[], Map<string, Cover>>();
 
 // ─── Booking ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -541,6 +553,7 @@ function targetOf(
   }
   const decision = decideSupplement({
     params: env.paramsOn(claim.serviceDate),
+    explain: false,
     eligible: cover.state === 'covered',
     ytd,
     claim: {

@@ -6,7 +6,7 @@
 import { balancedPosting } from '../../shared/ledger.js';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import { localDate } from '../../shared/policy/dates.js';
-import type { EligibilityDecision } from '../../shared/policy/eligibility.js';
+import { decideEligibility, type EligibilityDecision } from '../../shared/policy/eligibility.js';
 import { formatRatio, type PolicyParams } from '../../shared/policy/params.js';
 import { decideSupplement, type SupplementDecision } from '../../shared/policy/supplement.js';
 import { cite } from '../../shared/policy/trail.js';
@@ -35,12 +35,18 @@ import {
  * force, so two postings under the same values carry the same id (ledger-posting.avsc policyVersion).
  */
 export function policyVersionOf(params: PolicyParams): string {
+  const known = versions.get(params);
+  if (known !== undefined) return known;
   let latest = params.region.document.effectiveFrom as string;
   for (const provenance of Object.values(params.provenance)) {
     if (provenance.effectiveFrom > latest) latest = provenance.effectiveFrom;
   }
-  return `${params.region.code}@${latest}`;
+  const version = `${params.region.code}@${latest}`;
+  versions.set(params, version);
+  return version;
 }
+
+const versions = new WeakMap<PolicyParams, string>();
 
 type Amounts = Partial<Record<LedgerAccount, Money>>;
 
@@ -172,6 +178,12 @@ function premiumPosting(
   what: string,
 ): LedgerPosting {
   const cover = coverOf(state, env);
+  const eligibility = decideEligibility({
+    params: env.coverParams,
+    year: state.year,
+    enrolledOn: state.enrolledOn,
+    payments: state.payments,
+  });
   return balancedPosting({
     postingId: `${kind}:${eventId}`,
     sourceEventId: eventId,
@@ -187,7 +199,7 @@ function premiumPosting(
     claimedAmount: null,
     dueAmount: null,
     policyVersion: policyVersionOf(env.coverParams),
-    description: `${what}; ${describeCover(env.coverParams, cover)}`,
+    description: `${what}; ${describeCover(env.coverParams, cover.state, eligibility)}`,
     // ledger-posting.avsc flags: why a member-year is not covered (LATE, PARTIAL, EARLY, NOT_PAID).
     flags: cover.eligibility.covered ? [] : [cover.eligibility.reason],
     sequence,
@@ -196,8 +208,8 @@ function premiumPosting(
 }
 
 /** The cover outcome in words, with the article behind it; never personal data. */
-function describeCover(params: PolicyParams, cover: Cover): string {
-  const e: EligibilityDecision = cover.eligibility;
+function describeCover(params: PolicyParams, state: Cover['state'], e: EligibilityDecision): string {
+  const cover = { state };
   const last = e.trail.at(-1);
   const why = last === undefined ? '' : `: ${last.detail} (${last.article})`;
   const outcome =
