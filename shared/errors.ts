@@ -56,3 +56,23 @@ export class ConfigError extends HubError {
     this.name = 'ConfigError';
   }
 }
+
+/** The hub's own state cannot be read: a bug or tampering, never input. Not retried: retrying reads the same bytes. */
+export class CorruptStateError extends HubError {
+  constructor(message: string) {
+    super(message, { retriable: false });
+    this.name = 'CorruptStateError';
+  }
+}
+
+/**
+ * A partition's state in Redis is missing or belongs to another epoch (flushed, failed over to an empty
+ * replica, rebuilt under a running service). The service must not decide against it: it stops and says
+ * how to rebuild.
+ */
+export class StateLostError extends HubError {
+  constructor(message: string) {
+    super(message, { retriable: false });
+    this.name = 'StateLostError';
+  }
+}

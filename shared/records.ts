@@ -58,6 +58,7 @@ export const LEDGER_ACCOUNTS = [
   'OPERATING_COST_EXPENSE',
   'INSURER_CURRENT_ACCOUNT',
   'CLAIM_VARIANCE_SUSPENSE',
+  'COVER_PENDING_SUSPENSE',
   'SURPLUS_CARRIED_FORWARD',
 ] as const;
 export type LedgerAccount = (typeof LEDGER_ACCOUNTS)[number];
@@ -67,8 +68,14 @@ export const POSTING_KINDS = [
   'PREMIUM_CORRECTED',
   'SETTLEMENT_APPLIED',
   'SETTLEMENT_REVERSED',
+  'SETTLEMENT_HELD',
+  'SETTLEMENT_RELEASED',
+  'SETTLEMENT_REDECIDED',
   'HOSPITAL_MONTH_SETTLED',
   'MANUAL_REIMBURSEMENT',
+  'MANUAL_REIMBURSEMENT_HELD',
+  'MANUAL_REIMBURSEMENT_RELEASED',
+  'MANUAL_REIMBURSEMENT_REDECIDED',
   'OPERATING_COST',
   'SURPLUS_CARRIED_FORWARD',
 ] as const;
@@ -94,6 +101,10 @@ export const OPERATING_COST_CATEGORIES = [
   'OTHER',
 ] as const;
 export type OperatingCostCategory = (typeof OPERATING_COST_CATEGORIES)[number];
+
+/** What a hospital-month change carries: a claim's state now, or an insurer payment. */
+export const HOSPITAL_MONTH_CHANGE_KINDS = ['CLAIM', 'PAYMENT'] as const;
+export type HospitalMonthChangeKind = (typeof HOSPITAL_MONTH_CHANGE_KINDS)[number];
 
 // Records: input topics (carry the national ID).
 
@@ -124,6 +135,15 @@ export interface PremiumCorrection {
   correctedOn: LocalDate;
   taxVoucherNo: string;
   reason: string | null;
+}
+
+/** schemas/premium-collection-closed.avsc: 征缴结束通知; no personal data. */
+export interface PremiumCollectionClosed {
+  noticeId: string;
+  regionCode: string;
+  coverYear: number;
+  issuedOn: LocalDate;
+  publishedCount: number | null;
 }
 
 /** Platform amounts shared by settlements, reversals and manual claims (numeric 16,2 on the platform). */
@@ -248,6 +268,120 @@ export interface OperatingCost {
 /** Any record of the insurer payout topic, told apart by payoutKind. */
 export type InsurerPayout = InsurerMonthlySettlement | ManualReimbursement | OperatingCost;
 
+// Records: the journal (accepted facts, pseudonymised; never a national ID).
+
+/** Where a journal fact was read: the input message's coordinates and its own timestamp. */
+export interface JournalOrigin {
+  topic: string;
+  partition: number;
+  offset: number;
+  receivedAt: Date;
+}
+
+/** schemas/journal-premium-collected.avsc */
+export interface JournalPremiumCollected {
+  eventId: string;
+  regionCode: string;
+  memberPseudonym: string;
+  payerType: PayerType;
+  coverYear: number;
+  amount: Money;
+  paidOn: LocalDate;
+  enrolledOn: LocalDate | null;
+  origin: JournalOrigin;
+}
+
+/** schemas/journal-premium-corrected.avsc */
+export interface JournalPremiumCorrected {
+  eventId: string;
+  originalEventId: string;
+  regionCode: string;
+  memberPseudonym: string;
+  coverYear: number;
+  originalAmount: Money;
+  correctedAmount: Money;
+  correctedOn: LocalDate;
+  origin: JournalOrigin;
+}
+
+/** schemas/journal-collection-closed.avsc: copied to every journal partition. */
+export interface JournalCollectionClosed {
+  noticeId: string;
+  regionCode: string;
+  coverYear: number;
+  issuedOn: LocalDate;
+  origin: JournalOrigin;
+}
+
+/** The figures a direct settlement, its reversal and a manual claim share in the journal. */
+export interface JournalClaimFigures {
+  regionCode: string;
+  memberPseudonym: string;
+  insuranceYear: number;
+  serviceDate: LocalDate;
+  medicalType: MedicalType;
+  outOfArea: boolean;
+  referral: Referral;
+  inScopeAmount: Money;
+  basicFundPaid: Money;
+  overBasicCapAmount: Money;
+  origin: JournalOrigin;
+}
+
+/** schemas/journal-settlement.avsc */
+export interface JournalSettlement extends JournalClaimFigures {
+  settlementId: string;
+  visitId: string;
+  hospitalCode: string;
+  settledAt: Date;
+  supplementClaimed: Money;
+}
+
+/** schemas/journal-settlement-reversal.avsc: amounts ≤ 0. */
+export interface JournalSettlementReversal extends JournalClaimFigures {
+  settlementId: string;
+  originalSettlementId: string;
+  visitId: string;
+  hospitalCode: string;
+  reversedAt: Date;
+  supplementClaimed: Money;
+}
+
+/** schemas/journal-manual-claim.avsc */
+export interface JournalManualClaim extends JournalClaimFigures {
+  claimId: string;
+  hospitalCode: string | null;
+  receivedOn: LocalDate;
+  paidOn: LocalDate;
+  amountPaid: Money;
+}
+
+/** schemas/journal-hospital-payout.avsc */
+export interface JournalHospitalPayout {
+  payoutId: string;
+  regionCode: string;
+  hospitalCode: string;
+  month: string;
+  insuranceYear: number;
+  amount: Money;
+  paidOn: LocalDate;
+  settlementIds: string[];
+  origin: JournalOrigin;
+}
+
+/** schemas/journal-operating-cost.avsc */
+export interface JournalOperatingCost {
+  costId: string;
+  regionCode: string;
+  period: string;
+  insuranceYear: number;
+  category: OperatingCostCategory;
+  amount: Money;
+  recordedOn: LocalDate;
+  description: string | null;
+  origin: JournalOrigin;
+}
+
 // Records: output topics (never a national ID).
 
 /** One line of a LedgerPosting; amount ≥ 0, the direction gives the side. */
@@ -280,6 +414,36 @@ export interface LedgerPosting {
   description: string | null;
   /** Why due differs from claimed, or what is notable (schema default []). */
   flags?: string[];
+  /** Number among the postings of its key, region and insurance year (1, 2, …): readers skip a copy. */
+  sequence: number;
+  /** 0 for an event's own posting; 1, 2, … for later bookings of the same claim. */
+  revision: number;
+  relatedPostingId: string | null;
+  causeEventId: string | null;
+  causeDate: LocalDate | null;
+  /** HOSPITAL_MONTH_SETTLED: the settlements the insurer's payment lists. */
+  settlementIds: string[];
+  /** Manual reimbursements: the day the claim was received. */
+  receivedOn: LocalDate | null;
+}
+
+/** schemas/hospital-month-change.avsc: one posting's change to a hospital-month, re-keyed by hospital. */
+export interface HospitalMonthChange {
+  changeId: string;
+  kind: HospitalMonthChangeKind;
+  regionCode: string;
+  hospitalCode: string;
+  month: string;
+  insuranceYear: number;
+  eventDate: LocalDate;
+  claimId: string | null;
+  revision: number;
+  reversal: boolean;
+  held: boolean;
+  claimedAmount: Money | null;
+  dueAmount: Money | null;
+  paidAmount: Money | null;
+  settlementIds: string[];
 }
 
 /** schemas/reconciliation-result.avsc: latest state of one reconciliation item. */
@@ -367,12 +531,22 @@ export interface DeadLetter {
 export interface RecordBySchemaName {
   'premium-collected': PremiumCollected;
   'premium-correction': PremiumCorrection;
+  'premium-collection-closed': PremiumCollectionClosed;
   'hospital-settlement': HospitalSettlement;
   'hospital-settlement-reversal': HospitalSettlementReversal;
   'insurer-monthly-settlement': InsurerMonthlySettlement;
   'manual-reimbursement': ManualReimbursement;
   'operating-cost': OperatingCost;
+  'journal-premium-collected': JournalPremiumCollected;
+  'journal-premium-corrected': JournalPremiumCorrected;
+  'journal-collection-closed': JournalCollectionClosed;
+  'journal-settlement': JournalSettlement;
+  'journal-settlement-reversal': JournalSettlementReversal;
+  'journal-manual-claim': JournalManualClaim;
+  'journal-hospital-payout': JournalHospitalPayout;
+  'journal-operating-cost': JournalOperatingCost;
   'ledger-posting': LedgerPosting;
+  'hospital-month-change': HospitalMonthChange;
   'reconciliation-result': ReconciliationResult;
   'public-disclosure': PublicDisclosure;
   'dead-letter': DeadLetter;
@@ -384,12 +558,22 @@ export type SchemaName = keyof RecordBySchemaName;
 export const SCHEMA_RECORD_NAMES: { readonly [N in SchemaName]: string } = {
   'premium-collected': `${RECORD_NAMESPACE}.PremiumCollected`,
   'premium-correction': `${RECORD_NAMESPACE}.PremiumCorrection`,
+  'premium-collection-closed': `${RECORD_NAMESPACE}.PremiumCollectionClosed`,
   'hospital-settlement': `${RECORD_NAMESPACE}.HospitalSettlement`,
   'hospital-settlement-reversal': `${RECORD_NAMESPACE}.HospitalSettlementReversal`,
   'insurer-monthly-settlement': `${RECORD_NAMESPACE}.InsurerMonthlySettlement`,
   'manual-reimbursement': `${RECORD_NAMESPACE}.ManualReimbursement`,
   'operating-cost': `${RECORD_NAMESPACE}.OperatingCost`,
+  'journal-premium-collected': `${RECORD_NAMESPACE}.JournalPremiumCollected`,
+  'journal-premium-corrected': `${RECORD_NAMESPACE}.JournalPremiumCorrected`,
+  'journal-collection-closed': `${RECORD_NAMESPACE}.JournalCollectionClosed`,
+  'journal-settlement': `${RECORD_NAMESPACE}.JournalSettlement`,
+  'journal-settlement-reversal': `${RECORD_NAMESPACE}.JournalSettlementReversal`,
+  'journal-manual-claim': `${RECORD_NAMESPACE}.JournalManualClaim`,
+  'journal-hospital-payout': `${RECORD_NAMESPACE}.JournalHospitalPayout`,
+  'journal-operating-cost': `${RECORD_NAMESPACE}.JournalOperatingCost`,
   'ledger-posting': `${RECORD_NAMESPACE}.LedgerPosting`,
+  'hospital-month-change': `${RECORD_NAMESPACE}.HospitalMonthChange`,
   'reconciliation-result': `${RECORD_NAMESPACE}.ReconciliationResult`,
   'public-disclosure': `${RECORD_NAMESPACE}.PublicDisclosure`,
   'dead-letter': `${RECORD_NAMESPACE}.DeadLetter`,

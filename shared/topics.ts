@@ -1,3 +1,4 @@
+import { ConfigError } from './errors.js';
 import { NAMESPACE } from './namespace.js';
 import type { SchemaName } from './records.js';
 
@@ -25,18 +26,26 @@ export interface TopicSpec {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-// Input topics: long enough to replay a whole insurance year plus the 31 March claim deadline.
-const INPUT_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': String(400 * DAY_MS) };
-// Dead letters wait for an operator to look and redrive: keep them as long as the inputs.
-const DEAD_LETTER_RETENTION = INPUT_RETENTION;
+/**
+ * The input topics carry national IDs. Once a message is on the journal (pseudonymised, kept forever)
+ * the hub never reads it again, so they are kept only as long as an operator may want to look back
+ * (HUB_INPUT_RETENTION_DAYS, default 30). A refused message waits in its dead-letter topic instead.
+ */
+export const INPUT_RETENTION_DAYS = inputRetentionDays(process.env.HUB_INPUT_RETENTION_DAYS);
+const INPUT_RETENTION = {
+  'cleanup.policy': 'delete',
+  'retention.ms': String(INPUT_RETENTION_DAYS * DAY_MS),
+};
+// Dead letters wait for an operator to look, fix and redrive: a whole insurance year plus the 31 March deadline.
+const DEAD_LETTER_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': String(400 * DAY_MS) };
 // The ledger is the system of record (design.md §2): append-only, never compacted, never expired.
 const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 
 export const TOPICS = {
   taxPremium: {
     name: `${NAMESPACE}.tax.premium.v1`,
-    records: ['premium-collected', 'premium-correction'],
-    key: "the member's national ID (input topics only; it orders a member's payments and corrections)",
+    records: ['premium-collected', 'premium-correction', 'premium-collection-closed'],
+    key: "the member's national ID (input topics only; it orders a member's payments and corrections); the region code for an end-of-collection notice",
     partitions: 6,
     config: INPUT_RETENTION,
     compatibility: 'FULL',
@@ -60,6 +69,24 @@ export const TOPICS = {
     compatibility: 'FULL',
     doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
   },
+  journal: {
+    name: `${NAMESPACE}.fund.journal.v1`,
+    records: [
+      'journal-premium-collected',
+      'journal-premium-corrected',
+      'journal-collection-closed',
+      'journal-settlement',
+      'journal-settlement-reversal',
+      'journal-manual-claim',
+      'journal-hospital-payout',
+      'journal-operating-cost',
+    ],
+    key: "member pseudonym for a member's facts (so each member's facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition",
+    partitions: 6,
+    config: FOREVER,
+    compatibility: 'BACKWARD',
+    doc: 'accepted facts from the three input topics, pseudonymised: what accounting decides from, in one order per member (kept forever: Redis state is rebuilt from it)',
+  },
   ledger: {
     name: `${NAMESPACE}.fund.ledger.v1`,
     records: ['ledger-posting'],
@@ -78,6 +105,15 @@ export const TOPICS = {
     compatibility: 'BACKWARD',
     doc: 'reconciliation results and open items, for operations staff',
   },
+  hospitalMonth: {
+    name: `${NAMESPACE}.reconciler.hospital-month.v1`,
+    records: ['hospital-month-change'],
+    key: 'hospital code: a hospital-month is reconciled in one partition, whichever members its claims came from',
+    partitions: 6,
+    config: FOREVER,
+    compatibility: 'BACKWARD',
+    doc: "the ledger's hospital-month figures re-keyed by hospital (reconciler → hospital-reconciler)",
+  },
   disclosure: {
     name: `${NAMESPACE}.disclosure.v1`,
     records: ['public-disclosure'],
@@ -90,7 +126,9 @@ export const TOPICS = {
   premiumDeadLetters: deadLetters('premium-ingest'),
   settlementDeadLetters: deadLetters('settlement-ingest'),
   payoutDeadLetters: deadLetters('payout-ingest'),
+  accountingDeadLetters: deadLetters('accounting'),
   reconcilerDeadLetters: deadLetters('reconciler'),
+  hospitalReconcilerDeadLetters: deadLetters('hospital-reconciler'),
   disclosureDeadLetters: deadLetters('disclosure'),
 } as const satisfies Record<string, TopicSpec>;
 
@@ -111,3 +149,12 @@ function deadLetters(service: string): TopicSpec {
 export const ALL_TOPICS: readonly TopicSpec[] = Object.values(TOPICS);
 
 export const subjectFor = (topic: TopicSpec): string => `${topic.name}-value`;
+
+function inputRetentionDays(text: string | undefined): number {
+  if (text === undefined || text === '') return 30;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1) {
+    throw new ConfigError(`HUB_INPUT_RETENTION_DAYS: '${text}' is not a whole number of days ≥ 1`);
+  }
+  return days;
+}

@@ -26,11 +26,14 @@ import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
  */
 
 const REGIONS = ['410200', '533100'] as const;
+// Every service of services/catalogue.ts, each its own process, in the order records flow.
 const SERVICES = [
   'premium-ingest',
   'settlement-ingest',
   'payout-ingest',
+  'accounting',
   'reconciler',
+  'hospital-reconciler',
   'disclosure',
 ] as const;
 
@@ -226,14 +229,17 @@ function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /**
- * Waits until every service has caught up, showing progress: first the three ingest services over
- * the input topics, then the reconciler and the disclosure publisher over the ledger.
+ * Waits until every service has caught up, showing progress stage by stage: the three ingest services
+ * over the input topics, accounting over the journal, the reconciler and the disclosure publisher over
+ * the ledger, the hospital stage over the hospital-month changes.
  */
 async function waitForProcessing(kafka: ReturnType<typeof createKafka>): Promise<void> {
   const deadline = Date.now() + 15 * 60_000;
   for (const [phase, services] of [
     ['ingest', ['premium-ingest', 'settlement-ingest', 'payout-ingest']],
+    ['journal', ['accounting']],
     ['ledger', ['reconciler', 'disclosure']],
+    ['hospital-month', ['hospital-reconciler']],
   ] as const) {
     const ofPhase = async () =>
       (await serviceLag(kafka)).filter((r) => (services as readonly string[]).includes(r.service));

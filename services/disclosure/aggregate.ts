@@ -1,38 +1,50 @@
-import { HubError, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
+import { CorruptStateError, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { isMemberPseudonym } from '../../shared/identity.js';
+import { ledgerKey } from '../../shared/ledger.js';
 import { formatMoney, type Money, parseMoneyText, ZERO } from '../../shared/money.js';
 import { parseLocalDate } from '../../shared/policy/dates.js';
-import type { LedgerAccount, LedgerPosting } from '../../shared/records.js';
+import type { LedgerAccount, LedgerPosting, PeriodKind } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
-import type { Decision, IngestService, StateView, StateWrite } from '../../shared/runner/service.js';
-import { stateKeys } from '../../shared/state-keys.js';
+import {
+  type Decided,
+  decided,
+  type EntityKind,
+  type EntityRef,
+  type EntityStore,
+  entity,
+  type Service,
+} from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
 import { type Period, periodsContaining } from './periods.js';
 
 /**
- * Disclosure aggregation (design.md §3 "Disclosure publisher"): folds every ledger posting into the
- * running totals of its region for the month, quarter and year that contain its recognition date
- * (the period of its recognition date: the posting date, or 1 January of the cover year for a premium
- * collected in advance). Pure; the runner applies the writes
- * once per postingId. Totals are read, added and written back, so the aggregation must run as ONE
- * consumer (see README: two instances would race on the same region hash).
+ * Disclosure aggregation (ledger → running totals), pure: folds every ledger posting into its region's
+ * totals for the month, quarter and year of its recognition date. Each ledger partition keeps its own
+ * totals (a member's postings all lie in the member's partition, so distinct members are counted where
+ * they are), and the publisher adds the partitions up. A posting is applied once: every posting carries
+ * its number among the postings of its key, region and year (ledger-posting.avsc `sequence`), and a copy
+ * at or below the last number applied is skipped.
  */
 
-/** The running totals of one region and period, as kept in `disclosureAggregate(region, period)`. */
+/** The running totals of one region and period in one ledger partition. */
 export interface PeriodAggregate {
   /** Net PREMIUM_INCOME (collections minus corrections down). */
   readonly premiumIncome: Money;
-  /** Net DIRECT_CLAIMS_EXPENSE: the supplement due by policy on direct settlements, net of reversals. */
+  /** Net DIRECT_CLAIMS_EXPENSE: the supplement due by policy on direct settlements, net of reversals and re-decisions. */
   readonly claimsPaidDirect: Money;
   /** Amount paid to members on manual reimbursements (the posting's claimedAmount). */
   readonly claimsPaidManual: Money;
   /** Net OPERATING_COST_EXPENSE (costs minus credit notes). */
   readonly operatingCost: Money;
-  /** Paid visits: settlements with due > 0, minus their reversals, plus manual reimbursements. */
+  /** Paid visits: settlements with due > 0, less their reversals, plus manual reimbursements. */
   readonly visits: number;
   readonly manualClaimsDecided: number;
   /** Manual claims paid within 20 working days and by the 31 March deadline (Dehong art. 16). */
   readonly manualClaimsWithinSla: number;
+  /** Members whose net benefit in the period is above zero. */
+  readonly beneficiaries: number;
+  /** YEAR only: members covered for the insurance year, as their latest premium posting says. */
+  readonly insured: number;
   /** Postings folded in (diagnostics only, never published). */
   readonly postings: number;
 }
@@ -45,44 +57,37 @@ export const EMPTY_AGGREGATE: PeriodAggregate = {
   visits: 0,
   manualClaimsDecided: 0,
   manualClaimsWithinSla: 0,
+  beneficiaries: 0,
+  insured: 0,
   postings: 0,
 };
 
 const MONEY_FIELDS = ['premiumIncome', 'claimsPaidDirect', 'claimsPaidManual', 'operatingCost'] as const;
-const COUNT_FIELDS = ['visits', 'manualClaimsDecided', 'manualClaimsWithinSla', 'postings'] as const;
-
-/** The hash that lists a region's periods with aggregates: field = period label, value = its kind. */
-export const PERIOD_INDEX = 'periods';
-export const periodIndexKey = (region: string) => stateKeys.disclosureAggregate(region, PERIOD_INDEX);
-
-/** Member kinds kept in `disclosureMembers`. */
-export const MEMBER_KINDS = {
-  /** Per insurance year: field = pseudonym, "1" covered / "0" not, as the member's latest premium posting says. */
-  insured: 'insured',
-  /** Per period: field = pseudonym, the member's net benefit (direct due + manual paid) posted in the period. */
-  beneficiaries: 'beneficiaries',
-} as const;
+const COUNT_FIELDS = [
+  'visits',
+  'manualClaimsDecided',
+  'manualClaimsWithinSla',
+  'beneficiaries',
+  'insured',
+  'postings',
+] as const;
 
 /** Reads an aggregate hash; a field that is not money or a count is a bug or tampering, not input. */
 export function readAggregate(hash: Readonly<Record<string, string>>, key = 'aggregate'): PeriodAggregate {
-  const money = (field: string): Money => readAggregateMoney(hash[field], `${key}.${field}`);
-  const count = (field: string): number => {
-    const text = hash[field];
-    if (text === undefined) return 0;
-    if (!/^-?\d+$/.test(text)) throw new HubError(`${key}.${field}: '${text}' is not a count`);
-    return Number(text);
-  };
   const out: Record<string, Money | number> = {};
-  for (const field of MONEY_FIELDS) out[field] = money(field);
-  for (const field of COUNT_FIELDS) out[field] = count(field);
+  for (const field of MONEY_FIELDS) {
+    const text = hash[field];
+    const value = text === undefined ? ZERO : parseMoneyText(text);
+    if (value === undefined) throw new CorruptStateError(`${key}.${field}: '${text}' is not money`);
+    out[field] = value;
+  }
+  for (const field of COUNT_FIELDS) {
+    const text = hash[field];
+    if (text !== undefined && !/^-?\d+$/.test(text))
+      throw new CorruptStateError(`${key}.${field}: '${text}' is not a count`);
+    out[field] = text === undefined ? 0 : Number(text);
+  }
   return out as unknown as PeriodAggregate;
-}
-
-function readAggregateMoney(text: string | undefined, where: string): Money {
-  if (text === undefined) return ZERO;
-  const value = parseMoneyText(text);
-  if (value === undefined) throw new HubError(`${where}: '${text}' is not money`);
-  return value;
 }
 
 /** Money with a canonical zero ("0.00", never "-0.00"), so equal totals are equal text. */
@@ -95,27 +100,84 @@ export function aggregateFields(aggregate: PeriodAggregate): Record<string, stri
   return fields;
 }
 
-export function addAggregates(a: PeriodAggregate, b: PeriodAggregate): PeriodAggregate {
+export function addAggregates(a: PeriodAggregate, b: Partial<PeriodAggregate>): PeriodAggregate {
   return {
-    premiumIncome: a.premiumIncome.plus(b.premiumIncome),
-    claimsPaidDirect: a.claimsPaidDirect.plus(b.claimsPaidDirect),
-    claimsPaidManual: a.claimsPaidManual.plus(b.claimsPaidManual),
-    operatingCost: a.operatingCost.plus(b.operatingCost),
-    visits: a.visits + b.visits,
-    manualClaimsDecided: a.manualClaimsDecided + b.manualClaimsDecided,
-    manualClaimsWithinSla: a.manualClaimsWithinSla + b.manualClaimsWithinSla,
-    postings: a.postings + b.postings,
+    premiumIncome: a.premiumIncome.plus(b.premiumIncome ?? ZERO),
+    claimsPaidDirect: a.claimsPaidDirect.plus(b.claimsPaidDirect ?? ZERO),
+    claimsPaidManual: a.claimsPaidManual.plus(b.claimsPaidManual ?? ZERO),
+    operatingCost: a.operatingCost.plus(b.operatingCost ?? ZERO),
+    visits: a.visits + (b.visits ?? 0),
+    manualClaimsDecided: a.manualClaimsDecided + (b.manualClaimsDecided ?? 0),
+    manualClaimsWithinSla: a.manualClaimsWithinSla + (b.manualClaimsWithinSla ?? 0),
+    beneficiaries: a.beneficiaries + (b.beneficiaries ?? 0),
+    insured: a.insured + (b.insured ?? 0),
+    postings: a.postings + (b.postings ?? 0),
   };
 }
 
-/** What one posting adds: to the period totals, to a member's benefit, to a member's cover. */
-export interface PostingContribution {
-  readonly totals: PeriodAggregate;
-  /** The member's benefit (signed) for beneficiary counting; null when the posting pays no member. */
-  readonly benefit: Money | null;
-  /** The member's cover for the posting's insurance year; null for non-premium postings. */
-  readonly cover: { readonly year: number; readonly covered: boolean } | null;
+// ─── Entities ──────────────────────────────────────────────────────────────────────────────────────
+
+export const PERIOD_AGGREGATE: EntityKind<PeriodAggregate> = {
+  name: 'aggregate',
+  empty: () => EMPTY_AGGREGATE,
+  encode: aggregateFields,
+  decode: (fields, id) => readAggregate(fields, `aggregate ${id}`),
+};
+
+/** The periods of a region this partition has totals for: label → kind. */
+export const PERIOD_INDEX: EntityKind<ReadonlyMap<string, PeriodKind>> = {
+  name: 'periods',
+  empty: () => new Map(),
+  encode: (index) => Object.fromEntries(index),
+  decode: (fields) => new Map(Object.entries(fields) as Array<[string, PeriodKind]>),
+};
+
+/** One member's part in one region and insurance year: what makes them insured and a beneficiary. */
+export interface MemberPart {
+  /** The last posting sequence applied for the member-year. */
+  readonly sequence: number;
+  /** As the member's latest premium posting says; null before any. */
+  readonly covered: boolean | null;
+  /** Net benefit per period label (direct due + manual paid). */
+  readonly benefits: ReadonlyMap<string, Money>;
 }
+
+export const MEMBER_PART: EntityKind<MemberPart> = {
+  name: 'member',
+  empty: () => ({ sequence: 0, covered: null, benefits: new Map() }),
+  encode(part) {
+    const fields: Record<string, string> = {
+      s: String(part.sequence),
+      c: part.covered === null ? '' : part.covered ? '1' : '0',
+    };
+    for (const [label, amount] of part.benefits) fields[`b:${label}`] = moneyText(amount);
+    return fields;
+  },
+  decode(fields, id) {
+    const benefits = new Map<string, Money>();
+    for (const [field, text] of Object.entries(fields)) {
+      if (!field.startsWith('b:')) continue;
+      const amount = parseMoneyText(text);
+      if (amount === undefined) throw new CorruptStateError(`member ${id}.${field}: '${text}' is not money`);
+      benefits.set(field.slice(2), amount);
+    }
+    return {
+      sequence: Number(fields.s ?? 0),
+      covered: fields.c === '' || fields.c === undefined ? null : fields.c === '1',
+      benefits,
+    };
+  },
+};
+
+/** The last posting sequence applied for a key that is not a member (a region's operating costs). */
+export const KEY_SEQUENCE: EntityKind<number> = {
+  name: 'sequence',
+  empty: () => 0,
+  encode: (sequence) => ({ s: String(sequence) }),
+  decode: (fields) => Number(fields.s ?? 0),
+};
+
+// ─── What a posting adds ───────────────────────────────────────────────────────────────────────────
 
 /** Debits minus credits of one account in a posting. */
 function netDebit(posting: LedgerPosting, account: LedgerAccount): Money {
@@ -127,67 +189,95 @@ function netDebit(posting: LedgerPosting, account: LedgerAccount): Money {
   return net;
 }
 
-// premium-ingest's not-covered reasons (ledger-posting.avsc flags); no such flag = covered.
+// premium postings' not-covered reasons (ledger-posting.avsc flags); no such flag = covered.
 const NOT_COVERED_FLAGS = new Set(['LATE', 'PARTIAL', 'EARLY', 'NOT_PAID']);
-// payout-ingest's Dehong art. 16 misses: a claim with either is not within the service level.
+// A manual claim with either of these was not within Dehong art. 16's service level.
 const SLA_MISSED_FLAGS = new Set(['SLA_BREACHED', 'PAST_DEADLINE']);
 
-const totals = (partial: Partial<PeriodAggregate>): PeriodAggregate => ({
-  ...EMPTY_AGGREGATE,
-  ...partial,
-  postings: 1,
-});
+const DIRECT_KINDS = new Set([
+  'SETTLEMENT_APPLIED',
+  'SETTLEMENT_REVERSED',
+  'SETTLEMENT_HELD',
+  'SETTLEMENT_RELEASED',
+  'SETTLEMENT_REDECIDED',
+]);
+const MANUAL_KINDS = new Set([
+  'MANUAL_REIMBURSEMENT',
+  'MANUAL_REIMBURSEMENT_HELD',
+  'MANUAL_REIMBURSEMENT_RELEASED',
+  'MANUAL_REIMBURSEMENT_REDECIDED',
+]);
+
+const sign = (amount: Money): number => (amount.gt(ZERO) ? 1 : amount.lt(ZERO) ? -1 : 0);
+
+/** What one posting adds to its periods' totals, and to the member's benefit (signed) in them. */
+export interface PostingContribution {
+  readonly totals: Partial<PeriodAggregate>;
+  readonly benefit: Money | null;
+  /** The member's cover for the posting's insurance year, from a premium posting. */
+  readonly covered: boolean | null;
+}
+
+const NOTHING: PostingContribution = { totals: {}, benefit: null, covered: null };
 
 export function contributionOf(posting: LedgerPosting): PostingContribution {
   const flags = posting.flags ?? [];
-  const kind = posting.kind;
-  switch (kind) {
-    case 'PREMIUM_COLLECTED':
-    case 'PREMIUM_CORRECTED':
-      return {
-        totals: totals({ premiumIncome: netDebit(posting, 'PREMIUM_INCOME').negated() }),
-        benefit: null,
-        cover: {
-          year: posting.insuranceYear,
-          covered: !flags.some((flag) => NOT_COVERED_FLAGS.has(flag)),
-        },
-      };
-    case 'SETTLEMENT_APPLIED':
-    case 'SETTLEMENT_REVERSED': {
-      const due = netDebit(posting, 'DIRECT_CLAIMS_EXPENSE');
-      // A visit counts when the fund pays something; its reversal takes it back (due < 0).
-      const visits = due.gt(ZERO) ? 1 : due.lt(ZERO) ? -1 : 0;
-      return { totals: totals({ claimsPaidDirect: due, visits }), benefit: due, cover: null };
-    }
-    case 'MANUAL_REIMBURSEMENT': {
-      const paid = posting.claimedAmount ?? ZERO;
-      const withinSla = !flags.some((flag) => SLA_MISSED_FLAGS.has(flag));
-      return {
-        totals: totals({
-          claimsPaidManual: paid,
-          visits: paid.gt(ZERO) ? 1 : 0,
-          manualClaimsDecided: 1,
-          manualClaimsWithinSla: withinSla ? 1 : 0,
-        }),
-        benefit: paid,
-        cover: null,
-      };
-    }
-    case 'OPERATING_COST':
-      return {
-        totals: totals({ operatingCost: netDebit(posting, 'OPERATING_COST_EXPENSE') }),
-        benefit: null,
-        cover: null,
-      };
-    // Cash to hospitals for settlements already counted, and year-end transfers: no new figure.
-    case 'HOSPITAL_MONTH_SETTLED':
-    case 'SURPLUS_CARRIED_FORWARD':
-      return { totals: EMPTY_AGGREGATE, benefit: null, cover: null };
-    default: {
-      const unknown: never = kind;
-      throw new RangeError(`unknown posting kind ${String(unknown)}`);
-    }
+  if (posting.kind === 'PREMIUM_COLLECTED' || posting.kind === 'PREMIUM_CORRECTED') {
+    return {
+      totals: { premiumIncome: netDebit(posting, 'PREMIUM_INCOME').negated(), postings: 1 },
+      benefit: null,
+      covered: !flags.some((flag) => NOT_COVERED_FLAGS.has(flag)),
+    };
   }
+  if (DIRECT_KINDS.has(posting.kind)) {
+    // A booking changes what the claim expenses: a visit counts while the fund pays something for it
+    // (a reversal's negative due takes it back), whichever booking makes it so.
+    const change = netDebit(posting, 'DIRECT_CLAIMS_EXPENSE');
+    const now = posting.dueAmount ?? ZERO;
+    const before = now.minus(change);
+    return {
+      totals: { claimsPaidDirect: change, visits: sign(now) - sign(before), postings: 1 },
+      benefit: change,
+      covered: null,
+    };
+  }
+  if (MANUAL_KINDS.has(posting.kind)) {
+    // What was paid to the member counts once, when the claim arrives; a later booking only moves suspense.
+    if (posting.revision !== 0) return { ...NOTHING, totals: { postings: 1 } };
+    const paid = posting.claimedAmount ?? ZERO;
+    return {
+      totals: {
+        claimsPaidManual: paid,
+        visits: paid.gt(ZERO) ? 1 : 0,
+        manualClaimsDecided: 1,
+        manualClaimsWithinSla: flags.some((flag) => SLA_MISSED_FLAGS.has(flag)) ? 0 : 1,
+        postings: 1,
+      },
+      benefit: paid,
+      covered: null,
+    };
+  }
+  if (posting.kind === 'OPERATING_COST') {
+    return {
+      totals: { operatingCost: netDebit(posting, 'OPERATING_COST_EXPENSE'), postings: 1 },
+      benefit: null,
+      covered: null,
+    };
+  }
+  // Cash to hospitals for settlements already counted, and year-end transfers: no new figure.
+  return NOTHING;
+}
+
+/**
+ * The date a posting counts from. Premiums collected before their cover year (Kaifeng art. 8 collects
+ * July–December for the next year) are income received in advance (预收保费): they count from 1 January
+ * of the cover year. Everything else counts on its posting date, which for every booking of a claim is
+ * the claim's own date.
+ */
+export function recognitionDate(posting: LedgerPosting): string {
+  const premium = posting.kind === 'PREMIUM_COLLECTED' || posting.kind === 'PREMIUM_CORRECTED';
+  const coverYearStart = `${String(posting.insuranceYear).padStart(4, '0')}-01-01`;
+  return premium && posting.postingDate < coverYearStart ? coverYearStart : posting.postingDate;
 }
 
 const REGION_CODE = /^\d{6}$/;
@@ -219,76 +309,96 @@ export function parseLedgerPosting(decoded: DecodedValue): Result<LedgerPosting>
   return ok(posting);
 }
 
-/**
- * The date a posting counts from. Premiums collected before their cover year (Kaifeng art. 8 collects
- * July–December for the next year) are income received in advance (预收保费): they count from 1 January
- * of the cover year, so a year's disclosure sets that year's premiums against that year's claims.
- * Everything else counts on its posting date.
- */
-export function recognitionDate(posting: LedgerPosting): string {
-  const premium = posting.kind === 'PREMIUM_COLLECTED' || posting.kind === 'PREMIUM_CORRECTED';
-  const coverYearStart = `${String(posting.insuranceYear).padStart(4, '0')}-01-01`;
-  return premium && posting.postingDate < coverYearStart ? coverYearStart : posting.postingDate;
+// ─── Decide ────────────────────────────────────────────────────────────────────────────────────────
+
+const memberId = (p: LedgerPosting) => `${p.regionCode}:${p.insuranceYear}:${p.memberPseudonym}`;
+const keyId = (p: LedgerPosting) => `${ledgerKey(p)}:${p.regionCode}:${p.insuranceYear}`;
+export const aggregateId = (region: string, period: string) => `${region}:${period}`;
+
+function periodsOf(posting: LedgerPosting): readonly [Period, Period, Period] {
+  return periodsContaining(recognitionDate(posting));
 }
 
-export const postingEventId = (posting: LedgerPosting): string => posting.postingId;
-
-const aggregateKey = (posting: LedgerPosting, period: Period) =>
-  stateKeys.disclosureAggregate(posting.regionCode, period.label);
-const beneficiariesKey = (posting: LedgerPosting, period: Period) =>
-  stateKeys.disclosureMembers(posting.regionCode, period.label, MEMBER_KINDS.beneficiaries);
-
-/** Reads the three period totals, and the beneficiary hashes when the posting pays a member. */
-export function postingStateKeys(posting: LedgerPosting): readonly string[] {
-  const periods = periodsContaining(recognitionDate(posting));
-  const keys = periods.map((period) => aggregateKey(posting, period));
-  if (posting.memberPseudonym !== null && contributionOf(posting).benefit !== null)
-    keys.push(...periods.map((period) => beneficiariesKey(posting, period)));
-  return keys;
+export function aggregationEntitiesOf(posting: LedgerPosting): readonly EntityRef[] {
+  const refs: EntityRef[] = periodsOf(posting).map((p) =>
+    entity(PERIOD_AGGREGATE, aggregateId(posting.regionCode, p.label)),
+  );
+  refs.push(entity(PERIOD_INDEX, posting.regionCode));
+  // The insured count lives on the insurance year's total, which may not be a period of the posting (premiums paid in advance).
+  refs.push(entity(PERIOD_AGGREGATE, aggregateId(posting.regionCode, String(posting.insuranceYear))));
+  refs.push(
+    posting.memberPseudonym !== null
+      ? entity(MEMBER_PART, memberId(posting))
+      : entity(KEY_SEQUENCE, keyId(posting)),
+  );
+  return refs;
 }
 
-export function decidePosting(posting: LedgerPosting, state: StateView): Result<Decision> {
+export function decideAggregation(posting: LedgerPosting, store: EntityStore): Result<Decided> {
   const contribution = contributionOf(posting);
-  if (contribution.totals.postings === 0) return ok({ outputs: [], writes: [] });
-  const writes: StateWrite[] = [];
-  const periods = periodsContaining(recognitionDate(posting));
-  const member = posting.memberPseudonym;
-  for (const period of periods) {
-    const key = aggregateKey(posting, period);
-    const next = addAggregates(readAggregate(state.hash(key), key), contribution.totals);
-    writes.push({ key, fields: aggregateFields(next) });
-    if (member !== null && contribution.benefit !== null) {
-      const membersKey = beneficiariesKey(posting, period);
-      const previous = readAggregateMoney(state.hash(membersKey)[member], `${membersKey}.${member}`);
-      writes.push({ key: membersKey, fields: { [member]: moneyText(previous.plus(contribution.benefit)) } });
+  if (contribution.totals.postings === undefined) return ok(decided([]));
+  const member = posting.memberPseudonym !== null;
+  // Postings of a key, region and year are numbered by accounting: a copy or a replay is seen and skipped.
+  const part = member ? store.get(MEMBER_PART, memberId(posting)) : undefined;
+  const lastSequence = part?.sequence ?? store.get(KEY_SEQUENCE, keyId(posting));
+  if (posting.sequence !== 0 && posting.sequence <= lastSequence) return ok(decided([]));
+
+  const periods = periodsOf(posting);
+  const add = (label: string, totals: Partial<PeriodAggregate>) => {
+    const id = aggregateId(posting.regionCode, label);
+    store.put(PERIOD_AGGREGATE, id, addAggregates(store.get(PERIOD_AGGREGATE, id), totals));
+  };
+  for (const period of periods) add(period.label, contribution.totals);
+
+  const index = store.get(PERIOD_INDEX, posting.regionCode);
+  if (periods.some((p) => !index.has(p.label))) {
+    store.put(
+      PERIOD_INDEX,
+      posting.regionCode,
+      new Map([...index, ...periods.map((p) => [p.label, p.kind] as const)]),
+    );
+  }
+
+  if (part === undefined) {
+    store.put(KEY_SEQUENCE, keyId(posting), Math.max(lastSequence, posting.sequence));
+    return ok(decided([]));
+  }
+  let benefits = part.benefits;
+  if (contribution.benefit !== null && !contribution.benefit.isZero()) {
+    const next = new Map(benefits);
+    for (const period of periods) {
+      const before = benefits.get(period.label) ?? ZERO;
+      const after = before.plus(contribution.benefit);
+      next.set(period.label, after);
+      const change = (after.gt(ZERO) ? 1 : 0) - (before.gt(ZERO) ? 1 : 0);
+      if (change !== 0) add(period.label, { beneficiaries: change });
     }
+    benefits = next;
   }
-  writes.push({
-    key: periodIndexKey(posting.regionCode),
-    fields: Object.fromEntries(periods.map((period) => [period.label, period.kind])),
+  let covered = part.covered;
+  if (contribution.covered !== null && contribution.covered !== part.covered) {
+    const change = (contribution.covered ? 1 : 0) - (part.covered === true ? 1 : 0);
+    if (change !== 0) add(String(posting.insuranceYear), { insured: change });
+    covered = contribution.covered;
+  }
+  store.put(MEMBER_PART, memberId(posting), {
+    sequence: Math.max(part.sequence, posting.sequence),
+    covered,
+    benefits,
   });
-  // Written blind (last posting wins): a member's premium postings are ordered on one ledger partition.
-  if (member !== null && contribution.cover !== null) {
-    writes.push({
-      key: stateKeys.disclosureMembers(
-        posting.regionCode,
-        String(contribution.cover.year),
-        MEMBER_KINDS.insured,
-      ),
-      fields: { [member]: contribution.cover.covered ? '1' : '0' },
-    });
-  }
-  return ok({ outputs: [], writes });
+  return ok(decided([]));
 }
 
-/** The aggregation as the runner sees it: fund ledger in, Redis aggregates out, nothing published. */
-export const disclosureAggregation: IngestService<LedgerPosting> = {
+/** The aggregation as the runner sees it: the fund ledger in, running totals in Redis, nothing published. */
+export const disclosureAggregation: Service<LedgerPosting> = {
   name: 'disclosure',
   input: TOPICS.ledger,
   deadLetters: TOPICS.disclosureDeadLetters,
   outputs: [],
   parse: (decoded) => parseLedgerPosting(decoded),
-  eventId: postingEventId,
-  stateKeys: postingStateKeys,
-  decide: (posting, state) => decidePosting(posting, state),
+  state: {
+    kinds: [PERIOD_AGGREGATE, PERIOD_INDEX, MEMBER_PART, KEY_SEQUENCE],
+    entitiesOf: aggregationEntitiesOf,
+  },
+  decide: (posting, store) => decideAggregation(posting, store),
 };

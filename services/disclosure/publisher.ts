@@ -7,20 +7,38 @@ import { createKafka } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
 import { ZERO } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
+import { chinaDateOf } from '../../shared/policy/dates.js';
 import { loadRegions } from '../../shared/policy/regions.js';
+import {
+  addCounters,
+  amountOf,
+  COUNTERS,
+  countersFrom,
+  countersId,
+  countOf,
+} from '../../shared/reconciliation.js';
 import type { PublicDisclosure } from '../../shared/records.js';
+import { RECONCILIATION_KINDS } from '../../shared/records.js';
 import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { stateKeys } from '../../shared/state-keys.js';
+import { entityKey } from '../../shared/runner/partition-state.js';
+import type { EntityKind } from '../../shared/runner/service.js';
 import { TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { MEMBER_KINDS, periodIndexKey, readAggregate } from './aggregate.js';
+import {
+  addAggregates,
+  aggregateId,
+  EMPTY_AGGREGATE,
+  PERIOD_AGGREGATE,
+  PERIOD_INDEX,
+  type PeriodAggregate,
+  readAggregate,
+} from './aggregate.js';
 import { chainsFrom, nextDisclosure, RegionChain, type SigningKey, verifyChain } from './chain.js';
 import {
   computeFigures,
   type DisclosureFigures,
   paramsForPeriod,
-  RECONCILIATION_COUNTERS,
-  readReconciliation,
+  type ReconciliationStatus,
   surplusOf,
 } from './figures.js';
 import { comparePeriods, type Period, parsePeriod } from './periods.js';
@@ -54,72 +72,126 @@ export interface PublisherOptions {
   readonly readTimeoutMs?: number;
 }
 
-// Counted in Redis, not shipped: a year's insured hash holds every member.
-const COUNT_COVERED = `local n = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do if v == '1' then n = n + 1 end end
-return n`;
-const COUNT_POSITIVE = `local n = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do local x = tonumber(v) if x and x > 0 then n = n + 1 end end
-return n`;
+/** Partitions of the topics whose consumers keep the totals: the ledger (disclosure, reconciler) and the hospital stage's input. */
+export interface TotalsLayout {
+  readonly ledgerPartitions: number;
+  readonly hospitalMonthPartitions: number;
+}
 
 /** Today in China (UTC+8, no daylight saving): the day a period is over after. */
-export const chinaToday = (now: Date): string =>
-  new Date(now.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
+export const chinaToday = (now: Date): string => chinaDateOf(now);
 
-/** Reads a region's figures for one period from the aggregates (one MULTI for the period's own keys). */
+const aggregateKey = (partition: number, region: string, label: string) =>
+  entityKey(
+    NAMESPACE,
+    'disclosure',
+    partition,
+    PERIOD_AGGREGATE as EntityKind<unknown>,
+    aggregateId(region, label),
+  );
+const periodIndexKey = (partition: number, region: string) =>
+  entityKey(NAMESPACE, 'disclosure', partition, PERIOD_INDEX as EntityKind<unknown>, region);
+
+/** Hash reads in one pipeline (each key lies in its partition's slot, so no single transaction spans them). */
+async function readHashes(redis: Redis, keys: readonly string[]): Promise<Record<string, string>[]> {
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hgetall(key);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
+    return (value ?? {}) as Record<string, string>;
+  });
+}
+
+/** The periods of a region that any ledger partition has totals for. */
+export async function periodLabelsOf(redis: Redis, region: string, layout: TotalsLayout): Promise<string[]> {
+  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => periodIndexKey(p, region));
+  const labels = new Set<string>();
+  for (const index of await readHashes(redis, keys))
+    for (const label of Object.keys(index)) labels.add(label);
+  return [...labels];
+}
+
+/** A region's totals for one period: every ledger partition's, added up. */
+async function totalsOf(
+  redis: Redis,
+  region: string,
+  label: string,
+  layout: TotalsLayout,
+): Promise<PeriodAggregate> {
+  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => aggregateKey(p, region, label));
+  const parts = await readHashes(redis, keys);
+  return parts.reduce((sum, hash, p) => addAggregates(sum, readAggregate(hash, keys[p])), EMPTY_AGGREGATE);
+}
+
+/**
+ * What the disclosure reports of reconciliation for a region-year, from both reconciler stages'
+ * counters. Items open or in discrepancy are counted; the open amount adds up only the money paid out
+ * otherwise than policy says (hospital-months and manual claims in discrepancy), so a yuan claimed for an
+ * uncovered member is counted once, where the insurer paid it, and not again in its member-year item.
+ */
+export async function reconciliationOf(
+  redis: Redis,
+  region: string,
+  year: number,
+  layout: TotalsLayout,
+): Promise<ReconciliationStatus> {
+  const id = countersId(region, year);
+  const keys = [
+    ...Array.from({ length: layout.ledgerPartitions }, (_, p) =>
+      entityKey(NAMESPACE, 'reconciler', p, COUNTERS as EntityKind<unknown>, id),
+    ),
+    ...Array.from({ length: layout.hospitalMonthPartitions }, (_, p) =>
+      entityKey(NAMESPACE, 'hospital-reconciler', p, COUNTERS as EntityKind<unknown>, id),
+    ),
+  ];
+  const counters = addCounters(
+    (await readHashes(redis, keys)).map((hash, i) => countersFrom(hash, keys[i] as string)),
+  );
+  let open = 0;
+  let discrepancies = 0;
+  for (const kind of RECONCILIATION_KINDS) {
+    open += countOf(counters, kind, 'OPEN');
+    discrepancies += countOf(counters, kind, 'DISCREPANCY');
+  }
+  const openAmount = amountOf(counters, 'HOSPITAL_MONTH', 'DISCREPANCY').plus(
+    amountOf(counters, 'MANUAL_CLAIM', 'DISCREPANCY'),
+  );
+  return { openItems: open + discrepancies, discrepancies, openAmount };
+}
+
+/** Reads a region's figures for one period from every partition's totals and counters. */
 export async function readFigures(
   redis: Redis,
   region: string,
   period: Period,
   threshold: number,
-  /** Insured counts per insurance-year key, shared by the periods of one round (the hash holds every member). */
-  insuredCounts: Map<string, number> = new Map(),
+  layout: TotalsLayout,
 ): Promise<DisclosureFigures> {
-  const insuredKey = stateKeys.disclosureMembers(region, String(period.year), MEMBER_KINDS.insured);
-  let insured = insuredCounts.get(insuredKey);
-  if (insured === undefined) {
-    insured = Number(await redis.eval(COUNT_COVERED, 1, insuredKey));
-    insuredCounts.set(insuredKey, insured);
-  }
-  const index = await redis.hgetall(periodIndexKey(region));
-  const earlierYears = Object.entries(index)
-    .filter(([label, kind]) => kind === 'YEAR' && Number(label) < period.year)
-    .map(([label]) => label)
-    .sort();
-  const multi = redis.multi();
-  multi.hgetall(stateKeys.disclosureAggregate(region, period.label));
-  multi.eval(
-    COUNT_POSITIVE,
-    1,
-    stateKeys.disclosureMembers(region, period.label, MEMBER_KINDS.beneficiaries),
-  );
-  multi.hmget(stateKeys.reconciliationRegionYear(region, period.year), ...RECONCILIATION_COUNTERS);
-  if (period.kind === 'YEAR')
-    for (const year of earlierYears) multi.hgetall(stateKeys.disclosureAggregate(region, year));
-  const results = (await multi.exec()) ?? [];
-  const values = results.map(([error, value]) => {
-    if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
-    return value;
-  });
-  const [aggregate, beneficiaries, counters, ...years] = values as [
-    Record<string, string>,
-    number,
-    (string | null)[],
-    ...Record<string, string>[],
-  ];
+  const aggregate = await totalsOf(redis, region, period.label, layout);
+  // Members covered for the insurance year the period lies in: counted on the year's total.
+  const insured =
+    period.kind === 'YEAR'
+      ? aggregate.insured
+      : (await totalsOf(redis, region, String(period.year), layout)).insured;
   let surplusBroughtForward = ZERO;
-  for (const year of years)
-    surplusBroughtForward = surplusBroughtForward.plus(surplusOf(readAggregate(year)));
+  if (period.kind === 'YEAR') {
+    const earlier = (await periodLabelsOf(redis, region, layout))
+      .map(parsePeriod)
+      .filter((p): p is Period => p !== undefined && p.kind === 'YEAR' && p.year < period.year);
+    for (const year of earlier)
+      surplusBroughtForward = surplusBroughtForward.plus(
+        surplusOf(await totalsOf(redis, region, year.label, layout)),
+      );
+  }
   return computeFigures({
     region,
     period,
-    aggregate: readAggregate(aggregate, stateKeys.disclosureAggregate(region, period.label)),
+    aggregate,
     surplusBroughtForward,
-    insuredPersons: Number(insured),
-    beneficiaries: Number(beneficiaries),
-    reconciliation: readReconciliation(
-      Object.fromEntries(RECONCILIATION_COUNTERS.map((field, i) => [field, counters[i] ?? null])),
-    ),
+    insuredPersons: insured,
+    beneficiaries: aggregate.beneficiaries,
+    reconciliation: await reconciliationOf(redis, region, period.year, layout),
     params: paramsForPeriod(region, period),
     threshold,
   });
@@ -200,6 +272,24 @@ export async function readDisclosureTopic(
   return records;
 }
 
+/** How many partitions hold totals: one state per partition of the ledger and of the hospital stage's input. */
+async function totalsLayout(kafka: Kafka): Promise<TotalsLayout> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({
+      topics: [TOPICS.ledger.name, TOPICS.hospitalMonth.name],
+    });
+    const count = (name: string) => metadata.topics.find((t) => t.name === name)?.partitions.length ?? 0;
+    return {
+      ledgerPartitions: count(TOPICS.ledger.name),
+      hospitalMonthPartitions: count(TOPICS.hospitalMonth.name),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export class DisclosurePublisher {
   private chains = new Map<string, RegionChain>();
   private producer: Producer | undefined;
@@ -214,6 +304,7 @@ export class DisclosurePublisher {
     private readonly kafka: Kafka,
     private readonly redis: Redis,
     private readonly codec: TopicCodec,
+    private readonly layout: TotalsLayout,
   ) {
     this.topic = options.topic ?? TOPICS.disclosure;
     this.clock = options.clock ?? (() => new Date());
@@ -228,7 +319,7 @@ export class DisclosurePublisher {
     redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
     const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
     await codec.prepare([options.topic ?? TOPICS.disclosure]);
-    const publisher = new DisclosurePublisher(options, kafka, redis, codec);
+    const publisher = new DisclosurePublisher(options, kafka, redis, codec, await totalsLayout(kafka));
     await publisher.serialized(() => publisher.ensureWriter());
     return publisher;
   }
@@ -275,9 +366,8 @@ export class DisclosurePublisher {
 
   /** The periods of a region with aggregates, as configured to publish. */
   async periodsOf(region: string): Promise<Period[]> {
-    const index = await this.redis.hgetall(periodIndexKey(region));
     const today = chinaToday(this.clock());
-    return Object.keys(index)
+    return (await periodLabelsOf(this.redis, region, this.layout))
       .map(parsePeriod)
       .filter((p): p is Period => p !== undefined)
       .filter((p) => this.options.periods === 'all' || p.end < today)
@@ -336,9 +426,8 @@ export class DisclosurePublisher {
     const staged = base.clone();
     const appended: PublicDisclosure[] = [];
     const publishedAt = this.clock();
-    const insuredCounts = new Map<string, number>();
     for (const period of periods) {
-      const figures = await readFigures(this.redis, region, period, this.options.threshold, insuredCounts);
+      const figures = await readFigures(this.redis, region, period, this.options.threshold, this.layout);
       const record = nextDisclosure(staged, figures, publishedAt, this.options.signingKey);
       if (record === null) continue;
       staged.append(record);

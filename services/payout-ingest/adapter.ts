@@ -1,15 +1,13 @@
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import { decidePayout, type PayoutInput, parsePayout, payoutEventId, payoutStateKeys } from './decide.js';
+import { type PayoutFact, parsePayout, payoutToJournal } from './decide.js';
 
-/** Payout ingest as the runner sees it: insurer payout topic in, fund ledger out (design.md §2). */
-export const payoutIngest: IngestService<PayoutInput> = {
+/** Payout ingest as the runner sees it: insurer payouts in, journal out; no state. */
+export const payoutIngest: Service<PayoutFact> = {
   name: 'payout-ingest',
   input: TOPICS.insurerPayout,
   deadLetters: TOPICS.payoutDeadLetters,
-  outputs: [TOPICS.ledger],
+  outputs: [TOPICS.journal],
   parse: parsePayout,
-  eventId: payoutEventId,
-  stateKeys: payoutStateKeys,
-  decide: decidePayout,
+  decide: payoutToJournal,
 };

@@ -1,21 +1,13 @@
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import {
-  decidePremium,
-  type PremiumInput,
-  parsePremium,
-  premiumEventId,
-  premiumStateKeys,
-} from './decide.js';
+import { type PremiumFact, parsePremium, premiumToJournal } from './decide.js';
 
-/** Premium ingest as the runner sees it: tax premium topic in, fund ledger out (design.md §2). */
-export const premiumIngest: IngestService<PremiumInput> = {
+/** Premium ingest as the runner sees it: tax premium topic in, journal out; no state. */
+export const premiumIngest: Service<PremiumFact> = {
   name: 'premium-ingest',
   input: TOPICS.taxPremium,
   deadLetters: TOPICS.premiumDeadLetters,
-  outputs: [TOPICS.ledger],
+  outputs: [TOPICS.journal],
   parse: parsePremium,
-  eventId: premiumEventId,
-  stateKeys: premiumStateKeys,
-  decide: decidePremium,
+  decide: premiumToJournal,
 };

@@ -1,16 +1,17 @@
+import { COUNTERS } from '../../shared/reconciliation.js';
 import type { LedgerPosting } from '../../shared/records.js';
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import { decidePosting, parsePosting, postingEventId, reconcilerStateKeys } from './decide.js';
+import { decideReconciliation, parsePosting, reconcilerEntitiesOf } from './decide.js';
+import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from './items.js';
 
-/** The reconciler as the runner sees it: fund ledger in, reconciliation results out (design.md §2). */
-export const reconciler: IngestService<LedgerPosting> = {
+/** The reconciler's member stage as the runner sees it: the ledger in; results and hospital-month changes out. */
+export const reconciler: Service<LedgerPosting> = {
   name: 'reconciler',
   input: TOPICS.ledger,
   deadLetters: TOPICS.reconcilerDeadLetters,
-  outputs: [TOPICS.reconciliation],
+  outputs: [TOPICS.reconciliation, TOPICS.hospitalMonth],
   parse: parsePosting,
-  eventId: postingEventId,
-  stateKeys: reconcilerStateKeys,
-  decide: decidePosting,
+  state: { kinds: [MEMBER_YEAR_ITEM, MANUAL_CLAIM_ITEM, COUNTERS], entitiesOf: reconcilerEntitiesOf },
+  decide: (posting, store) => decideReconciliation(posting, store),
 };

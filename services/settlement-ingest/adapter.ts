@@ -1,21 +1,13 @@
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { TOPICS } from '../../shared/topics.js';
-import {
-  decideSettlement,
-  parseSettlement,
-  type SettlementInput,
-  settlementEventId,
-  settlementStateKeys,
-} from './decide.js';
+import { parseSettlement, type SettlementFact, settlementToJournal } from './decide.js';
 
-/** Settlement ingest as the runner sees it: hospital settlements in, ledger postings out. */
-export const settlementIngest: IngestService<SettlementInput> = {
+/** Settlement ingest as the runner sees it: hospital settlements in, journal out; no state. */
+export const settlementIngest: Service<SettlementFact> = {
   name: 'settlement-ingest',
   input: TOPICS.hospitalSettlement,
   deadLetters: TOPICS.settlementDeadLetters,
-  outputs: [TOPICS.ledger],
+  outputs: [TOPICS.journal],
   parse: parseSettlement,
-  eventId: settlementEventId,
-  stateKeys: settlementStateKeys,
-  decide: decideSettlement,
+  decide: settlementToJournal,
 };

@@ -2,6 +2,7 @@ import { HubError } from '../errors.js';
 import { runDeadLetters } from './dead-letters.js';
 import { runDisclosure } from './disclosure.js';
 import { runPolicy } from './policy.js';
+import { runRebuild } from './rebuild.js';
 import { runReconcile } from './reconcile.js';
 import { runSimulate } from './simulate.js';
 import { runStatus } from './status.js';
@@ -18,6 +19,10 @@ const commands: Record<string, { summary: string; run: (args: string[]) => Promi
   disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
   reconcile: { summary: 'summarise the reconciliation items (summary)', run: runReconcile },
   status: { summary: "each service's consumer lag", run: runStatus },
+  rebuild: {
+    summary: "rebuild a namespace's Redis state from the topics (stop the services first)",
+    run: runRebuild,
+  },
   'dead-letters': {
     summary: 'list dead letters or publish them again (list | redrive)',
     run: runDeadLetters,

@@ -13,7 +13,8 @@ import { MAX_BATCH, type PublishReport, publishSimulation } from '../simulate/pu
 import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../simulate/truth.js';
 import { serviceLag } from './status.js';
 
-const INGEST = ['premium-ingest', 'settlement-ingest', 'payout-ingest'];
+// Accounting too: the journal's order per member is what a real year's publication order would give.
+const INGEST = ['premium-ingest', 'settlement-ingest', 'payout-ingest', 'accounting'];
 
 /** Resolves once the three ingest services have committed everything published so far. */
 function ingestCaughtUp(kafka: ReturnType<typeof createKafka>): () => Promise<void> {

@@ -1,8 +1,4 @@
-import { disclosureAggregation } from '../../services/disclosure/aggregate.js';
-import { payoutIngest } from '../../services/payout-ingest/adapter.js';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { reconciler } from '../../services/reconciler/adapter.js';
-import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
+import { SERVICES } from '../../services/catalogue.js';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
@@ -10,13 +6,9 @@ import { NAMESPACE } from '../namespace.js';
 import type { TopicSpec } from '../topics.js';
 
 /** Each service's consumer group name and the topic it reads, from the services' own definitions. */
-export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = [
-  premiumIngest,
-  settlementIngest,
-  payoutIngest,
-  reconciler,
-  disclosureAggregation,
-].map((service) => [service.name, service.input] as const);
+export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = SERVICES.map(
+  (service) => [service.name, service.input] as const,
+);
 
 export interface GroupLag {
   readonly service: string;

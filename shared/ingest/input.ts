@@ -4,6 +4,7 @@ import { isMoneyExact, type Money } from '../money.js';
 import { type LocalDate, parseLocalDate } from '../policy/dates.js';
 import type { PolicyParams } from '../policy/params.js';
 import { regionParamsOn } from '../policy/regions.js';
+import { cite } from '../policy/trail.js';
 
 /**
  * Checks every ingest service applies to a decoded input record before it becomes the service's input.
@@ -34,7 +35,7 @@ export function requireMonth(text: string, field: string): Result<string> {
 }
 
 /** Which amounts a field accepts; every amount must also fit decimal(18,2). */
-export type AmountRule = 'positive' | 'non-negative' | 'non-zero';
+export type AmountRule = 'positive' | 'non-negative' | 'non-positive' | 'non-zero';
 
 export function checkAmount(amount: Money, field: string, rule: AmountRule): Result<Money> {
   const shown = amount.toString();
@@ -54,6 +55,9 @@ export function checkAmount(amount: Money, field: string, rule: AmountRule): Res
   }
   if (rule === 'non-negative' && amount.isNegative()) {
     return refuse(invalidInput('AMOUNT_NEGATIVE', field, 'must be 0 or more', shown));
+  }
+  if (rule === 'non-positive' && amount.gt(0)) {
+    return refuse(invalidInput('AMOUNT_POSITIVE', field, 'must be 0 or less', shown));
   }
   if (rule === 'non-zero' && amount.isZero()) {
     return refuse(invalidInput('AMOUNT_ZERO', field, 'must not be 0: nothing would be posted', shown));
@@ -93,17 +97,17 @@ export function memberPseudonymOf(
 }
 
 /**
- * Dehong art. 12 prices un-referred care outside the prefecture; the schema's NOT_APPLICABLE means care
- * inside it, so out-of-area care must say REFERRED or NOT_REFERRED. Direct settlements and manual
- * claims are read alike.
+ * The records' NOT_APPLICABLE means care inside the prefecture, so out-of-area care must say REFERRED or
+ * NOT_REFERRED: the region's referral penalty (Dehong art. 12) depends on it. Direct settlements and
+ * manual claims are read alike.
  */
-export function checkReferral(outOfArea: boolean, referral: string): Result<void> {
+export function checkReferral(params: PolicyParams, outOfArea: boolean, referral: string): Result<void> {
   return outOfArea && referral === 'NOT_APPLICABLE'
     ? refuse(
         invalidInput(
           'REFERRAL_INCONSISTENT',
           'referral',
-          'Dehong art. 12: care outside the prefecture is either REFERRED or NOT_REFERRED',
+          `schema referral: care outside the prefecture is REFERRED or NOT_REFERRED (${cite(params, ['referralPenalty'])})`,
           referral,
         ),
       )

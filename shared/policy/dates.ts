@@ -73,3 +73,17 @@ export function isOnOrBefore(a: LocalDate, b: LocalDate): boolean {
 export function isBetween(date: LocalDate, from: LocalDate, to: LocalDate): boolean {
   return from <= date && date <= to;
 }
+
+// China keeps one time zone, UTC+8, without daylight saving.
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** The calendar day in China of an instant: the agencies' business day. */
+export function chinaDateOf(instant: Date | number): LocalDate {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10) as LocalDate;
+}
+
+/** 00:00 in China on a calendar day, as an instant. */
+export function chinaMidnight(date: LocalDate): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - CHINA_OFFSET_MS);
+}

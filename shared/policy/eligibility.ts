@@ -11,6 +11,8 @@ export interface PremiumPayment {
 
 export interface EligibilityInput {
   readonly params: PolicyParams;
+  /** false: decide without writing the rule trail (a replay, or a decision only its amount is wanted from). */
+  readonly explain?: boolean;
   /** The insurance (cover) year asked about. */
   readonly year: number;
   /** When the member first joined the employee basic insurance; null when unknown. */
@@ -50,6 +52,9 @@ export function premiumWindowFor(params: PolicyParams, year: number): PremiumWin
   };
 }
 
+// A trail entry costs more than the arithmetic it explains: built only when asked for.
+const skip = (_make: () => TrailEntry): void => {};
+
 const paidBetween = (payments: readonly PremiumPayment[], from: LocalDate, to: LocalDate): Money =>
   sumMoney(payments.filter((p) => isBetween(p.paidOn, from, to)).map((p) => p.amount));
 
@@ -62,18 +67,21 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
   // Kaifeng art. 8, Dehong art. 8: only what is paid inside the collection window counts toward "in full".
   const paidInWindow = paidBetween(payments, window.opensOn, window.closesOn);
   const paidTotal = sumMoney(payments.map((p) => p.amount));
-  const trail: TrailEntry[] = [
+  const trail: TrailEntry[] = [];
+  const note = input.explain === false ? skip : (make: () => TrailEntry) => trail.push(make());
+  note(() =>
     entry(
       params,
       'premium-window',
       ['premiumWindow', 'premiumDue'],
       `cover year ${year}: window ${window.opensOn} to ${window.closesOn} inclusive; paid in window ${formatMoney(paidInWindow)}, paid in all ${formatMoney(paidTotal)}, due ${formatMoney(premiumDue)}`,
     ),
-  ];
+  );
+
   const facts = { year, window, premiumDue, paidInWindow, paidTotal };
 
   if (paidInWindow.gte(premiumDue)) {
-    trail.push(
+    note(() =>
       entry(
         params,
         'paid-in-full-in-window',
@@ -90,7 +98,7 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
   if (params.newEnroleeException && isNewEnrolee) {
     const paidByYearEnd = paidBetween(payments, window.opensOn, cover.lastDay);
     if (paidByYearEnd.gte(premiumDue)) {
-      trail.push(
+      note(() =>
         entry(
           params,
           'new-enrolee-exception',
@@ -100,7 +108,7 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
       );
       return { ...facts, covered: true, reason: 'NEW_ENROLEE_PAID_IN_FULL', trail };
     }
-    trail.push(
+    note(() =>
       entry(
         params,
         'new-enrolee-exception',
@@ -114,7 +122,7 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
       : enrolledOn === null
         ? 'enrolment date unknown'
         : `enrolled on ${enrolledOn}, not after the window closed on ${window.closesOn} within the cover year`;
-    trail.push(entry(params, 'new-enrolee-exception', ['newEnroleeException'], `does not apply: ${why}`));
+    note(() => entry(params, 'new-enrolee-exception', ['newEnroleeException'], `does not apply: ${why}`));
   }
 
   const reason = notCoveredReason(payments, paidTotal, premiumDue, window);
@@ -122,7 +130,7 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
   switch (outcome) {
     // Kaifeng art. 8 (Dehong by design.md): not paid in full in the window means no benefits that year.
     case 'not-covered':
-      trail.push(entry(params, 'not-paid-in-full', ['notPaidInFull'], `${reason}: not covered in ${year}`));
+      note(() => entry(params, 'not-paid-in-full', ['notPaidInFull'], `${reason}: not covered in ${year}`));
       return { ...facts, covered: false, reason, trail };
     default: {
       const unknown: never = outcome;

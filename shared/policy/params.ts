@@ -1,4 +1,5 @@
 import { Decimal, formatMoney, type Money, parseMoneyText } from '../money.js';
+import type { MedicalType as RecordMedicalType } from '../records.js';
 import { type LocalDate, type MonthDay, parseMonthDay } from './dates.js';
 
 /**
@@ -8,6 +9,12 @@ import { type LocalDate, type MonthDay, parseMonthDay } from './dates.js';
 
 export const MEDICAL_TYPES = ['inpatient', 'special-outpatient', 'general-outpatient', 'pharmacy'] as const;
 export type MedicalType = (typeof MEDICAL_TYPES)[number];
+
+/** The records' 医疗类别 (Avro MedicalType symbols) in the policy's words (Dehong art. 10). */
+export const POLICY_MEDICAL_TYPE: { readonly [M in RecordMedicalType]: MedicalType } = {
+  INPATIENT: 'inpatient',
+  SPECIAL_OUTPATIENT: 'special-outpatient',
+};
 
 export const MEMBER_KINDS = ['employee', 'retiree', 'flexible-worker', 'unemployed'] as const;
 export type MemberKind = (typeof MEMBER_KINDS)[number];

@@ -291,3 +291,15 @@ export function regionParamsOn(code: string, date: LocalDate, field = 'date'): R
   const region = regionPolicy(code);
   return region.ok ? paramsOn(region.value, date, field) : region;
 }
+
+/**
+ * The parameters a cover year is judged by: those in force on its first day, so every premium of a
+ * member-year is judged alike, including those collected the year before (Kaifeng art. 8 collects in
+ * July–December for the next year; Dehong art. 11: the insurance year is the calendar year).
+ */
+export function coverYearParams(code: string, coverYear: number, field = 'coverYear'): Result<PolicyParams> {
+  if (!Number.isInteger(coverYear) || coverYear < 1900 || coverYear > 9999) {
+    return refuse(invalidInput('COVER_YEAR', field, 'a calendar year such as 2025', String(coverYear)));
+  }
+  return regionParamsOn(code, `${coverYear}-01-01` as LocalDate, field);
+}

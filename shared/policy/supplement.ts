@@ -24,6 +24,8 @@ export interface SettlementClaim {
 
 export interface SupplementInput {
   readonly params: PolicyParams;
+  /** false: decide without writing the rule trail (a replay, or a decision only its amount is wanted from). */
+  readonly explain?: boolean;
   /** Whether the member is covered for the insurance year of the service date (see decideEligibility). */
   readonly eligible: boolean;
   readonly ytd: YearToDate;
@@ -72,6 +74,9 @@ export interface ReversalDecision {
   readonly trail: readonly TrailEntry[];
 }
 
+// A trail entry costs more than the arithmetic it explains: built only when asked for.
+const skip = (_make: () => TrailEntry): void => {};
+
 function requireNonNegative(name: string, amount: Money): void {
   // Input validation (input.ts) refuses negative amounts; reaching here with one is a programming error.
   if (amount.isNegative())
@@ -100,6 +105,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   requireNonNegative('claim.overCapAmount', claim.overCapAmount);
 
   const trail: TrailEntry[] = [];
+  const note = input.explain === false ? skip : (make: () => TrailEntry) => trail.push(make());
   const flags: SupplementFlag[] = [];
   const { ratio, penalised } = ratioFor(params, claim);
   const basicAfter = ytd.basicFundPaid.plus(claim.basicFundPaid);
@@ -122,7 +128,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   // Step 1: only a member covered for the year is owed anything; the claimed amount becomes a discrepancy.
   if (!eligible) {
     flags.push('NOT_COVERED');
-    trail.push(
+    note(() =>
       entry(
         params,
         'covered',
@@ -136,7 +142,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   // Kaifeng art. 11/13, Dehong art. 10: only the medical types the region pays for are supplemented.
   if (!params.medicalTypesCovered.includes(claim.medicalType)) {
     flags.push('MEDICAL_TYPE_NOT_COVERED');
-    trail.push(
+    note(() =>
       entry(
         params,
         'medical-type',
@@ -158,7 +164,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
     }
   }
   const capReached = basicAfter.gte(params.basicFundCap);
-  trail.push(
+  note(() =>
     entry(
       params,
       'basic-cap-reached',
@@ -172,7 +178,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   }
 
   // Step 3: the ratio, less the referral penalty where it applies.
-  trail.push(
+  note(() =>
     entry(
       params,
       'supplement-ratio',
@@ -187,7 +193,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   // Step 4: over-cap × ratio, rounded half-up to the fen (四舍五入) here and only here.
   const exact = claim.overCapAmount.times(ratio);
   const rounded = roundToFen(exact);
-  trail.push(
+  note(() =>
     entry(
       params,
       'fen-rounding',
@@ -201,7 +207,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   // Step 4, Kaifeng art. 14: the supplement stops at 6 × the average wage less the basic cap; Dehong art. 10: no cap.
   const supplementCap = params.supplementCap;
   if (supplementCap === null) {
-    trail.push(
+    note(() =>
       entry(params, 'annual-cap', ['annualCap'], `no annual supplement cap: due ${formatMoney(rounded)}`),
     );
     return decided(rounded);
@@ -209,7 +215,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   const remainingBefore = maxMoney(ZERO, supplementCap.minus(ytd.supplementPaid));
   const due = minMoney(rounded, remainingBefore);
   if (due.lt(rounded)) flags.push('ANNUAL_CAP_LIMITED');
-  trail.push(
+  note(() =>
     entry(
       params,
       'annual-cap',

@@ -15,6 +15,24 @@ export interface RetryOptions {
 }
 
 /**
+ * Whether waiting can help: a HubError says so itself (as kafkajs's errors do with `retriable`); a
+ * programming error (TypeError, SyntaxError, RangeError, ReferenceError) never; any other error comes
+ * from a client library's I/O (a broker, the registry or Redis away) and is waited out.
+ */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof HubError) return error.retriable;
+  if (
+    error instanceof TypeError ||
+    error instanceof SyntaxError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError
+  )
+    return false;
+  const flag = (error as { retriable?: unknown } | null)?.retriable;
+  return flag !== false;
+}
+
+/**
  * Retries an I/O step until it succeeds: a broker, registry or Redis that is away is waited for,
  * never given up on, so nothing is lost. Safe because every step it wraps is idempotent.
  */
@@ -24,8 +42,8 @@ export async function retryTransient<T>(step: () => Promise<T>, options: RetryOp
     try {
       return await step();
     } catch (error) {
-      // Only I/O faults are worth waiting out; a HubError that says it is not retriable is a bug or bad config.
-      if (!options.isRunning() || (error instanceof HubError && !error.retriable)) throw error;
+      // Only I/O faults are worth waiting out: corrupt state, a bug or bad configuration is raised at once.
+      if (!options.isRunning() || !isRetriable(error)) throw error;
       const delayMs = Math.min(maxDelayMs, 200 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() / 2);
       options.log.warn(
         {

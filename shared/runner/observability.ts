@@ -7,7 +7,7 @@ export class RunnerMetrics {
   readonly messagesIn: Counter<'topic'>;
   readonly messagesOut: Counter<'topic'>;
   readonly deadLettered: Counter<'code'>;
-  readonly duplicates: Counter;
+  readonly replayed: Counter;
   readonly retries: Counter<'stage'>;
   readonly batchSeconds: Histogram;
   readonly lag: Gauge<'topic' | 'partition'>;
@@ -34,9 +34,9 @@ export class RunnerMetrics {
       labelNames: ['code'],
       registers,
     });
-    this.duplicates = new Counter({
-      name: 'hub_duplicate_events_total',
-      help: 'Input events whose id was already applied from another offset',
+    this.replayed = new Counter({
+      name: 'hub_state_replayed_total',
+      help: 'Committed input records replayed into the state after it fell behind the committed offset',
       registers,
     });
     this.retries = new Counter({

@@ -2,30 +2,31 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { type Endpoints, loadEndpoints } from '../config.js';
-import { ConfigError, HubError, type InvalidInput, invalidInput } from '../errors.js';
+import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
 import { createKafka } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
-import type { DeadLetter } from '../records.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
-import { retryTransient } from './backoff.js';
+import { isRetriable, retryTransient } from './backoff.js';
+import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
-import type { IngestService, Output, SourcePosition } from './service.js';
-import { applyBatch, BatchState, type Memo, memoKey, type PendingEvent } from './state.js';
+import { PartitionState } from './partition-state.js';
+import type { Service } from './service.js';
 
 /**
- * The one consume-decide-produce loop every ingest service runs (style.md: shared/runner).
+ * The one consume-decide-produce loop every service runs.
  *
  * Per chunk of a partition's batch: decode through the registry, parse and decide with the service's
- * pure functions, then (1) one Lua script writes every state change together with a memo of each
- * event's encoded outputs, and (2) one Kafka transaction writes the outputs and the consumed offset.
- * A crash between (1) and (2) replays the chunk: the memos make it emit the very same records, and
- * the state is not applied twice. Poison input becomes a dead letter inside the same transaction.
+ * pure functions against its entities in memory, then (1) one Kafka transaction writes the outputs, the
+ * dead letters and the consumed offset, and (2) for a stateful service, one Redis script writes the
+ * entities the chunk changed with the partition's new watermark (see partition-state.ts). A crash
+ * before (1) replays the chunk from the same state, so it emits the same records; a crash between (1)
+ * and (2) leaves the watermark behind, and the next owner replays that gap into the state alone.
  */
 
 export interface RunnerOptions {
@@ -34,14 +35,50 @@ export interface RunnerOptions {
   readonly instanceId: string;
   /** 0 picks a free port (logged). */
   readonly healthPort: number;
-  /** Messages per transaction; kafkajs's send is quadratic past ~1k per partition (perf-notes.md). */
+  /** Messages per transaction: kafkajs's send is quadratic past about a thousand per partition. */
   readonly maxChunk: number;
-  /** How long an event's memo is kept: far longer than any replay after a crash. */
-  readonly memoTtlSeconds: number;
+  /** Entities kept in memory per partition; the least recently written are dropped first (Redis has them). */
+  readonly stateCacheEntries: number;
   /** How long the group waits for a silent member (a killed one) before moving its partitions. */
   readonly sessionTimeoutMs: number;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
+  /** Retrying cannot help (lost or corrupt state, a bug): stop deciding. runService exits with the message. */
+  readonly onFatal?: (error: Error) => void;
+  /** Faults a test injects on purpose (HUB_TEST_FAULTS); never set in production. */
+  readonly testFaults?: TestFaults;
+}
+
+/**
+ * Test-only switches, to show that the tests notice a broken runner: `crashAfterCommits` stops deciding
+ * (as if the process died) right after that many Kafka commits, before their state is written;
+ * `skipStateWrites` never writes the state (a build that forgot to), so a restart decides against old state.
+ */
+export interface TestFaults {
+  readonly crashAfterCommits?: number;
+  readonly skipStateWrites?: boolean;
+}
+
+/** HUB_TEST_FAULTS="crashAfterCommits=3,skipStateWrites": for the fault tests' child processes only. */
+export function testFaultsFrom(text: string | undefined): TestFaults | undefined {
+  if (text === undefined || text === '') return undefined;
+  const faults: { crashAfterCommits?: number; skipStateWrites?: boolean } = {};
+  for (const part of text.split(',')) {
+    const [name, value] = part.split('=');
+    if (name === 'crashAfterCommits' && value !== undefined && /^\d+$/.test(value))
+      faults.crashAfterCommits = Number(value);
+    else if (name === 'skipStateWrites') faults.skipStateWrites = true;
+    else throw new ConfigError(`HUB_TEST_FAULTS: '${part}' is not a known test fault`);
+  }
+  return faults;
+}
+
+/** What an injected crash throws: the chunk's outputs are committed, its state is not written. */
+export class TestCrash extends HubError {
+  constructor(commits: number) {
+    super(`test fault: stopped after ${commits} commits, before writing their state`, { retriable: false });
+    this.name = 'TestCrash';
+  }
 }
 
 export function runnerOptionsFromEnvironment(
@@ -61,10 +98,11 @@ export function runnerOptionsFromEnvironment(
     instanceId: env.HUB_INSTANCE_ID || hostname(),
     healthPort: integer('HUB_HEALTH_PORT', 0, 0),
     maxChunk: integer('HUB_MAX_CHUNK', 1000, 1),
-    memoTtlSeconds: integer('HUB_MEMO_TTL_SECONDS', 60 * 24 * 60 * 60, 60),
+    stateCacheEntries: integer('HUB_STATE_CACHE_ENTRIES', 200_000, 100),
     sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),
+    ...(env.HUB_TEST_FAULTS ? { testFaults: testFaultsFrom(env.HUB_TEST_FAULTS) } : {}),
   };
 }
 
@@ -72,15 +110,21 @@ export interface RunningService {
   readonly healthPort: number;
   readonly metrics: RunnerMetrics;
   isReady(): boolean;
-  /** Finishes the batch in hand, commits it, leaves the group and closes every connection. */
+  /** Finishes the chunk in hand, commits it, leaves the group and closes every connection. */
   stop(): Promise<void>;
 }
 
 /** Entry point of a service's main.ts: start, then stop cleanly on SIGTERM or SIGINT. */
-export async function runService<Input>(service: IngestService<Input>): Promise<void> {
-  let running: RunningService;
+export async function runService<Input>(service: Service<Input>): Promise<void> {
+  let running: RunningService | undefined;
+  const fail = (error: Error) => {
+    process.stderr.write(`${error.message}\n`);
+    // An injected crash dies at once, as a killed process would: nothing more is written.
+    if (error instanceof TestCrash) process.exit(137);
+    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
   try {
-    running = await startService(service, runnerOptionsFromEnvironment(service.name));
+    running = await startService(service, { ...runnerOptionsFromEnvironment(service.name), onFatal: fail });
   } catch (error) {
     if (error instanceof HubError) {
       process.stderr.write(`${service.name}: ${error.message}\n`);
@@ -89,8 +133,8 @@ export async function runService<Input>(service: IngestService<Input>): Promise<
     throw error;
   }
   const shutdown = (signal: string) => {
-    process.stderr.write(`${service.name}: ${signal}: finishing the batch in hand and leaving the group\n`);
-    running.stop().then(
+    process.stderr.write(`${service.name}: ${signal}: finishing the chunk in hand and leaving the group\n`);
+    running?.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -99,23 +143,41 @@ export async function runService<Input>(service: IngestService<Input>): Promise<
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** A partition's state and how far below the committed offset its watermark was when it was opened. */
+interface OwnedPartition {
+  readonly state: PartitionState;
+  /** Records below this offset were committed by an earlier owner: replay them into the state only. */
+  readonly catchUpEnd: bigint;
+  seeked: boolean;
+}
+
 export async function startService<Input>(
-  service: IngestService<Input>,
+  service: Service<Input>,
   options: RunnerOptions,
 ): Promise<RunningService> {
   const log = options.logger.child({ service: service.name, instance: options.instanceId });
   const metrics = new RunnerMetrics(service.name);
   const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log);
-  const redis = createRedis(options.endpoints);
-  redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
+  const redis: Redis | undefined = service.state ? createRedis(options.endpoints) : undefined;
+  redis?.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
+  const topics = [service.input, service.deadLetters, ...service.outputs];
 
-  await requireTopics(kafka, [service.input, service.deadLetters, ...service.outputs]);
-  await retryTransient(() => codec.prepare([service.input, service.deadLetters, ...service.outputs]), {
-    log,
-    what: 'register schemas',
-    isRunning: () => true,
-  });
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitionCounts: Map<string, number>;
+  try {
+    partitionCounts = await requireTopics(admin, topics);
+    await retryTransient(() => codec.prepare(topics), {
+      log,
+      what: 'register schemas',
+      isRunning: () => true,
+    });
+  } catch (error) {
+    await admin.disconnect();
+    redis?.disconnect();
+    throw error;
+  }
 
   const groupId = `${NAMESPACE}.${service.name}`;
   const transactionalId = `${groupId}-${options.instanceId}`;
@@ -140,9 +202,17 @@ export async function startService<Input>(
   });
   let joined = false;
   let stopping = false;
+  let fatal: Error | undefined;
+  const owned = new Map<number, OwnedPartition>();
+  // Partitions may have moved in a rebalance: their state is read again from Redis before the next batch.
+  let generation = 0;
+  let ownedGeneration = 0;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
+    generation += 1;
     log.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    const assigned = event.payload.memberAssignment[service.input.name] ?? [];
+    if (redis && assigned.length > 0) void verifyAssigned(redis, assigned);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     joined = false;
@@ -174,63 +244,229 @@ export async function startService<Input>(
     await producer.connect();
   };
 
-  const processor = new ChunkProcessor(service, codec, redis, metrics, options);
+  const processor = new ChunkProcessor(service, codec, redis, options, (topic) => {
+    const count = partitionCounts.get(topic.name);
+    if (count === undefined) throw new HubError(`${topic.name} is not an output of ${service.name}`);
+    return count;
+  });
+
+  let commits = 0;
+  const stopForGood = (error: Error) => {
+    if (fatal) return;
+    fatal = error;
+    log.error(
+      { err: error.message },
+      error instanceof TestCrash
+        ? 'stopped by a test fault'
+        : 'stopped deciding: the state cannot be trusted',
+    );
+    if (options.onFatal) options.onFatal(error);
+    else void consumer.stop();
+  };
+
+  /** The committed offset of the group for one partition, or null when it never committed one. */
+  const committedOffset = async (partition: number): Promise<bigint | null> => {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [service.input.name] });
+    const found = entry?.partitions.find((p) => p.partition === partition);
+    const offset = found === undefined ? -1n : BigInt(found.offset);
+    return offset < 0n ? null : offset;
+  };
+
+  /** Checks, as soon as partitions are assigned, that their state is there: idle or not, lost state stops the service. */
+  const verifyAssigned = async (client: Redis, partitions: readonly number[]) => {
+    try {
+      for (const partition of partitions) {
+        await PartitionState.verify(client, {
+          namespace: NAMESPACE,
+          service: service.name,
+          partition,
+          committed: await committedOffset(partition),
+        });
+      }
+    } catch (error) {
+      if (error instanceof StateLostError) stopForGood(error);
+      else log.warn({ err: (error as Error).message }, "could not check the assigned partitions' state yet");
+    }
+  };
+
+  /** Opens a partition's state the first time a batch of it arrives after a (re)assignment. */
+  const ownPartition = async (batch: Batch): Promise<OwnedPartition> => {
+    const known = owned.get(batch.partition);
+    if (known) return known;
+    const committed = await committedOffset(batch.partition);
+    const { state, fresh } = await PartitionState.open(redis as Redis, {
+      namespace: NAMESPACE,
+      service: service.name,
+      partition: batch.partition,
+      committed,
+      startOffset: BigInt(batch.firstOffset() ?? '0'),
+      maxEntries: options.stateCacheEntries,
+    });
+    const part: OwnedPartition = { state, catchUpEnd: committed ?? 0n, seeked: false };
+    owned.set(batch.partition, part);
+    log.info(
+      { partition: batch.partition, watermark: String(state.watermark), committed: String(committed), fresh },
+      state.watermark < part.catchUpEnd
+        ? 'state behind the committed offset: replaying the gap'
+        : 'partition state opened',
+    );
+    return part;
+  };
 
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (fatal) return;
+      const running = () => isRunning() && !isStale() && !fatal;
       const partitionLog = log.child({ partition: batch.partition });
-      for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
-        if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(start, start + options.maxChunk);
-        const lastChunk = start + options.maxChunk >= batch.messages.length;
-        const lastInChunk = chunk[chunk.length - 1]?.offset ?? batch.lastOffset();
-        // The last chunk commits the batch's position, past any transaction markers it ended with.
-        const position = BigInt(lastChunk ? batch.lastOffset() : lastInChunk) + 1n;
-        const nextOffset = (
-          position > BigInt(lastInChunk) + 1n ? position : BigInt(lastInChunk) + 1n
-        ).toString();
-        const startedAt = process.hrtime.bigint();
-        const prepared = await retryTransient(
-          () => processor.prepare(batch.topic, batch.partition, chunk, partitionLog),
-          {
+      if (ownedGeneration !== generation) {
+        owned.clear();
+        ownedGeneration = generation;
+      }
+      let part: OwnedPartition | undefined;
+      try {
+        if (redis) {
+          part = await retryTransient(() => ownPartition(batch), {
             log: partitionLog,
-            what: 'decide and apply state',
-            isRunning: () => isRunning() && !isStale(),
+            what: 'open partition state',
+            isRunning: running,
             heartbeat,
             onRetry: () => metrics.retries.inc({ stage: 'state' }),
-          },
-        );
-        await retryTransient(
-          async () => {
-            try {
-              await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
-            } catch (error) {
-              await renewProducer();
-              throw error;
+          });
+          // The state ends below the first record fetched: fetch the gap again, once, and replay it.
+          if (!part.seeked && part.state.watermark < part.catchUpEnd) {
+            part.seeked = true;
+            const first = BigInt(batch.firstOffset() ?? '0');
+            if (first > part.state.watermark) {
+              consumer.seek({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: String(part.state.watermark),
+              });
+              return;
             }
-          },
-          {
-            log: partitionLog,
-            what: 'commit transaction',
-            isRunning: () => isRunning() && !isStale(),
-            heartbeat,
-            onRetry: () => metrics.retries.inc({ stage: 'transaction' }),
-          },
+          }
+        }
+        for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
+          if (!running()) return;
+          const chunk = batch.messages.slice(start, start + options.maxChunk);
+          const lastChunk = start + options.maxChunk >= batch.messages.length;
+          const lastInChunk = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
+          // The last chunk commits the batch's position, past any transaction markers it ended with.
+          const batchEnd = BigInt(batch.lastOffset()) + 1n;
+          const nextOffset = lastChunk && batchEnd > lastInChunk + 1n ? batchEnd : lastInChunk + 1n;
+          const moved = await handleChunk(chunk, nextOffset, part, batch, partitionLog, heartbeat, running);
+          if (!moved) return;
+          resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
+          await heartbeat();
+        }
+        metrics.lag.set(
+          { topic: batch.topic, partition: String(batch.partition) },
+          Number(batch.offsetLag()),
         );
-        processor.count(batch.topic, chunk.length, prepared);
-        metrics.batchSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
-        const last = chunk[chunk.length - 1];
-        if (last) resolveOffset(last.offset);
-        await heartbeat();
+      } catch (error) {
+        // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
+        if (!isRetriable(error)) {
+          stopForGood(error as Error);
+          return;
+        }
+        throw error;
       }
-      metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     },
   });
 
-  const isReady = () => joined && !stopping && redis.status === 'ready';
+  /**
+   * One chunk: records below the watermark are in the state already (skipped), records below the
+   * committed offset only rebuild the state, the rest are decided and committed. Returns false when the
+   * partition moved to another process meanwhile.
+   */
+  async function handleChunk(
+    chunk: KafkaMessage[],
+    nextOffset: bigint,
+    part: OwnedPartition | undefined,
+    batch: Batch,
+    partitionLog: Logger,
+    heartbeat: () => Promise<void>,
+    running: () => boolean,
+  ): Promise<boolean> {
+    const startedAt = process.hrtime.bigint();
+    const retry = (what: string, stage: string) => ({
+      log: partitionLog,
+      what,
+      isRunning: running,
+      heartbeat,
+      onRetry: () => metrics.retries.inc({ stage }),
+    });
+    const watermark = part?.state.watermark ?? 0n;
+    const catchUpEnd = part?.catchUpEnd ?? 0n;
+    const offsetOf = (m: KafkaMessage) => BigInt(m.offset);
+    const replay = chunk.filter((m) => offsetOf(m) >= watermark && offsetOf(m) < catchUpEnd);
+    const fresh = chunk.filter((m) => offsetOf(m) >= watermark && offsetOf(m) >= catchUpEnd);
+
+    if (part && replay.length > 0) {
+      const end = fresh.length > 0 ? offsetOf(fresh[0] as KafkaMessage) : minBig(nextOffset, catchUpEnd);
+      const prepared = await retryTransient(
+        () => processor.prepare(batch.topic, batch.partition, replay, part.state, 'replay'),
+        retry('replay committed records into the state', 'state'),
+      );
+      const written = await retryTransient(
+        () => part.state.write(redis as Redis, prepared.work, end),
+        retry('write state', 'state'),
+      );
+      if (!written) return lostPartition(batch.partition, partitionLog);
+      metrics.replayed.inc(replay.length);
+    }
+    if (fresh.length === 0) {
+      // Nothing new to decide: move the group past what the state already holds.
+      if (part && part.state.watermark >= nextOffset && nextOffset > catchUpEnd) {
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: String(nextOffset) },
+        ]);
+      }
+      return true;
+    }
+
+    const prepared = await retryTransient(
+      () => processor.prepare(batch.topic, batch.partition, fresh, part?.state, 'decide'),
+      retry('decide', 'state'),
+    );
+    await retryTransient(
+      async () => {
+        try {
+          await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
+        } catch (error) {
+          await renewProducer();
+          throw error;
+        }
+      },
+      retry('commit transaction', 'transaction'),
+    );
+    commits += 1;
+    const faults = options.testFaults;
+    if (faults?.crashAfterCommits !== undefined && commits >= faults.crashAfterCommits)
+      throw new TestCrash(commits);
+    if (part && !faults?.skipStateWrites) {
+      const written = await retryTransient(
+        () => part.state.write(redis as Redis, prepared.work, nextOffset),
+        retry('write state', 'state'),
+      );
+      if (!written) return lostPartition(batch.partition, partitionLog);
+    }
+    processor.count(metrics, batch.topic, fresh.length, prepared);
+    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+    return true;
+  }
+
+  function lostPartition(partition: number, partitionLog: Logger): false {
+    owned.delete(partition);
+    partitionLog.warn('partition state moved on in Redis: another process owns this partition now');
+    return false;
+  }
+
+  const isReady = () =>
+    joined && !stopping && fatal === undefined && (redis === undefined || redis.status === 'ready');
   const server: Server = await serveHealth(options.healthPort, metrics, isReady);
   const healthPort = (server.address() as AddressInfo).port;
   log.info({ healthPort, input: service.input.name, transactionalId }, 'service started');
@@ -242,34 +478,34 @@ export async function startService<Input>(
     stop: async () => {
       if (stopping) return;
       stopping = true;
-      await consumer.disconnect();
-      await producer.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
+      await consumer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      if (redis) await redis.quit().catch(() => redis.disconnect());
       await new Promise<void>((resolve) => server.close(() => resolve()));
       log.info('service stopped');
     },
   };
 }
 
-/** One chunk's outcome, ready to be committed. */
-interface PreparedChunk {
-  readonly records: ReadonlyArray<{ topic: string; key: string | null; value: Buffer }>;
-  readonly deadLetters: ReadonlyArray<{ code: string }>;
-  readonly duplicates: number;
-}
+const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 async function commitTransaction(
   producer: Producer,
   groupId: string,
   topic: string,
   partition: number,
-  nextOffset: string,
+  nextOffset: bigint,
   prepared: PreparedChunk,
 ): Promise<void> {
-  const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+  const byTopic = new Map<string, { key: string | null; value: Buffer; partition?: number }[]>();
   for (const record of prepared.records) {
     const list = byTopic.get(record.topic) ?? [];
-    list.push({ key: record.key, value: record.value });
+    list.push(
+      record.partition === undefined
+        ? { key: record.key, value: record.value }
+        : { key: record.key, value: record.value, partition: record.partition },
+    );
     byTopic.set(record.topic, list);
   }
   const transaction = await producer.transaction();
@@ -281,7 +517,7 @@ async function commitTransaction(
     }
     await transaction.sendOffsets({
       consumerGroupId: groupId,
-      topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+      topics: [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }],
     });
     await transaction.commit();
   } catch (error) {
@@ -290,219 +526,15 @@ async function commitTransaction(
   }
 }
 
-type Item<Input> =
-  | { kind: 'refused'; message: KafkaMessage; error: InvalidInput }
-  | { kind: 'parsed'; message: KafkaMessage; input: Input; eventId: string; receivedOn: string };
-
-/** Turns a chunk of messages into the records to commit, applying state along the way. */
-class ChunkProcessor<Input> {
-  constructor(
-    private readonly service: IngestService<Input>,
-    private readonly codec: TopicCodec,
-    private readonly redis: Redis,
-    private readonly metrics: RunnerMetrics,
-    private readonly options: RunnerOptions,
-  ) {}
-
-  async prepare(
-    topic: string,
-    partition: number,
-    chunk: KafkaMessage[],
-    log: Logger,
-  ): Promise<PreparedChunk> {
-    const items = await this.parseAll(chunk);
-    const parsed = items.filter((i): i is Extract<Item<Input>, { kind: 'parsed' }> => i.kind === 'parsed');
-    const memoKeys = [...new Set(parsed.map((i) => memoKey(this.service.name, i.eventId)))];
-    const stateKeys = [...new Set(parsed.flatMap((i) => this.safeStateKeys(i.input)))];
-    const state = await BatchState.load(this.redis, memoKeys, stateKeys);
-
-    const records: { topic: string; key: string | null; value: Buffer }[] = [];
-    const deadLetters: { code: string }[] = [];
-    const pending: PendingEvent[] = [];
-    const seenInChunk = new Set<string>();
-    let duplicates = 0;
-    const refuse = (message: KafkaMessage, error: InvalidInput) => {
-      records.push(this.deadLetter(topic, partition, message, error));
-      deadLetters.push({ code: error.code });
-      log.info(
-        {
-          offset: message.offset,
-          code: error.code,
-          field: error.field,
-          rule: error.rule,
-          value: error.value,
-        },
-        'dead-lettered',
-      );
-    };
-
-    for (const item of items) {
-      if (item.kind === 'refused') {
-        refuse(item.message, item.error);
-        continue;
-      }
-      const at = `${topic}/${partition}/${item.message.offset}`;
-      const key = memoKey(this.service.name, item.eventId);
-      const memo = state.memos.get(key);
-      if (memo?.at === at) {
-        // A replay of a chunk whose state was applied but whose transaction never committed.
-        for (const [t, k, v] of memo.outputs)
-          records.push({ topic: t, key: k, value: Buffer.from(v, 'base64') });
-        continue;
-      }
-      if (memo || seenInChunk.has(key)) {
-        duplicates += 1;
-        refuse(
-          item.message,
-          invalidInput(
-            'DUPLICATE_EVENT',
-            'eventId',
-            'an event id is applied once; this one was already',
-            item.eventId,
-          ),
-        );
-        continue;
-      }
-      const source: SourcePosition = { topic, partition, offset: item.message.offset };
-      let outputs: Array<readonly [string, string, Buffer]>;
-      let writes: PendingEvent['writes'];
-      try {
-        const decision = this.service.decide(item.input, state, { source, receivedOn: item.receivedOn });
-        if (!decision.ok) {
-          refuse(item.message, decision.error);
-          continue;
-        }
-        outputs = decision.value.outputs.map((o) => [o.topic.name, o.key, this.encode(o)] as const);
-        writes = decision.value.writes;
-      } catch (error) {
-        // A bug or a configuration gap must not block the partition: the message waits in the dead-letter topic.
-        refuse(item.message, internalError(error));
-        continue;
-      }
-      seenInChunk.add(key);
-      state.stage(writes);
-      const memoValue: Memo = {
-        at,
-        outputs: outputs.map(([t, k, v]) => [t, k, v.toString('base64')] as const),
-      };
-      pending.push({ memoKey: key, memo: memoValue, writes });
-      for (const [t, k, v] of outputs) records.push({ topic: t, key: k, value: v });
-    }
-
-    await applyBatch(this.redis, pending, this.options.memoTtlSeconds);
-    return { records, deadLetters, duplicates };
-  }
-
-  /** Counts a committed chunk in the metrics. */
-  count(inputTopic: string, messages: number, prepared: PreparedChunk): void {
-    this.metrics.messagesIn.inc({ topic: inputTopic }, messages);
-    for (const record of prepared.records) this.metrics.messagesOut.inc({ topic: record.topic });
-    for (const dead of prepared.deadLetters) this.metrics.deadLettered.inc({ code: dead.code });
-    this.metrics.duplicates.inc(prepared.duplicates);
-  }
-
-  private async parseAll(chunk: KafkaMessage[]): Promise<Item<Input>[]> {
-    const items: Item<Input>[] = [];
-    for (const message of chunk) {
-      const receivedOn = chinaDateOf(Number(message.timestamp));
-      const decoded = await this.codec.decode(this.service.input, message.value);
-      if (!decoded.ok) {
-        items.push({ kind: 'refused', message, error: decoded.error });
-        continue;
-      }
-      try {
-        const parsed = this.service.parse(decoded.value, {
-          pseudonymKey: this.options.pseudonymKey,
-          receivedOn,
-        });
-        items.push(
-          parsed.ok
-            ? {
-                kind: 'parsed',
-                message,
-                input: parsed.value,
-                eventId: this.service.eventId(parsed.value),
-                receivedOn,
-              }
-            : { kind: 'refused', message, error: parsed.error },
-        );
-      } catch (error) {
-        items.push({ kind: 'refused', message, error: internalError(error) });
-      }
-    }
-    return items;
-  }
-
-  private safeStateKeys(input: Input): readonly string[] {
-    try {
-      return this.service.stateKeys(input);
-    } catch {
-      return []; // decide will fail the same way and dead-letter the message
-    }
-  }
-
-  private encode(output: Output): Buffer {
-    return this.codec.encode(output.topic, output.record, output.value as never);
-  }
-
-  private deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    error: InvalidInput,
-  ): { topic: string; key: string | null; value: Buffer } {
-    const record: DeadLetter = {
-      originalValue: message.value ?? Buffer.alloc(0),
-      originalKey: message.key ?? null,
-      topic,
-      partition,
-      offset: Number(message.offset),
-      service: this.service.name,
-      errorCode: error.code,
-      field: error.field,
-      rule: error.rule,
-      value: error.value ?? null,
-      failedAt: new Date(),
-      attempt: 1,
-    };
-    return {
-      topic: this.service.deadLetters.name,
-      key: message.key?.toString() ?? null,
-      value: this.codec.encode(this.service.deadLetters, 'dead-letter', record),
-    };
-  }
-}
-
-function internalError(error: unknown): InvalidInput {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof ConfigError ? 'CONFIGURATION' : 'INTERNAL_ERROR';
-  return invalidInput(
-    code,
-    'value',
-    'the hub could not decide this message; redrive it once fixed',
-    message.slice(0, 500),
-  );
-}
-
-/** The calendar date in China (UTC+8, no daylight saving) of an instant: the agencies' business day. */
-function chinaDateOf(epochMs: number): string {
-  return new Date(epochMs + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
-}
-
 /** Topics are created by `hub topics create`, never by a service: say so at start, in one line. */
-async function requireTopics(
-  kafka: ReturnType<typeof createKafka>,
-  topics: readonly TopicSpec[],
-): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name)).map((t) => t.name);
-    if (missing.length > 0) {
-      throw new ConfigError(`topics missing: ${missing.join(', ')}; run \`npx hub topics create\` first`);
-    }
-  } finally {
-    await admin.disconnect();
+async function requireTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<Map<string, number>> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.name)).map((t) => t.name);
+  if (missing.length > 0) {
+    throw new ConfigError(`topics missing: ${missing.join(', ')}; run \`npx hub topics create\` first`);
   }
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+  return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
 }
+
+export type { Kafka };

@@ -5,31 +5,33 @@ import type { DecodedValue } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
 
 /**
- * What a service gives the runner: pure functions only. The runner does all I/O: it decodes, reads
- * the state the service names, calls `decide`, writes the state changes and the outputs, and commits
- * the consumed offsets, effectively once.
+ * What a service gives the runner: pure functions and the shape of its state. The runner does all
+ * I/O: it decodes, parses, loads the entities `decide` needs, calls `decide` in offset order, commits
+ * the outputs and the consumed offset in one Kafka transaction, and only then writes the changed
+ * entities to Redis together with the partition's applied-offset watermark.
  */
-export interface IngestService<Input> {
-  /** Also the consumer group, the transactional-id prefix and the metrics label. */
+export interface Service<Input> {
+  /** Also the consumer group, the transactional-id prefix, the Redis key prefix and the metrics label. */
   readonly name: string;
   readonly input: TopicSpec;
   readonly deadLetters: TopicSpec;
   /** Every topic `decide` may write to (their schemas are registered at start-up). */
   readonly outputs: readonly TopicSpec[];
-  /** Validates a decoded value and replaces personal identifiers by pseudonyms. */
+  /** Validates a decoded value (and replaces personal identifiers by pseudonyms at the edge). */
   parse(decoded: DecodedValue, context: ParseContext): Result<Input>;
-  /** The id the source system gave the event: a second delivery with the same id changes nothing. */
-  eventId(input: Input): string;
-  /** The Redis hashes `decide` needs to read (and may write). */
-  stateKeys(input: Input): readonly string[];
-  /** The decision: outputs and state changes, or the precise reason the event is refused. */
-  decide(input: Input, state: StateView, context: DecideContext): Result<Decision>;
+  /** A stateful service's entities; a stateless one (the ingest services) has none and never touches Redis. */
+  readonly state?: StateModel<Input>;
+  /** The decision: what to publish (rendered only when needed), or the precise reason the input is refused. */
+  decide(input: Input, state: EntityStore, context: DecideContext): Result<Decided>;
 }
 
 export interface ParseContext {
   readonly pseudonymKey: PseudonymKey;
-  /** The message's own timestamp as a date: pure code never reads the clock, so replays decide alike. */
+  /** The message's own timestamp as a date in China: pure code never reads the clock. */
   readonly receivedOn: string;
+  /** Where the message was read, and its timestamp (epoch ms). */
+  readonly source: SourcePosition;
+  readonly timestamp: number;
 }
 
 export interface SourcePosition {
@@ -41,25 +43,81 @@ export interface SourcePosition {
 export interface DecideContext {
   readonly source: SourcePosition;
   readonly receivedOn: string;
+  /** Partitions of each output topic, for a record that must reach every partition (a notice). */
+  partitionsOf(topic: TopicSpec): number;
 }
 
-/** A record to publish. `key` decides the partition (see the topic's `key` doc). */
+/** A record to publish. `key` decides the partition (see the topic's `key` doc), unless `partition` is set. */
 export type Output = {
-  [N in SchemaName]: { topic: TopicSpec; key: string; record: N; value: RecordBySchemaName[N] };
+  [N in SchemaName]: {
+    topic: TopicSpec;
+    key: string;
+    record: N;
+    value: RecordBySchemaName[N];
+    partition?: number;
+  };
 }[SchemaName];
 
-/** Fields to set on a Redis hash (values are strings: money as "1234.50"). */
-export interface StateWrite {
-  readonly key: string;
-  readonly fields: Readonly<Record<string, string>>;
+/**
+ * A decision's outputs, built only when they are published: a rebuild replays decisions for their
+ * state alone and never pays for the records (or their descriptions).
+ */
+export interface Decided {
+  outputs(): readonly Output[];
 }
 
-export interface Decision {
-  readonly outputs: readonly Output[];
-  readonly writes: readonly StateWrite[];
+export const decided = (outputs: readonly Output[]): Decided => ({ outputs: () => outputs });
+export const decidedLazily = (render: () => readonly Output[]): Decided => ({ outputs: render });
+
+// ─── State ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One kind of entity a service keeps (a member-year, a hospital-month, …): how to start one and its one
+ * codec to and from the fields of a Redis hash. Values are immutable: `decide` puts a new value.
+ */
+export interface EntityKind<T> {
+  /** The key segment, e.g. "member-year": `<namespace>:<service>:{<service>.<partition>}:<name>:<id>`. */
+  readonly name: string;
+  /** The state of an entity never seen. */
+  empty(id: string): T;
+  /** Hash fields; only fields whose text changed are written, a field no longer present is deleted. */
+  encode(value: T): Record<string, string>;
+  /** Throws CorruptState for fields it cannot read: state is the hub's own writing, never input. */
+  decode(fields: Readonly<Record<string, string>>, id: string): T;
 }
 
-/** The state of the keys a batch needs, as of this point in the batch. */
-export interface StateView {
-  hash(key: string): Readonly<Record<string, string>>;
+/** An entity by kind and id. */
+export type EntityRef = readonly [EntityKind<unknown>, string];
+
+export const entity = <T>(kind: EntityKind<T>, id: string): EntityRef =>
+  [kind as EntityKind<unknown>, id] as const;
+
+/** The entities of the partition as `decide` sees them: earlier inputs of the chunk included. */
+export interface EntityStore {
+  get<T>(kind: EntityKind<T>, id: string): T;
+  put<T>(kind: EntityKind<T>, id: string, value: T): void;
 }
+
+/** Entities already loaded, for an input whose entities depend on others (a notice and its held members). */
+export interface EntityPeek {
+  peek<T>(kind: EntityKind<T>, id: string): T | undefined;
+}
+
+export interface StateModel<Input> {
+  readonly kinds: readonly EntityKind<unknown>[];
+  /**
+   * The entities `decide` reads for this input. Called again with what the first round loaded until it
+   * names nothing new, so an input can name entities listed in another entity.
+   */
+  entitiesOf(input: Input, loaded: EntityPeek): readonly EntityRef[];
+}
+
+/** A service without state decides from its input alone. */
+export const NO_STATE: EntityStore = {
+  get: () => {
+    throw new Error('a stateless service has no entities');
+  },
+  put: () => {
+    throw new Error('a stateless service has no entities');
+  },
+};

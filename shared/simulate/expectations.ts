@@ -5,7 +5,6 @@
  */
 import { Decimal, formatMoney } from '../money.js';
 import type { PostingKind, ReconciliationStatus } from '../records.js';
-import { SERVICE_OF_TOPIC } from './events.js';
 import type { GenerateOptions } from './generate.js';
 import {
   type ClaimRec,
@@ -57,10 +56,10 @@ const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
   LATE_PREMIUM:
     'a member pays the premium in full after the window closed, is not covered, then has settlements claiming the supplement',
   SETTLEMENT_BEFORE_PREMIUM:
-    "a member's cap-crossing settlement is published before the member's premium; the member-year opens, then closes when the premium arrives",
+    "a member's cap-crossing settlement is published before the member's premium: the hub holds it (the member-year opens), then releases it by policy when the premium arrives (it closes)",
   DUPLICATES: 'a few events are published twice; the second copy is a dead letter',
   BAD_RECORDS:
-    'bytes that are not Avro, a national ID with a wrong check character, a negative amount, an unknown hospital, a reversal of an unknown settlement',
+    'bytes that are not Avro, a national ID with a wrong check character, a negative amount, an unknown hospital (refused by the ingest services), a reversal of an unknown settlement (refused by accounting)',
 };
 
 export function groundTruth(input: TruthInput): GroundTruth {
@@ -74,14 +73,17 @@ export function groundTruth(input: TruthInput): GroundTruth {
   const byTopic: Record<string, number> = {};
   const byCode: Record<string, number> = {};
   const byService: Record<string, number> = {};
+  let notices = 0;
   drafts.forEach((d, index) => {
     const ref = refs[index] as EventRef;
     byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
     byTopic[ref.topic] = (byTopic[ref.topic] ?? 0) + 1;
     if ('posting' in d.outcome) {
       postings[d.outcome.posting] = (postings[d.outcome.posting] ?? 0) + 1;
+    } else if ('notice' in d.outcome) {
+      notices += 1;
     } else {
-      const service = SERVICE_OF_TOPIC[ref.topic] ?? 'unknown';
+      const service = d.outcome.deadLetter.service;
       deadLetters.push({
         ...ref,
         service,
@@ -175,6 +177,7 @@ export function groundTruth(input: TruthInput): GroundTruth {
     faults: { enabled: [...ctx.faults], injected },
     counts: {
       published: { total: drafts.length, by: byKind, byTopic },
+      notices,
       ledgerPostings: { total: sum(Object.values(postings)), by: postings },
       deadLetters: { total: deadLetters.length, by: byCode, byService },
     },
@@ -299,9 +302,10 @@ function manualClaimItem(m: ManualClaimTruth): ExpectedItem {
 }
 
 /**
- * Member-years of the premium faults: the settlements decided without cover that claimed a supplement.
- * A not-covered member is a DISCREPANCY at once; a settlement before the premium opens the item (or finds
- * the window already closed) and the covering premium closes it.
+ * Member-years of the premium faults. A member not covered (partial or late premium) has every claim
+ * decided with nothing due: a DISCREPANCY, in any order. A settlement published before its premium is held
+ * (the item opens) and released by policy when the premium arrives (it closes); in an order where the
+ * premium comes first there is nothing to hold, and no item.
  */
 function memberYearTruth(
   ctx: Context,
@@ -311,21 +315,17 @@ function memberYearTruth(
   const items: ExpectedItem[] = [];
   for (const story of stories) {
     if (story.role !== 'partial' && story.role !== 'late' && story.role !== 'before-premium') continue;
+    const before = story.role === 'before-premium';
     const counted = settlements.filter(
       (s) =>
         s.story === story &&
-        s.kind === 'settlement' &&
-        s.coverage !== 'covered' &&
+        (before ? s.heldFirst : s.coverage !== 'covered') &&
         (s.claimedFen !== 0 || s.dueFen !== 0),
     );
     if (counted.length === 0) continue;
     const dueFen = counted.reduce((sum, s) => sum + s.dueFen, 0);
     const claimedFen = counted.reduce((sum, s) => sum + s.claimedFen, 0);
-    const first = counted[0] as SettlementRec;
-    const transitions: ReconciliationStatus[] =
-      story.role === 'before-premium'
-        ? [first.serviceDate > ctx.window.closesOn ? 'DISCREPANCY' : 'OPEN', 'CLOSED']
-        : ['DISCREPANCY'];
+    const transitions: ReconciliationStatus[] = before ? ['OPEN', 'CLOSED'] : ['DISCREPANCY'];
     items.push({
       itemId: `MEMBER_YEAR:${ctx.region}:${story.member.pseudonym}:${ctx.year}`,
       kind: 'MEMBER_YEAR',
@@ -334,10 +334,9 @@ function memberYearTruth(
       expected: money(dueFen),
       actual: money(claimedFen),
       difference: money(claimedFen - dueFen),
-      why:
-        story.role === 'before-premium'
-          ? `${counted.length} settlement(s) claimed ${money(claimedFen)} before the premium was seen; the premium covers the year`
-          : `${story.role === 'late' ? 'LATE' : 'PARTIAL'} premium: not covered; ${counted.length} settlement(s) claimed ${money(claimedFen)}, due ${money(dueFen)}`,
+      why: before
+        ? `${counted.length} settlement(s) claimed ${money(claimedFen)} before the premium was seen: held, then released by policy when the premium covered the year`
+        : `${story.role === 'late' ? 'LATE' : 'PARTIAL'} premium: not covered; ${counted.length} settlement(s) claimed ${money(claimedFen)}, due ${money(dueFen)}`,
     });
   }
   return items;

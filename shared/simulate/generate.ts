@@ -10,7 +10,7 @@
  */
 import type { PseudonymKey } from '../identity.js';
 import { type Money, ZERO } from '../money.js';
-import { addDays, type LocalDate, yearOf } from '../policy/dates.js';
+import { addDays, chinaDateOf, type LocalDate, yearOf } from '../policy/dates.js';
 import { decideEligibility, premiumWindowFor } from '../policy/eligibility.js';
 import { insuranceYearBounds } from '../policy/insuranceYear.js';
 import { decideSupplement, type SupplementDecision } from '../policy/supplement.js';
@@ -152,10 +152,12 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
   injectLateClaims(root.fork('late-claims'), stories, planCtx);
   const corrections = planCorrections(root.fork('corrections'), stories, planCtx);
 
+  // The tax authority says the window's collections are complete once the last of them is published.
+  const noticeAt = collectionClosedAt(stories, planCtx);
   const settlements: SettlementRec[] = [];
   const claims: ClaimRec[] = [];
   const reachedCap = new Set<Member>();
-  for (const story of stories) processMember(story, planCtx, settlements, claims, reachedCap);
+  for (const story of stories) processMember(story, planCtx, noticeAt, settlements, claims, reachedCap);
   settlements.sort(byAt);
   claims.sort(byAt);
 
@@ -172,6 +174,8 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
   const builder = new DraftBuilder(root.fork('platform'), planCtx);
   for (const p of payments) builder.premium(p);
   for (const p of payments) if (p.correction !== null) builder.correction(p, p.correction);
+  const inWindow = payments.filter((p) => p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn);
+  builder.collectionClosed(noticeAt, chinaDateOf(noticeAt), inWindow.length);
   for (const s of settlements) builder.settlement(s);
   for (const c of claims) builder.manualClaim(c);
   for (const p of payouts) builder.payout(p);
@@ -334,15 +338,9 @@ function beforePremiumEpisodes(rng: Rng, story: MemberStory, ctx: Context): Epis
   const paidOn = windowStillOpen
     ? minDate(ctx.window.closesOn, addDays(first, rng.int(3, 15)))
     : dayBetween(rng, ctx.window.opensOn, ctx.window.closesOn);
-  const supplementCap = ctx.params.supplementCap;
   const episodes = heavyEpisodes(rng, story.member, first, ctx, {
     firstCrosses: { date: first },
     laterFrom: windowStillOpen ? addDays(paidOn, 1) : addDays(first, 1),
-    // The hub decides the first stay with nothing due; keep the year below an annual supplement cap so the
-    // hospitals' later claims (which count the first) and the hub's dues (which do not) still agree.
-    ...(supplementCap === null
-      ? {}
-      : { maxEligibleFen: (toFen(supplementCap) / ctx.params.supplementRatio.toNumber()) * 0.6 }),
   });
   const firstEpisode = episodes[0] as EpisodePlan;
   const pay = payment(story, story.member.parts[0] as PremiumPart, ctx.premiumDueFen, paidOn, rng, null);
@@ -510,6 +508,7 @@ type Action =
 function processMember(
   story: MemberStory,
   ctx: Context,
+  noticeAt: number,
   settlements: SettlementRec[],
   claims: ClaimRec[],
   reachedCap: Set<Member>,
@@ -529,9 +528,11 @@ function processMember(
         });
     }
   }
+  // A manual claim enters the member's year-to-date at the end of the day it was paid (as the hub orders it).
   for (const claim of story.claims)
-    actions.push({ at: chinaAt(claim.paidOn, claim.minute), kind: 'claim', claim });
+    actions.push({ at: chinaAt(addDays(claim.paidOn, 1), 0) - 1, kind: 'claim', claim });
   actions.sort(byAt);
+  const coverage = finalCoverage(story, ctx);
 
   const year: MemberYear = { basicFen: 0, hubSupplement: ZERO, platformSupplement: ZERO };
   const byEpisode = new Map<EpisodePlan, SettlementRec>();
@@ -542,7 +543,7 @@ function processMember(
           ? (action.episode.reversal?.resettle?.cost as CareCost)
           : action.episode.cost;
         const original = action.resettle ? (byEpisode.get(action.episode) ?? null) : null;
-        const rec = settle(story, action.episode, cost, action.at, original, year, ctx);
+        const rec = settle(story, action.episode, cost, action.at, original, year, ctx, coverage, noticeAt);
         if (!action.resettle) byEpisode.set(action.episode, rec);
         settlements.push(rec);
         break;
@@ -554,7 +555,7 @@ function processMember(
         break;
       }
       case 'claim': {
-        const rec = manualClaim(story, action.claim, action.at, year, ctx);
+        const rec = manualClaim(story, action.claim, action.at, year, ctx, coverage, noticeAt);
         if (rec !== null) claims.push(rec);
         break;
       }
@@ -563,10 +564,27 @@ function processMember(
   }
 }
 
-/** The hub's view of the member's cover at an instant: the premium events published before it. */
-function coverageAt(story: MemberStory, at: number, ctx: Context): Coverage {
+/** The member-year's cover from every premium event: what the hub decides the year's claims by, in any order. */
+function finalCoverage(story: MemberStory, ctx: Context): Coverage {
+  const decision = decideEligibility({
+    params: ctx.params,
+    year: ctx.year,
+    enrolledOn: story.member.enrolledOn,
+    payments: story.payments.map((p) => ({
+      amount: fen(p.correction !== null ? p.correction.correctedFen : p.amountFen),
+      paidOn: p.paidOn,
+    })),
+  });
+  return decision.covered ? 'covered' : 'not-covered';
+}
+
+/**
+ * Whether, in publication order, a claim published at `at` finds its member-year's cover undecided: no
+ * premium published by then covers the year, and the end-of-collection notice has not come yet.
+ */
+function heldInPublicationOrder(story: MemberStory, at: number, ctx: Context, noticeAt: number): boolean {
+  if (noticeAt < at) return false;
   const seen = story.payments.filter((p) => p.pubAt < at);
-  if (seen.length === 0) return 'premium-not-seen';
   const decision = decideEligibility({
     params: ctx.params,
     year: ctx.year,
@@ -576,7 +594,19 @@ function coverageAt(story: MemberStory, at: number, ctx: Context): Coverage {
       paidOn: p.paidOn,
     })),
   });
-  return decision.covered ? 'covered' : 'not-covered';
+  return !decision.covered;
+}
+
+/** One hour after the last collection of the window is published, and not before the day after it closes. */
+function collectionClosedAt(stories: readonly MemberStory[], ctx: Context): number {
+  let at = chinaAt(addDays(ctx.window.closesOn, 1), 9 * 60);
+  for (const story of stories) {
+    for (const p of story.payments) {
+      if (p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn)
+        at = Math.max(at, p.pubAt + 60 * 60_000);
+    }
+  }
+  return at;
 }
 
 function settle(
@@ -587,6 +617,8 @@ function settle(
   original: SettlementRec | null,
   year: MemberYear,
   ctx: Context,
+  coverage: Coverage,
+  noticeAt: number,
 ): SettlementRec {
   const split = splitAtBasicCap(cost, year.basicFen, ctx.basicCapFen);
   const params = paramsOrThrow(ctx.region, episode.date);
@@ -598,7 +630,6 @@ function settle(
     referred: false,
     medicalType: POLICY_MEDICAL_TYPE[episode.medicalType],
   };
-  const coverage = coverageAt(story, at, ctx);
   const basicFundPaid = fen(year.basicFen);
   const hub = decideSupplement({
     params,
@@ -635,6 +666,7 @@ function settle(
     dueFen: toFen(hub.due),
     platformDueFen: toFen(platform.due),
     coverage,
+    heldFirst: heldInPublicationOrder(story, at, ctx, noticeAt),
     original,
     reversed: false,
     reason: null,
@@ -683,10 +715,11 @@ function manualClaim(
   at: number,
   year: MemberYear,
   ctx: Context,
+  coverage: Coverage,
+  noticeAt: number,
 ): ClaimRec | null {
   const split = splitAtBasicCap(plan.cost, year.basicFen, ctx.basicCapFen);
   const params = paramsOrThrow(ctx.region, plan.serviceDate);
-  const coverage = coverageAt(story, at, ctx);
   const decision = decideSupplement({
     params,
     eligible: coverage === 'covered',
@@ -722,6 +755,7 @@ function manualClaim(
     dueFen: toFen(decision.due),
     at,
     sla: sla.value,
+    heldFirst: heldInPublicationOrder(story, at, ctx, noticeAt),
     tags: [...story.tags, ...(tag === undefined ? [] : [tag])],
   };
 }

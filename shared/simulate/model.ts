@@ -5,7 +5,7 @@
 import type { PseudonymKey } from '../identity.js';
 import { Decimal, formatMoney, type Money } from '../money.js';
 import type { LocalDate } from '../policy/dates.js';
-import type { MedicalType as PolicyMedicalType, PolicyParams } from '../policy/params.js';
+import type { PolicyParams } from '../policy/params.js';
 import { regionParamsOn } from '../policy/regions.js';
 import type { ManualClaimSlaDecision } from '../policy/workingDays.js';
 import type { MedicalType, OperatingCostCategory, PayerType, PostingKind } from '../records.js';
@@ -16,7 +16,8 @@ import type { Hospital, Member } from './population.js';
 import type { FaultKind, PublishedKind } from './truth.js';
 
 export type Role = 'normal' | 'new-enrolee' | 'late' | 'partial' | 'before-premium';
-export type Coverage = 'covered' | 'not-covered' | 'premium-not-seen';
+/** The member-year's cover once every premium event is in: what the hub decides the year's claims by. */
+export type Coverage = 'covered' | 'not-covered';
 
 export interface CorrectionRec {
   eventId: string;
@@ -65,6 +66,8 @@ export interface SettlementRec {
   readonly dueFen: number;
   readonly platformDueFen: number;
   readonly coverage: Coverage;
+  /** Published before anything decided its member-year's cover: the hub holds it first. */
+  readonly heldFirst: boolean;
   /** The settlement a reversal reverses, or the reversed settlement a re-settlement replaces. */
   readonly original: SettlementRec | null;
   reversed: boolean;
@@ -81,6 +84,7 @@ export interface ClaimRec {
   readonly dueFen: number;
   readonly at: number;
   readonly sla: ManualClaimSlaDecision;
+  readonly heldFirst: boolean;
   readonly tags: FaultKind[];
 }
 
@@ -105,9 +109,14 @@ export interface CostRec {
   readonly description: string;
 }
 
+/**
+ * What the hub makes of a published event: the posting that books it when it arrives (in publication
+ * order), nothing of its own (an end-of-collection notice), or a dead letter from the service that refuses it.
+ */
 export type Outcome =
   | { readonly posting: PostingKind }
-  | { readonly deadLetter: { code: string; field: string } };
+  | { readonly notice: true }
+  | { readonly deadLetter: { service: string; code: string; field: string } };
 
 export interface Draft {
   readonly at: number;
@@ -142,10 +151,7 @@ export const byAt = <T extends { at: number }>(a: T, b: T) => a.at - b.at;
 export const maxDate = (a: LocalDate, b: LocalDate): LocalDate => (a > b ? a : b);
 export const minDate = (a: LocalDate, b: LocalDate): LocalDate => (a < b ? a : b);
 
-export const POLICY_MEDICAL_TYPE: Readonly<Record<MedicalType, PolicyMedicalType>> = {
-  INPATIENT: 'inpatient',
-  SPECIAL_OUTPATIENT: 'special-outpatient',
-};
+export { POLICY_MEDICAL_TYPE } from '../policy/params.js';
 
 export function paramsOrThrow(region: string, date: LocalDate): PolicyParams {
   const params = regionParamsOn(region, date);

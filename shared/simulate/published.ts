@@ -11,6 +11,7 @@ import type {
   ManualReimbursement,
   OperatingCost,
   PremiumCollected,
+  PremiumCollectionClosed,
   PremiumCorrection,
 } from '../records.js';
 import { TOPICS } from '../topics.js';
@@ -157,6 +158,7 @@ export class DraftBuilder {
       );
       return;
     }
+    // In publication order a settlement before its member-year's cover is decided is held first.
     this.push(
       s.at,
       {
@@ -167,7 +169,7 @@ export class DraftBuilder {
       },
       'hospital-settlement',
       s.id,
-      { posting: 'SETTLEMENT_APPLIED' },
+      { posting: s.heldFirst ? 'SETTLEMENT_HELD' : 'SETTLEMENT_APPLIED' },
       s.tags,
     );
   }
@@ -226,7 +228,7 @@ export class DraftBuilder {
       { topic: TOPICS.insurerPayout, record: 'manual-reimbursement', key: member.nationalId, value },
       'manual-reimbursement',
       c.id,
-      { posting: 'MANUAL_REIMBURSEMENT' },
+      { posting: c.heldFirst ? 'MANUAL_REIMBURSEMENT_HELD' : 'MANUAL_REIMBURSEMENT' },
       c.tags,
     );
   }
@@ -273,17 +275,40 @@ export class DraftBuilder {
     );
   }
 
+  /**
+   * The tax authority's end-of-collection notice for the cover year (Kaifeng art. 8, Dehong art. 8): once
+   * every collection of the window is published; it books nothing itself.
+   */
+  collectionClosed(at: number, issuedOn: LocalDate, publishedCount: number): void {
+    const value: PremiumCollectionClosed = {
+      noticeId: `TAXN-${this.ctx.region}-${this.ctx.year}-${this.ctx.seedTag}`,
+      regionCode: this.ctx.region,
+      coverYear: this.ctx.year,
+      issuedOn,
+      publishedCount,
+    };
+    this.push(
+      at,
+      { topic: TOPICS.taxPremium, record: 'premium-collection-closed', key: this.ctx.region, value },
+      'premium-collection-closed',
+      value.noticeId,
+      { notice: true },
+      [],
+    );
+  }
+
   /** DUPLICATES: a few events published a second time, minutes later (a producer or operator resending). */
   duplicates(rng: Rng): void {
-    const want: readonly [PublishedKind, number][] = [
-      ['premium-collected', 1],
-      ['hospital-settlement', 2],
-      ['manual-reimbursement', 1],
-      ['insurer-monthly-settlement', 1],
-      ['operating-cost', 1],
+    // Accounting recognises the id again (the journal holds both copies) and refuses the second.
+    const want: readonly [PublishedKind, number, string][] = [
+      ['premium-collected', 1, 'eventId'],
+      ['hospital-settlement', 2, 'settlementId'],
+      ['manual-reimbursement', 1, 'claimId'],
+      ['insurer-monthly-settlement', 1, 'payoutId'],
+      ['operating-cost', 1, 'costId'],
     ];
     const originals = [...this.drafts];
-    for (const [kind, count] of want) {
+    for (const [kind, count, field] of want) {
       const candidates = originals.filter((d) => d.kind === kind && d.tags.length === 0);
       for (const original of rng.sample(candidates, count)) {
         this.push(
@@ -291,7 +316,7 @@ export class DraftBuilder {
           original.event,
           kind,
           original.id,
-          { deadLetter: { code: 'DUPLICATE_EVENT', field: 'eventId' } },
+          { deadLetter: { service: 'accounting', code: 'DUPLICATE_EVENT', field } },
           ['DUPLICATES'],
         );
       }
@@ -328,7 +353,7 @@ export class DraftBuilder {
       },
       'raw-bytes',
       null,
-      { deadLetter: { code: 'NOT_AVRO', field: 'value' } },
+      { deadLetter: { service: 'settlement-ingest', code: 'NOT_AVRO', field: 'value' } },
       tags,
     );
 
@@ -356,7 +381,7 @@ export class DraftBuilder {
       { topic: TOPICS.taxPremium, record: 'premium-collected', key: badId, value: premium },
       'premium-collected',
       eventId,
-      { deadLetter: { code: 'ID_CHECKSUM', field: 'nationalId' } },
+      { deadLetter: { service: 'premium-ingest', code: 'ID_CHECKSUM', field: 'nationalId' } },
       tags,
     );
 
@@ -367,10 +392,7 @@ export class DraftBuilder {
       dayInYear(),
       hospital.code,
       { basicFundPaidFen: -123_456 },
-      {
-        code: 'AMOUNT_NEGATIVE',
-        field: 'basicFundPaid',
-      },
+      { service: 'settlement-ingest', code: 'AMOUNT_NEGATIVE', field: 'basicFundPaid' },
     );
     // A hospital of another prefecture, not designated here.
     const foreign = institutionCode(outOfAreaDistrict(ctx.region), rng.int(1, 999));
@@ -380,19 +402,16 @@ export class DraftBuilder {
       dayInYear(),
       foreign,
       {},
-      { code: 'UNKNOWN_HOSPITAL', field: 'hospitalCode' },
+      { service: 'settlement-ingest', code: 'UNKNOWN_HOSPITAL', field: 'hospitalCode' },
     );
-    // A reversal of a settlement the hub never saw.
+    // A reversal of a settlement the hub never saw: valid on its own, refused by accounting.
     this.badSettlement(
       rng,
       someone(),
       dayInYear(),
       hospital.code,
       { reversalOf: this.nextSettlementId() },
-      {
-        code: 'UNKNOWN_SETTLEMENT',
-        field: 'originalSettlementId',
-      },
+      { service: 'accounting', code: 'UNKNOWN_SETTLEMENT', field: 'originalSettlementId' },
     );
   }
 
@@ -407,7 +426,7 @@ export class DraftBuilder {
     date: LocalDate,
     hospitalCode: string,
     change: { basicFundPaidFen?: number; reversalOf?: string },
-    deadLetter: { code: string; field: string },
+    deadLetter: { service: string; code: string; field: string },
   ): void {
     const at = chinaAt(date, officeMinute(rng));
     const id = this.nextSettlementId();

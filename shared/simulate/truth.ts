@@ -24,6 +24,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type PublishedKind =
   | 'premium-collected'
   | 'premium-correction'
+  | 'premium-collection-closed'
   | 'hospital-settlement'
   | 'hospital-settlement-reversal'
   | 'insurer-monthly-settlement'
@@ -40,7 +41,7 @@ export interface EventRef {
   readonly id: string | null;
 }
 
-/** A dead letter the hub must write for one published event. */
+/** A dead letter the hub must write for one published event: by the ingest service, or by accounting. */
 export interface ExpectedDeadLetter extends EventRef {
   readonly service: string;
   readonly errorCode: string;
@@ -134,9 +135,15 @@ export interface GroundTruth {
     readonly enabled: readonly FaultKind[];
     readonly injected: readonly InjectedFault[];
   };
-  /** Counts in = counts out: every published event ends as one ledger posting or one dead letter. */
+  /**
+   * Counts in = counts out: every published event ends as the posting that books it, or one dead letter,
+   * or (an end-of-collection notice) the bookings it causes. `ledgerPostings` counts the booking postings
+   * of revision 0 by kind as publication order gives them (a claim held in publication order may be booked
+   * directly in another order; the totals are the same).
+   */
   readonly counts: {
     readonly published: Counts & { readonly byTopic: Readonly<Record<string, number>> };
+    readonly notices: number;
     readonly ledgerPostings: Counts & { readonly by: Readonly<Partial<Record<PostingKind, number>>> };
     readonly deadLetters: Counts & { readonly byService: Readonly<Record<string, number>> };
   };

@@ -5,17 +5,20 @@ import type { Redis } from 'ioredis';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartKafkaNode, stackOptionsFromEnvironment } from '../../deploy/local/launcher.js';
+import { accounting } from '../../services/accounting/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';
 import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { NAMESPACE } from '../../shared/namespace.js';
+import { chinaDateOf } from '../../shared/policy/dates.js';
 import type { LedgerPosting } from '../../shared/records.js';
 import type { TopicCodec } from '../../shared/registry.js';
 import type { RunningService } from '../../shared/runner/runner.js';
-import type { StateView, StateWrite } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import type { Service } from '../../shared/runner/service.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import {
+  caughtUp,
   consumeUntil,
   type HubTestBed,
   hubTestBed,
@@ -25,6 +28,7 @@ import {
   uniqueName,
 } from '../support/stack.js';
 import { memberId, premium, settlement } from '../support/streams.js';
+import { MemoryStore } from '../unit/services/journal.js';
 
 // Faults the runner must survive without losing or doubling anything: a process killed with SIGKILL
 // in the middle of a stream, and the broker going away and coming back.
@@ -97,34 +101,32 @@ async function ledgerWith(prefix: string, count: number, timeoutMs = 60_000): Pr
 }
 
 /**
- * What an uninterrupted run decides: the service's own pure functions over each partition in offset
- * order, on the premium state as it stands in Redis. Computed before the real service starts.
+ * What an uninterrupted run decides: accounting's own pure functions over each journal partition in
+ * offset order, from empty state. Computed from the journal itself, before the real service starts.
  */
-async function referenceLedger(inputs: KafkaMessage[][]): Promise<Map<string, string>> {
-  const hashes = new Map<string, Record<string, string>>();
-  const state: StateView = { hash: (key) => hashes.get(key) ?? {} };
-  const stage = (writes: readonly StateWrite[]) => {
-    for (const w of writes) hashes.set(w.key, { ...(hashes.get(w.key) ?? {}), ...w.fields });
-  };
+async function referenceLedger(journal: KafkaMessage[][]): Promise<Map<string, string>> {
   const expected = new Map<string, string>();
-  for (const [partition, messages] of inputs.entries()) {
+  for (const [partition, messages] of journal.entries()) {
+    const store = new MemoryStore();
     for (const message of messages) {
-      const decoded = await codec.decode(TOPICS.hospitalSettlement, message.value);
+      const decoded = await codec.decode(TOPICS.journal, message.value);
       if (!decoded.ok) throw new Error(decoded.error.code);
-      const receivedOn = new Date(Number(message.timestamp) + 8 * 3600_000).toISOString().slice(0, 10);
-      const input = settlementIngest.parse(decoded.value, {
+      const source = { topic: TOPICS.journal.name, partition, offset: message.offset };
+      const receivedOn = chinaDateOf(Number(message.timestamp));
+      const fact = accounting.parse(decoded.value, {
         pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
         receivedOn,
+        source,
+        timestamp: Number(message.timestamp),
       });
-      if (!input.ok) throw new Error(input.error.code);
-      for (const key of settlementIngest.stateKeys(input.value)) {
-        if (!hashes.has(key)) hashes.set(key, await redis.hgetall(key));
-      }
-      const source = { topic: TOPICS.hospitalSettlement.name, partition, offset: message.offset };
-      const decision = settlementIngest.decide(input.value, state, { source, receivedOn });
+      if (!fact.ok) throw new Error(fact.error.code);
+      const decision = accounting.decide(fact.value, store, {
+        source,
+        receivedOn,
+        partitionsOf: () => TOPICS.ledger.partitions,
+      });
       if (!decision.ok) throw new Error(decision.error.code);
-      stage(decision.value.writes);
-      for (const output of decision.value.outputs) {
+      for (const output of decision.value.outputs()) {
         const posting = output.value as LedgerPosting;
         expected.set(posting.postingId, JSON.stringify(posting));
       }
@@ -133,11 +135,12 @@ async function referenceLedger(inputs: KafkaMessage[][]): Promise<Map<string, st
   return expected;
 }
 
-async function inputByPartition(count: number): Promise<KafkaMessage[][]> {
-  const partitions: KafkaMessage[][] = Array.from({ length: TOPICS.hospitalSettlement.partitions }, () => []);
+/** Every record of a topic by partition, in offset order. */
+async function topicByPartition(topic: TopicSpec, count: number): Promise<KafkaMessage[][]> {
+  const partitions: KafkaMessage[][] = Array.from({ length: topic.partitions }, () => []);
   const consumer = kafka.consumer({ groupId: uniqueName('input-reader') });
   await consumer.connect();
-  await consumer.subscribe({ topic: TOPICS.hospitalSettlement.name, fromBeginning: true });
+  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   let seen = 0;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 30_000);
@@ -177,12 +180,9 @@ function startChild(service: string, instance: string): ChildProcess {
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 describe('faults', () => {
-  it('a service killed with SIGKILL mid-stream and restarted writes exactly the ledger of an uninterrupted run', async () => {
+  it('accounting killed with SIGKILL mid-stream and restarted writes exactly the ledger of an uninterrupted run', async () => {
     const members = Array.from({ length: MEMBERS }, (_, i) => i + 1);
-    await sendPremiums(members);
-    inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
-    await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0000', MEMBERS);
-
+    // The settlements come first: every claim is held, then released when its premium arrives.
     const stream = settlementsOf('K', members);
     for (let i = 0; i < stream.length; i += 500) {
       await producer.send({
@@ -193,17 +193,22 @@ describe('faults', () => {
         })),
       });
     }
-    const expected = await referenceLedger(await inputByPartition(stream.length));
-    expect(expected.size).toBe(stream.length);
+    await sendPremiums(members);
+    inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
+    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'faults' }));
+    await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
+    const expected = await referenceLedger(await topicByPartition(TOPICS.journal, stream.length + MEMBERS));
+    // Each settlement held, each premium, and each release of a claim above the cap.
+    expect(expected.size).toBeGreaterThan(stream.length + MEMBERS);
 
-    const first = startChild('settlement-ingest', 'kill-me');
-    // Kill it once some, but not all, of the stream is committed.
+    const first = startChild('accounting', 'kill-me');
+    // Kill it once some, but not all, of the journal is committed.
     const deadline = Date.now() + 60_000;
     let committed = 0;
     while (Date.now() < deadline) {
       const offsets = await admin.fetchOffsets({
-        groupId: `${NAMESPACE}.settlement-ingest`,
-        topics: [TOPICS.hospitalSettlement.name],
+        groupId: `${NAMESPACE}.accounting`,
+        topics: [TOPICS.journal.name],
       });
       committed = offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
       if (committed > 0) break;
@@ -212,11 +217,11 @@ describe('faults', () => {
     first.kill('SIGKILL');
     await exited(first);
     expect(committed, 'the kill landed after the first commit').toBeGreaterThan(0);
-    expect(committed, 'the kill landed before the last commit').toBeLessThan(stream.length);
+    expect(committed, 'the kill landed before the last commit').toBeLessThan(stream.length + MEMBERS);
 
-    const second = startChild('settlement-ingest', 'kill-me');
+    const second = startChild('accounting', 'kill-me');
     try {
-      const actual = await ledgerWith('SETTLEMENT_APPLIED:K-', stream.length, 90_000);
+      const actual = await ledgerWith('', expected.size, 90_000);
       const ids = actual.map((p) => p.postingId);
       expect(new Set(ids).size, 'no posting twice').toBe(ids.length);
       expect(ids.length).toBe(expected.size);
@@ -240,8 +245,8 @@ describe('faults', () => {
     }
     const members = Array.from({ length: 20 }, (_, i) => 200 + i);
     await sendPremiums(members);
+    inProcess.push(await startInProcess(accounting, { instanceId: 'restart', maxChunk: 40 }));
     await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0002', members.length);
-    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'restart', maxChunk: 40 }));
     const stream = settlementsOf('B', members);
     const half = Math.floor(stream.length / 2);
     const sendAll = async (part: typeof stream) => {

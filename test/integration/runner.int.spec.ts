@@ -1,40 +1,45 @@
+import '../support/fresh-namespace.js';
 import { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidInput, ok, refuse } from '../../shared/errors.js';
+import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { balancedPosting, credit, debit } from '../../shared/ledger.js';
-import { Decimal, formatMoney } from '../../shared/money.js';
+import { createLogger } from '../../shared/logger.js';
+import { Decimal, formatMoney, type Money } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
+import { readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter, LedgerPosting, PremiumCollected } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import type { RunningService } from '../../shared/runner/runner.js';
-import type { IngestService } from '../../shared/runner/service.js';
+import { metaKey, serviceKeyPrefix } from '../../shared/runner/partition-state.js';
+import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
+import type { RunnerOptions, RunningService } from '../../shared/runner/runner.js';
+import { decided, type EntityKind, entity, type Service } from '../../shared/runner/service.js';
 import type { TopicSpec } from '../../shared/topics.js';
-import {
-  consumeUntil,
-  createTopics,
-  stack,
-  startInProcess,
-  testKafka,
-  uniqueName,
-} from '../support/stack.js';
+import { createTopics, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
 
-// The runner against the real stack, with a deliberately small service so the runner's own
-// guarantees are what is tested: outputs and offsets in one transaction, state applied once,
-// duplicates and poison input to the dead-letter topic, nothing lost.
+// The runner against the real stack, with a deliberately small stateful service, so what is tested is
+// the runner's own promise: outputs, dead letters and offsets in one Kafka transaction; state written
+// after the commit with its watermark; a gap between the two replayed without publishing again; state
+// that is missing refused until `hub rebuild`; and counts in = counts out.
 
 const kafka = testKafka('runner-int');
 let admin: Admin;
 let redis: Redis;
+let producer: Producer;
 
 beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   redis = new Redis(stack().redisUrl);
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
 });
 
 afterAll(async () => {
+  await producer.disconnect();
   await admin.disconnect();
+  await deleteKeys(redis, `${NAMESPACE}:*`);
   redis.disconnect();
 });
 
@@ -55,13 +60,31 @@ function topicsFor(prefix: string) {
   };
 }
 
-/** Sums premiums per member in Redis and posts each one: enough to see state, outputs and refusals. */
+interface MemberTotal {
+  readonly total: Money;
+  readonly count: number;
+  readonly seen: readonly string[];
+}
+
+/** A member's running total of premiums, and the event ids it counted. */
+const MEMBER_TOTAL: EntityKind<MemberTotal> = {
+  name: 'member-total',
+  empty: () => ({ total: new Decimal(0), count: 0, seen: [] }),
+  encode: (t) => ({ total: formatMoney(t.total), count: String(t.count), seen: JSON.stringify(t.seen) }),
+  decode: (f) => ({
+    total: new Decimal(f.total ?? '0'),
+    count: Number(f.count ?? 0),
+    seen: JSON.parse(f.seen ?? '[]') as string[],
+  }),
+};
+
+/** Sums premiums per member and posts each with its running count: enough to see state, outputs and refusals. */
 function premiumCounter(
   topics: ReturnType<typeof topicsFor>,
-  statePrefix: string,
-): IngestService<PremiumCollected> {
+  name = uniqueName('counter'),
+): Service<PremiumCollected> {
   return {
-    name: uniqueName('premium-counter'),
+    name,
     input: topics.input,
     deadLetters: topics.deadLetters,
     outputs: [topics.ledger],
@@ -78,192 +101,209 @@ function premiumCounter(
               ),
             )
           : ok(decoded.value),
-    eventId: (input) => input.eventId,
-    stateKeys: (input) => [`${statePrefix}:${input.taxVoucherNo}`],
-    decide: (input, state, context) => {
-      const key = `${statePrefix}:${input.taxVoucherNo}`;
-      const total = new Decimal(state.hash(key).total ?? '0').plus(input.amount);
-      const posting = balancedPosting({
-        postingId: `PREMIUM_COLLECTED:${input.eventId}`,
-        sourceEventId: input.eventId,
-        sourceTopic: context.source.topic,
-        sourcePartition: context.source.partition,
-        sourceOffset: Number(context.source.offset),
-        regionCode: input.regionCode,
-        insuranceYear: input.coverYear,
-        postingDate: input.paidOn,
+    state: {
+      kinds: [MEMBER_TOTAL as EntityKind<unknown>],
+      entitiesOf: (p) => [entity(MEMBER_TOTAL, p.taxVoucherNo)],
+    },
+    decide: (p, store) => {
+      const before = store.get(MEMBER_TOTAL, p.taxVoucherNo);
+      if (before.seen.includes(p.eventId)) {
+        return refuse(invalidInput('DUPLICATE_EVENT', 'eventId', 'an event is counted once', p.eventId));
+      }
+      const after = {
+        total: before.total.plus(p.amount),
+        count: before.count + 1,
+        seen: [...before.seen, p.eventId],
+      };
+      store.put(MEMBER_TOTAL, p.taxVoucherNo, after);
+      const posting: LedgerPosting = balancedPosting({
+        postingId: `PREMIUM_COLLECTED:${p.eventId}`,
+        sourceEventId: p.eventId,
+        sourceTopic: topics.input.name,
+        sourcePartition: 0,
+        sourceOffset: 0,
+        regionCode: '533100',
+        insuranceYear: 2025,
+        postingDate: '2025-03-01',
         kind: 'PREMIUM_COLLECTED',
-        lines: [debit('FUND_BANK', input.amount), credit('PREMIUM_INCOME', input.amount)],
+        lines: [debit('FUND_BANK', p.amount), credit('PREMIUM_INCOME', p.amount)],
         memberPseudonym: null,
         hospitalCode: null,
         serviceDate: null,
         claimedAmount: null,
         dueAmount: null,
         policyVersion: null,
-        description: `total ${formatMoney(total)}`,
+        description: `running total ${formatMoney(after.total)}`,
+        flags: [],
+        sequence: after.count,
+        revision: 0,
+        relatedPostingId: null,
+        causeEventId: null,
+        causeDate: null,
+        settlementIds: [],
+        receivedOn: null,
       });
-      return ok({
-        outputs: [{ topic: topics.ledger, key: input.regionCode, record: 'ledger-posting', value: posting }],
-        writes: [{ key, fields: { total: formatMoney(total) } }],
-      });
+      return ok(
+        decided([{ topic: topics.ledger, key: p.taxVoucherNo, record: 'ledger-posting', value: posting }]),
+      );
     },
   };
 }
 
-function premium(eventId: string, amount: string, voucher = 'V-1'): PremiumCollected {
-  return {
-    eventId,
-    regionCode: '533100',
-    nationalId: '11010519491231002X',
-    payerType: 'UNIT_WITHHOLDING' as PremiumCollected['payerType'],
-    employerCode: null,
-    coverYear: 2025,
-    amount: new Decimal(amount),
-    paidOn: '2025-03-01',
-    basicEnrolmentDate: null,
-    taxVoucherNo: voucher,
-  };
+const premium = (eventId: string, amount: string, member = 'V-1'): PremiumCollected => ({
+  eventId,
+  regionCode: '533100',
+  nationalId: '533102197001011234',
+  payerType: 'UNIT_SHARE',
+  employerCode: null,
+  coverYear: 2025,
+  amount: new Decimal(amount),
+  paidOn: '2025-03-01',
+  basicEnrolmentDate: null,
+  taxVoucherNo: member,
+});
+
+async function setUp(prefix: string) {
+  const topics = topicsFor(prefix);
+  await createTopics(admin, [topics.input.name, topics.ledger.name, topics.deadLetters.name]);
+  const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
+  await codec.prepare([topics.input, topics.ledger, topics.deadLetters]);
+  const send = (values: Array<Buffer>, key = 'm1') =>
+    producer.send({ topic: topics.input.name, acks: -1, messages: values.map((value) => ({ key, value })) });
+  const encode = (p: PremiumCollected) => codec.encode(topics.input, 'premium-collected', p);
+  return { topics, codec, send, encode };
 }
 
-async function start(service: IngestService<PremiumCollected>): Promise<RunningService> {
-  return startInProcess(service, { instanceId: 'test' });
+async function postingsOf(codec: TopicCodec, topic: TopicSpec): Promise<LedgerPosting[]> {
+  return readTopic<'ledger-posting'>(kafka, codec, topic, { idleMs: 1000 });
+}
+
+/** Waits until the service's group has committed `offset` on the input's only partition. */
+async function committedUpTo(service: Service<unknown>, offset: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [entry] = await admin.fetchOffsets({
+      groupId: `${NAMESPACE}.${service.name}`,
+      topics: [service.input.name],
+    });
+    if (Number(entry?.partitions[0]?.offset ?? -1) >= offset) return;
+    if (Date.now() > deadline) throw new Error(`${service.name} did not commit offset ${offset}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 describe('the shared runner', () => {
   it('posts every event once, dead-letters duplicates and poison input, and counts in = out', async () => {
-    const topics = topicsFor('runner');
-    await createTopics(admin, [topics.input.name, topics.ledger.name, topics.deadLetters.name]);
-    const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
-    await codec.prepare([topics.input, topics.ledger, topics.deadLetters]);
-    const statePrefix = uniqueName('state');
-
-    const producer = kafka.producer();
-    await producer.connect();
-    const encode = (p: PremiumCollected) => codec.encode(topics.input, 'premium-collected', p);
-    await producer.send({
-      topic: topics.input.name,
-      messages: [
-        { key: 'm1', value: encode(premium('E1', '100.00')) },
-        { key: 'm1', value: encode(premium('E2', '20.50')) },
-        { key: 'm1', value: encode(premium('E1', '100.00')) }, // a producer retry: same event id
-        { key: 'm1', value: Buffer.from('not avro at all') },
-        { key: 'm1', value: Buffer.from([0, 0, 0x7f, 0xff, 0xff, 1, 2, 3]) }, // unknown schema id
-        { key: 'm1', value: encode(premium('E3', '0.00')) }, // refused by the service's rule
-        { key: 'm1', value: encode(premium('E4', '9.49')) },
-      ],
-    });
-    await producer.disconnect();
-
-    const service = await start(premiumCounter(topics, statePrefix));
+    const { topics, codec, send, encode } = await setUp('runner');
+    await send([
+      encode(premium('E1', '100.00')),
+      encode(premium('E2', '20.50')),
+      encode(premium('E1', '100.00')), // the same event id again
+      Buffer.from('not avro at all'),
+      Buffer.from([0, 0, 0x7f, 0xff, 0xff, 1, 2, 3]), // unknown schema id
+      encode(premium('E3', '0.00')), // refused by the service's rule
+      encode(premium('E4', '9.49')),
+    ]);
+    const service = premiumCounter(topics);
+    const running = await startInProcess(service);
     try {
-      const ledger = await consumeUntil(
-        kafka.consumer({ groupId: uniqueName('read') }),
-        topics.ledger.name,
-        (r) => r.length >= 3,
-      );
-      const dead = await consumeUntil(
-        kafka.consumer({ groupId: uniqueName('read') }),
-        topics.deadLetters.name,
-        (r) => r.length >= 4,
-      );
-      const postings = await Promise.all(
-        ledger.map(async (m) => (await codec.decode(topics.ledger, m.value)).ok),
-      );
-      expect(postings).toEqual([true, true, true]);
-      const ids = await Promise.all(
-        ledger.map(async (m) => {
-          const decoded = await codec.decode(topics.ledger, m.value);
-          return decoded.ok ? (decoded.value.value as LedgerPosting).postingId : 'undecodable';
-        }),
-      );
-      expect(ids).toEqual(['PREMIUM_COLLECTED:E1', 'PREMIUM_COLLECTED:E2', 'PREMIUM_COLLECTED:E4']);
-
-      const letters = await Promise.all(
-        dead.map(async (m) => {
-          const decoded = await codec.decode(topics.deadLetters, m.value);
-          return decoded.ok ? (decoded.value.value as DeadLetter) : undefined;
-        }),
-      );
-      expect(letters.map((l) => [l?.errorCode, l?.field, l?.offset])).toEqual([
+      await committedUpTo(service as Service<unknown>, 7);
+      const postings = await postingsOf(codec, topics.ledger);
+      expect(postings.map((p) => [p.postingId, p.sequence])).toEqual([
+        ['PREMIUM_COLLECTED:E1', 1],
+        ['PREMIUM_COLLECTED:E2', 2],
+        ['PREMIUM_COLLECTED:E4', 3],
+      ]);
+      const letters = await readTopic<'dead-letter'>(kafka, codec, topics.deadLetters, { idleMs: 1000 });
+      expect(letters.map((l: DeadLetter) => [l.errorCode, l.field, l.offset])).toEqual([
         ['DUPLICATE_EVENT', 'eventId', 2],
         ['NOT_AVRO', 'value', 3],
         ['UNKNOWN_SCHEMA_ID', 'value', 4],
         ['AMOUNT_NOT_POSITIVE', 'amount', 5],
       ]);
       expect(letters[1]?.originalValue.toString()).toBe('not avro at all');
-      // Seven in: three postings and four dead letters, nothing lost, nothing twice.
-      expect(ledger.length + dead.length).toBe(7);
-      expect(await redis.hget(`${statePrefix}:V-1`, 'total')).toBe('129.99');
-
-      const metrics = await (await fetch(`http://127.0.0.1:${service.healthPort}/metrics`)).text();
+      expect(postings.length + letters.length).toBe(7);
+      // The state and its watermark: written once the transaction committed.
+      const prefix = `${serviceKeyPrefix(NAMESPACE, service.name)}{${service.name}.0}:`;
+      expect(await redis.hget(`${prefix}member-total:V-1`, 'total')).toBe('129.99');
+      expect(await redis.hget(metaKey(NAMESPACE, service.name, 0), 'offset')).toBe('7');
+      const metrics = await (await fetch(`http://127.0.0.1:${running.healthPort}/metrics`)).text();
       expect(metrics).toMatch(/hub_messages_in_total\{[^}]*\} 7/);
-      expect((await fetch(`http://127.0.0.1:${service.healthPort}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${running.healthPort}/readyz`)).status).toBe(200);
     } finally {
-      await service.stop();
+      await running.stop();
     }
   });
 
-  it('replays a chunk whose state was applied but whose transaction never committed, emitting the same records once', async () => {
-    const topics = topicsFor('replay');
-    await createTopics(admin, [topics.input.name, topics.ledger.name, topics.deadLetters.name]);
-    const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
-    await codec.prepare([topics.input, topics.ledger, topics.deadLetters]);
-    const statePrefix = uniqueName('state');
-    const base = premiumCounter(topics, statePrefix);
-
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: topics.input.name,
-      messages: [
-        { key: 'm', value: codec.encode(topics.input, 'premium-collected', premium('R1', '50.00', 'V-R')) },
-      ],
+  it('a crash after the commit and before the state is written: the next owner replays the gap and publishes nothing twice', async () => {
+    const { topics, codec, send, encode } = await setUp('gap');
+    const service = premiumCounter(topics);
+    await send(Array.from({ length: 30 }, (_, i) => encode(premium(`G${i}`, '1.00'))));
+    const running: RunningService[] = [];
+    const crashed = new Promise<Error>((resolve) => {
+      void startInProcess(service, {
+        maxChunk: 10,
+        testFaults: { crashAfterCommits: 2 },
+        onFatal: resolve,
+      }).then((r) => running.push(r));
     });
-    await producer.disconnect();
+    expect((await crashed).name).toBe('TestCrash');
+    await running[0]?.stop();
+    // Two chunks are on the ledger, but the state holds only the first.
+    expect(await redis.hget(metaKey(NAMESPACE, service.name, 0), 'offset')).toBe('10');
 
-    // First run applies the state, the memo and the transaction.
-    const first = await start(base);
-    const ledger = await consumeUntil(
-      kafka.consumer({ groupId: uniqueName('read') }),
-      topics.ledger.name,
-      (r) => r.length >= 1,
-    );
-    await first.stop();
-    expect(ledger).toHaveLength(1);
-
-    // Rewind the committed offset: the message is read again exactly as after a crash between the
-    // state script and the commit (in a real crash the first transaction is aborted, so only the
-    // replay's copy is ever visible; here both are, which lets us compare them byte for byte).
-    await admin.setOffsets({
-      groupId: `${NAMESPACE}.${base.name}`,
-      topic: topics.input.name,
-      partitions: [{ partition: 0, offset: '0' }],
-    });
-    const second = await start(base);
+    const next = await startInProcess(service, { maxChunk: 10 });
     try {
-      const all = await consumeUntil(
-        kafka.consumer({ groupId: uniqueName('read') }),
-        topics.ledger.name,
-        (r) => r.length >= 2,
-        20_000,
+      await committedUpTo(service as Service<unknown>, 30);
+      const postings = await postingsOf(codec, topics.ledger);
+      expect(postings.map((p) => p.postingId)).toEqual(
+        Array.from({ length: 30 }, (_, i) => `PREMIUM_COLLECTED:G${i}`),
       );
-      expect(all.map((m) => m.value?.toString('base64'))).toEqual([
-        ledger[0]?.value?.toString('base64'),
-        ledger[0]?.value?.toString('base64'),
-      ]);
-      // The event id's memo points at the same offset, so the replay re-emitted the remembered posting
-      // (in the same transaction a dead letter would have been in), not a DUPLICATE_EVENT, and the
-      // state was not added to twice.
-      const again = await consumeUntil(
-        kafka.consumer({ groupId: uniqueName('read') }),
-        topics.deadLetters.name,
-        (r) => r.length >= 1,
-        2000,
-      );
-      expect(again).toHaveLength(0);
-      expect(await redis.hget(`${statePrefix}:V-R`, 'total')).toBe('50.00');
+      expect(postings.map((p) => p.sequence)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      const metrics = await (await fetch(`http://127.0.0.1:${next.healthPort}/metrics`)).text();
+      expect(metrics).toMatch(/hub_state_replayed_total\{[^}]*\} 10/);
     } finally {
-      await second.stop();
+      await next.stop();
+    }
+  });
+
+  it('refuses to decide when its state is gone from Redis, says to run hub rebuild, and after the rebuild carries on as if nothing happened', async () => {
+    const { topics, codec, send, encode } = await setUp('lost');
+    const service = premiumCounter(topics);
+    await send(Array.from({ length: 12 }, (_, i) => encode(premium(`L${i}`, '2.00'))));
+    let running = await startInProcess(service, { maxChunk: 5 });
+    await committedUpTo(service as Service<unknown>, 12);
+    await running.stop();
+
+    await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
+    await send([encode(premium('L12', '2.00')), encode(premium('L1', '2.00'))]);
+    const refused = await new Promise<Error>((resolve) => {
+      void startInProcess(service, { onFatal: resolve }).then((r) => (running = r));
+    });
+    await running.stop();
+    expect(refused.name).toBe('StateLostError');
+    expect(refused.message).toContain(`npx hub rebuild --service ${service.name}`);
+    expect((await postingsOf(codec, topics.ledger)).length).toBe(12);
+
+    const options: Pick<RunnerOptions, 'endpoints' | 'pseudonymKey' | 'logger'> = {
+      endpoints: stack(),
+      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+      logger: createLogger('rebuild', 'error'),
+    };
+    const report = await rebuildState(service, options);
+    expect(report.records).toBe(12);
+    running = await startInProcess(service);
+    try {
+      await committedUpTo(service as Service<unknown>, 14);
+      const postings = await postingsOf(codec, topics.ledger);
+      // The rebuilt state knows L1 (a duplicate now) and counts on from 12.
+      expect(postings.map((p) => [p.postingId, p.sequence]).slice(-1)).toEqual([
+        ['PREMIUM_COLLECTED:L12', 13],
+      ]);
+      const letters = await readTopic<'dead-letter'>(kafka, codec, topics.deadLetters, { idleMs: 1000 });
+      expect(letters.map((l) => [l.errorCode, l.offset])).toEqual([['DUPLICATE_EVENT', 13]]);
+    } finally {
+      await running.stop();
     }
   });
 });

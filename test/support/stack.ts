@@ -5,9 +5,10 @@ import { inject } from 'vitest';
 import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
-import type { IngestService } from '../../shared/runner/service.js';
+import type { Service } from '../../shared/runner/service.js';
 import { ALL_TOPICS } from '../../shared/topics.js';
 
 /** The stack resolved by test/setup/stack.ts. */
@@ -60,7 +61,7 @@ export async function consumeUntil(
 
 /** Runs a service in this process against the test stack, with test settings; overrides win. */
 export function startInProcess<I>(
-  service: IngestService<I>,
+  service: Service<I>,
   overrides: Partial<RunnerOptions> = {},
 ): Promise<RunningService> {
   return startService(service, {
@@ -68,7 +69,7 @@ export function startInProcess<I>(
     instanceId: uniqueName('i'),
     healthPort: 0,
     maxChunk: 1000,
-    memoTtlSeconds: 3600,
+    stateCacheEntries: 100_000,
     sessionTimeoutMs: 10_000,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
     logger: createLogger(service.name, 'error'),
@@ -111,4 +112,35 @@ export async function hubTestBed(kafka: Kafka): Promise<HubTestBed> {
       redis.disconnect();
     },
   };
+}
+
+/** Waits until every service's group has committed the end of every partition of its input. */
+export async function caughtUp(
+  services: ReadonlyArray<Pick<Service<unknown>, 'name' | 'input'>>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const admin = testKafka('caught-up').admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let behind: string | undefined;
+      for (const service of services) {
+        const ends = await admin.fetchTopicOffsets(service.input.name);
+        const [committed] = await admin.fetchOffsets({
+          groupId: `${NAMESPACE}.${service.name}`,
+          topics: [service.input.name],
+        });
+        for (const end of ends) {
+          const done = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+          if (Number(end.high) > Math.max(done, 0)) behind = `${service.name} partition ${end.partition}`;
+        }
+      }
+      if (behind === undefined) return;
+      if (Date.now() > deadline) throw new Error(`${behind} did not catch up within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -13,6 +13,7 @@ import {
 import { Decimal } from '../../shared/money.js';
 import {
   ENTRY_DIRECTIONS,
+  HOSPITAL_MONTH_CHANGE_KINDS,
   LEDGER_ACCOUNTS,
   MEDICAL_TYPES,
   OPERATING_COST_CATEGORIES,
@@ -155,6 +156,7 @@ describe('schemas/*.avsc', () => {
       ReconciliationStatus: RECONCILIATION_STATUSES,
       PeriodKind: PERIOD_KINDS,
       OperatingCostCategory: OPERATING_COST_CATEGORIES,
+      HospitalMonthChangeKind: HOSPITAL_MONTH_CHANGE_KINDS,
     };
     expect([...definitions.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const [typeName, symbols] of Object.entries(expected)) {

@@ -1,47 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decidePremium,
-  type PremiumInput,
-  parsePremium,
-  premiumEventId,
-  premiumStateKeys,
-} from '../../../services/premium-ingest/decide.js';
-import type { Result } from '../../../shared/errors.js';
-import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
+import { premiumIngest } from '../../../services/premium-ingest/adapter.js';
+import type { PremiumFact } from '../../../services/premium-ingest/decide.js';
 import { Decimal } from '../../../shared/money.js';
-import type { PremiumCollected, PremiumCorrection } from '../../../shared/records.js';
+import type {
+  PremiumCollected,
+  PremiumCollectionClosed,
+  PremiumCorrection,
+} from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
-import type { DecideContext, Decision, StateView, StateWrite } from '../../../shared/runner/service.js';
-import { stateKeys } from '../../../shared/state-keys.js';
+import { NO_STATE } from '../../../shared/runner/service.js';
+import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
-import { decided, lines, onlyPosting } from './postings.js';
+import {
+  accepted,
+  decideContextFor,
+  journalOutputs,
+  MEMBER,
+  MEMBER_ID,
+  onlyJournalOutput,
+  parseContextFor,
+  refusal,
+} from './ingest.js';
 
-// The GB 11643-1999 published example ID (as in the fixtures); it must never appear in any output.
-const MEMBER_ID = '11010519491231002X';
+// Premium ingest is stateless: each record is checked on its own, the national ID replaced by the
+// member's pseudonym, and the fact published on the journal. Whether a member is covered is decided by
+// accounting (test/unit/services/accounting.unit.spec.ts).
+
 const OTHER_MEMBER_ID = '53310219800101123X';
-const MEMBER = pseudonymFor(MEMBER_ID as NationalId, TEST_ONLY_PSEUDONYM_KEY);
 const KAIFENG = '410200';
 const DEHONG = '533100';
 const yuan = (text: string) => new Decimal(text);
 
-const parseContext = { pseudonymKey: TEST_ONLY_PSEUDONYM_KEY, receivedOn: '2025-06-01' };
-const decideContext: DecideContext = {
-  source: { topic: 'medfund.tax.premium.v1', partition: 2, offset: '41' },
-  receivedOn: '2025-06-01',
+// Read from partition 2 at offset 41 of the tax premium topic, at 16:00 on 2025-06-01 in China.
+const parseContext = parseContextFor(TOPICS.taxPremium, 2, '41', '2025-06-01T08:00:00.000Z');
+const decideContext = decideContextFor(parseContext, 6);
+const ORIGIN = {
+  topic: TOPICS.taxPremium.name,
+  partition: 2,
+  offset: 41,
+  receivedAt: new Date('2025-06-01T08:00:00.000Z'),
 };
-
-type Hashes = Record<string, Record<string, string>>;
-
-/** A StateView over plain objects, evolved by applying each decision's writes as the runner would. */
-class GivenState implements StateView {
-  constructor(readonly hashes: Hashes = {}) {}
-  hash(key: string): Readonly<Record<string, string>> {
-    return this.hashes[key] ?? {};
-  }
-  apply(writes: readonly StateWrite[]): void {
-    for (const write of writes) this.hashes[write.key] = { ...this.hash(write.key), ...write.fields };
-  }
-}
 
 function collection(overrides: Partial<PremiumCollected> = {}): DecodedValue {
   return {
@@ -59,58 +57,188 @@ function correction(overrides: Partial<PremiumCorrection> = {}): DecodedValue {
   };
 }
 
-function parsed(decoded: DecodedValue): PremiumInput {
-  const result = parsePremium(decoded, parseContext);
-  if (!result.ok) throw new Error(`expected the record to parse: ${result.error.code} ${result.error.field}`);
-  return result.value;
+/** The tax authority's end-of-collection notice for Dehong 2025 (window 1 January – 20 April, Dehong art. 8). */
+function notice(overrides: Partial<PremiumCollectionClosed> = {}): DecodedValue {
+  return {
+    record: 'premium-collection-closed',
+    schemaId: 3,
+    value: { ...avroSamples['premium-collection-closed'], ...overrides },
+  };
 }
 
-function refusal<T>(result: Result<T>): { code: string; field: string; value?: string } {
-  if (result.ok) throw new Error('expected a refusal');
-  expect(JSON.stringify(result.error)).not.toContain(MEMBER_ID);
-  const { code, field, value } = result.error;
-  return value === undefined ? { code, field } : { code, field, value };
-}
+const parse = (decoded: DecodedValue) => premiumIngest.parse(decoded, parseContext);
+const parsed = (decoded: DecodedValue): PremiumFact => accepted(parse(decoded));
+const decide = (decoded: DecodedValue) => premiumIngest.decide(parsed(decoded), NO_STATE, decideContext);
 
-/** given the state, when the event is decided, then its decision (applied to the state). */
-function when(state: GivenState, decoded: DecodedValue): Decision {
-  const input = parsed(decoded);
-  for (const key of Object.keys(state.hashes)) {
-    // decide may read only what stateKeys names (the runner loads nothing else)
-    if (!premiumStateKeys(input).includes(key)) delete state.hashes[key];
-  }
-  const result = decidePremium(input, state, decideContext);
-  if (!result.ok) throw new Error(`expected a decision: ${result.error.code} ${result.error.field}`);
-  expect(JSON.stringify(result.value)).not.toContain(MEMBER_ID);
-  state.apply(result.value.writes);
-  return result.value;
-}
+describe('premium ingest: wiring', () => {
+  it('reads the tax premium topic and writes only the journal; it keeps no state', () => {
+    expect(premiumIngest.name).toBe('premium-ingest');
+    expect(premiumIngest.input).toBe(TOPICS.taxPremium);
+    expect(premiumIngest.deadLetters).toBe(TOPICS.premiumDeadLetters);
+    expect(premiumIngest.outputs).toEqual([TOPICS.journal]);
+    expect(premiumIngest.state).toBeUndefined();
+  });
+});
 
-/** Decides against an evolving state without trimming it to the event's keys. */
-function run(state: GivenState, decoded: DecodedValue): Result<Decision> {
-  const result = decidePremium(parsed(decoded), state, decideContext);
-  if (result.ok) {
-    expect(JSON.stringify(result.value)).not.toContain(MEMBER_ID);
-    state.apply(result.value.writes);
-  }
-  return result;
-}
+describe('premium ingest: a collection (征缴) becomes a pseudonymised journal fact', () => {
+  it('replaces the national ID by its pseudonym and names where it was read', () => {
+    const fact = parsed(collection());
 
-const memberYear = (state: GivenState, region: string, year: number) =>
-  state.hash(stateKeys.memberPremiumYear(MEMBER, region, year));
-
-describe('premium ingest: parse', () => {
-  it('replaces the national ID by its pseudonym: the parsed input holds no ID', () => {
-    const input = parsed(collection());
-    expect(input.pseudonym).toBe(MEMBER);
-    expect(JSON.stringify(input)).not.toContain(MEMBER_ID);
-    expect(premiumEventId(input)).toBe('TAX-410200-2024-000012345');
-    expect(premiumStateKeys(input)).toEqual([
-      stateKeys.memberPremiumYear(MEMBER, KAIFENG, 2025),
-      stateKeys.premiumEvent('TAX-410200-2024-000012345'),
-    ]);
+    expect(fact).toEqual({
+      kind: 'collection',
+      fact: {
+        eventId: 'TAX-410200-2024-000012345',
+        regionCode: KAIFENG,
+        memberPseudonym: MEMBER,
+        payerType: 'UNIT_WITHHOLDING',
+        coverYear: 2025,
+        amount: yuan('120.00'),
+        paidOn: '2024-09-15',
+        enrolledOn: '2016-03-01',
+        origin: ORIGIN,
+      },
+    });
+    expect(MEMBER).toMatch(/^m_[0-9a-f]{32}$/);
   });
 
+  it('is published on the journal under the member pseudonym, so the member-year is decided in one order', () => {
+    const output = onlyJournalOutput(decide(collection()));
+
+    expect(output).toMatchObject({ topic: TOPICS.journal, key: MEMBER, record: 'journal-premium-collected' });
+    expect(output.partition).toBeUndefined();
+    expect(output.value).toEqual((parsed(collection()) as Extract<PremiumFact, { kind: 'collection' }>).fact);
+  });
+
+  it('a lower-case check character is the same member: the same pseudonym', () => {
+    const fact = parsed(collection({ nationalId: MEMBER_ID.toLowerCase() }));
+    expect(fact.kind === 'collection' && fact.fact.memberPseudonym).toBe(MEMBER);
+  });
+
+  it('another ID is another member', () => {
+    const fact = parsed(collection({ nationalId: OTHER_MEMBER_ID }));
+    expect(fact.kind === 'collection' && fact.fact.memberPseudonym).not.toBe(MEMBER);
+  });
+
+  it('a payment without an enrolment date carries none', () => {
+    const fact = parsed(collection({ basicEnrolmentDate: null }));
+    expect(fact.kind === 'collection' && fact.fact.enrolledOn).toBeNull();
+  });
+
+  it('decides alike every time: the same record gives the same journal record', () => {
+    expect(JSON.stringify(journalOutputs(decide(collection())))).toBe(
+      JSON.stringify(journalOutputs(decide(collection()))),
+    );
+  });
+
+  it('Dehong art. 6: a unit share is accepted where unit and employee pay jointly', () => {
+    const fact = parsed(
+      collection({ regionCode: DEHONG, payerType: 'UNIT_SHARE', coverYear: 2024, paidOn: '2024-03-01' }),
+    );
+    expect(fact.kind).toBe('collection');
+  });
+
+  it("Kaifeng art. 8: the first window (July–December 2023) collects for 2024, the policy's first year", () => {
+    expect(parse(collection({ paidOn: '2023-09-15', coverYear: 2024 })).ok).toBe(true);
+  });
+
+  it('a late payment, up to a year after the window, is still a fact: accounting decides it is late', () => {
+    // Dehong 2025: the window closed on 20 April; paid in June is accepted here, not covered there.
+    const fact = parsed(
+      collection({ regionCode: DEHONG, payerType: 'UNIT_SHARE', coverYear: 2025, paidOn: '2025-06-10' }),
+    );
+    expect(fact.kind === 'collection' && fact.fact.paidOn).toBe('2025-06-10');
+  });
+});
+
+describe('premium ingest: a correction (冲正) becomes a journal fact; accounting checks it against the collection', () => {
+  it('is pseudonymised and keyed by the member', () => {
+    const output = onlyJournalOutput(
+      decide(correction({ originalAmount: yuan('150.00'), correctedAmount: yuan('100.00') })),
+    );
+
+    expect(output).toMatchObject({ key: MEMBER, record: 'journal-premium-corrected' });
+    expect(output.value).toEqual({
+      eventId: 'TAXC-410200-2024-000000077',
+      originalEventId: 'TAX-410200-2024-000012345',
+      regionCode: KAIFENG,
+      memberPseudonym: MEMBER,
+      coverYear: 2025,
+      originalAmount: yuan('150.00'),
+      correctedAmount: yuan('100.00'),
+      correctedOn: '2024-10-02',
+      origin: ORIGIN,
+    });
+  });
+
+  it('0.00 (the fixture) reverses the collection in full and is accepted', () => {
+    const fact = parsed(correction());
+    expect(fact.kind === 'correction' && fact.fact.correctedAmount.toFixed(2)).toBe('0.00');
+  });
+});
+
+describe("premium ingest: the tax authority's end-of-collection notice (征缴结束通知)", () => {
+  it('is copied to every journal partition, so every member waiting for cover sees it in their order', () => {
+    const outputs = journalOutputs(decide(notice()));
+
+    expect(outputs.map((o) => o.partition)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const output of outputs) {
+      expect(output).toMatchObject({ key: DEHONG, record: 'journal-collection-closed' });
+      expect(output.value).toEqual({
+        noticeId: 'TAXN-533100-2025',
+        regionCode: DEHONG,
+        coverYear: 2025,
+        issuedOn: '2025-04-21',
+        origin: ORIGIN,
+      });
+    }
+  });
+
+  it('follows the journal topic: three partitions, three copies', () => {
+    const outputs = journalOutputs(
+      premiumIngest.decide(parsed(notice()), NO_STATE, decideContextFor(parseContext, 3)),
+    );
+    expect(outputs.map((o) => o.partition)).toEqual([0, 1, 2]);
+  });
+
+  it('Dehong art. 8: a notice on 20 April, the last day of the window, is refused (members may still pay)', () => {
+    const error = refusal(parse(notice({ issuedOn: '2025-04-20' })));
+    expect(error).toMatchObject({
+      code: 'NOTICE_BEFORE_WINDOW_CLOSED',
+      field: 'issuedOn',
+      value: '2025-04-20',
+    });
+    expect(error.rule).toContain('Dehong art. 8');
+    expect(error.rule).toContain('2025-04-20');
+  });
+
+  it('Kaifeng art. 8: the 2025 window closed on 31 December 2024, so a notice of 1 January 2025 is accepted', () => {
+    expect(
+      parse(notice({ regionCode: KAIFENG, noticeId: 'TAXN-410200-2025', issuedOn: '2025-01-01' })).ok,
+    ).toBe(true);
+    expect(
+      refusal(parse(notice({ regionCode: KAIFENG, noticeId: 'TAXN-410200-2025', issuedOn: '2024-12-31' }))),
+    ).toMatchObject({ code: 'NOTICE_BEFORE_WINDOW_CLOSED', field: 'issuedOn', value: '2024-12-31' });
+  });
+
+  it.each([
+    ['an empty notice id', notice({ noticeId: '' }), { code: 'MISSING_EVENT_ID', field: 'noticeId' }],
+    [
+      'an issue date that is no date',
+      notice({ issuedOn: '2025-02-30' }),
+      { code: 'INVALID_DATE', field: 'issuedOn' },
+    ],
+    ['an unknown region', notice({ regionCode: '999999' }), { code: 'UNKNOWN_REGION', field: 'regionCode' }],
+    [
+      "a cover year before the region's document takes effect",
+      notice({ coverYear: 2022, issuedOn: '2022-05-01' }),
+      { code: 'NO_POLICY_IN_FORCE', field: 'coverYear' },
+    ],
+  ])('refuses %s', (_case, decoded, expected) => {
+    expect(refusal(parse(decoded))).toMatchObject(expected);
+  });
+});
+
+describe('premium ingest: refusals at parse, each naming the field and the rule, never the ID', () => {
   it.each([
     [
       'bad check digit',
@@ -169,30 +297,56 @@ describe('premium ingest: parse', () => {
       { code: 'MISSING_EVENT_ID', field: 'eventId', value: ' ' },
     ],
     [
+      'a payment date that is no date',
+      collection({ paidOn: '2024-09-31' }),
+      { code: 'INVALID_DATE', field: 'paidOn' },
+    ],
+    [
+      'an enrolment date that is no date',
+      collection({ basicEnrolmentDate: '2016-02-30' }),
+      { code: 'INVALID_DATE', field: 'basicEnrolmentDate', value: '2016-02-30' },
+    ],
+    [
       'correction below zero would be a refund',
       correction({ correctedAmount: yuan('-1.00') }),
       { code: 'AMOUNT_NEGATIVE', field: 'correctedAmount', value: '-1' },
+    ],
+    [
+      'correction quoting a negative original',
+      correction({ originalAmount: yuan('-150.00') }),
+      { code: 'AMOUNT_NEGATIVE', field: 'originalAmount' },
     ],
     [
       'correction with a bad ID',
       correction({ nationalId: '11010519491231002' }),
       { code: 'ID_FORMAT', field: 'nationalId' },
     ],
+    [
+      'correction without its own id',
+      correction({ eventId: '' }),
+      { code: 'MISSING_EVENT_ID', field: 'eventId' },
+    ],
+    [
+      'correction naming no collection',
+      correction({ originalEventId: ' ' }),
+      { code: 'MISSING_EVENT_ID', field: 'originalEventId' },
+    ],
+    [
+      'correction dated on no day',
+      correction({ correctedOn: '2024-13-01' }),
+      { code: 'INVALID_DATE', field: 'correctedOn' },
+    ],
+    [
+      'correction in an unknown region',
+      correction({ regionCode: '000000' }),
+      { code: 'UNKNOWN_REGION', field: 'regionCode' },
+    ],
   ])('refuses %s', (_case, decoded, expected) => {
-    const result = parsePremium(decoded, parseContext);
-    expect(refusal(result)).toMatchObject(expected);
+    expect(refusal(parse(decoded))).toMatchObject(expected);
   });
 
   it('shows a refused ID masked, never whole', () => {
-    const result = parsePremium(collection({ nationalId: '110105194912310021' }), parseContext);
-    expect(refusal(result).value).toBe('1101**********0021');
-  });
-
-  it('Dehong art. 6: a unit share is accepted where unit and employee pay jointly', () => {
-    const input = parsed(
-      collection({ regionCode: DEHONG, payerType: 'UNIT_SHARE', coverYear: 2024, paidOn: '2024-03-01' }),
-    );
-    expect(input.kind).toBe('collection');
+    expect(refusal(parse(collection({ nationalId: '110105194912310021' }))).value).toBe('1101**********0021');
   });
 
   it('refuses a record that does not belong on the tax premium topic', () => {
@@ -201,275 +355,10 @@ describe('premium ingest: parse', () => {
       schemaId: 9,
       value: avroSamples['operating-cost'],
     };
-    expect(refusal(parsePremium(decoded, parseContext))).toMatchObject({ code: 'UNEXPECTED_RECORD' });
-  });
-});
-
-describe('premium ingest: collections', () => {
-  it('Kaifeng art. 8: paid in full in the window → covered, income posted', () => {
-    const state = new GivenState();
-    const decision = when(state, collection());
-    const posting = onlyPosting(decision, MEMBER);
-    expect(posting).toMatchObject({
-      postingId: 'PREMIUM_COLLECTED:TAX-410200-2024-000012345',
-      sourceEventId: 'TAX-410200-2024-000012345',
-      sourceTopic: 'medfund.tax.premium.v1',
-      sourcePartition: 2,
-      sourceOffset: 41,
-      regionCode: KAIFENG,
-      insuranceYear: 2025,
-      postingDate: '2024-09-15',
-      kind: 'PREMIUM_COLLECTED',
-      memberPseudonym: MEMBER,
-      hospitalCode: null,
-      claimedAmount: null,
-      varianceAmount: null,
-      // Eligibility is decided under the cover year's parameters (Kaifeng's 2025 wage version).
-      policyVersion: '410200@2025-01-01',
+    expect(refusal(parse(decoded))).toMatchObject({
+      code: 'UNEXPECTED_RECORD',
+      field: 'value',
+      value: 'operating-cost',
     });
-    expect(lines(posting)).toEqual(['DEBIT FUND_BANK 120.00', 'CREDIT PREMIUM_INCOME 120.00']);
-    expect(posting.description).toContain('PAID_IN_FULL_IN_WINDOW (covered)');
-    expect(posting.flags).toEqual([]);
-    expect(memberYear(state, KAIFENG, 2025)).toEqual({
-      payments: JSON.stringify([
-        { eventId: 'TAX-410200-2024-000012345', amount: '120.00', paidOn: '2024-09-15' },
-      ]),
-      enrolledOn: '2016-03-01',
-      paidTotal: '120.00',
-      covered: '1',
-      reason: 'PAID_IN_FULL_IN_WINDOW',
-    });
-    expect(state.hash(stateKeys.premiumEvent('TAX-410200-2024-000012345'))).toEqual({
-      pseudonym: MEMBER,
-      region: KAIFENG,
-      coverYear: '2025',
-      amount: '120.00',
-      paidOn: '2024-09-15',
-    });
-  });
-
-  it('is deterministic: the same event on the same state gives the same decision', () => {
-    const a = when(new GivenState(), collection());
-    const b = when(new GivenState(), collection());
-    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
-  });
-
-  it('Dehong art. 8: paid after 20 April → not covered (late), income still posted', () => {
-    const state = new GivenState();
-    const decision = when(
-      state,
-      collection({
-        eventId: 'TAX-533100-2024-1',
-        regionCode: DEHONG,
-        payerType: 'FLEXIBLE_WORKER_SELF_PAID',
-        coverYear: 2024,
-        amount: yuan('180.00'),
-        paidOn: '2024-04-21',
-      }),
-    );
-    const posting = onlyPosting(decision, MEMBER);
-    expect(lines(posting)).toEqual(['DEBIT FUND_BANK 180.00', 'CREDIT PREMIUM_INCOME 180.00']);
-    expect(posting.description).toContain('LATE (not covered)');
-    expect(posting.flags).toEqual(['LATE']);
-    expect(posting.description).toContain('premiums are not refunded (Dehong art. 9)');
-    expect(memberYear(state, DEHONG, 2024)).toMatchObject({
-      covered: '0',
-      reason: 'LATE',
-      paidTotal: '180.00',
-    });
-  });
-
-  it('Kaifeng art. 8: a partial payment is not covered until a top-up in the window completes it', () => {
-    const state = new GivenState();
-    when(state, collection({ eventId: 'TAX-1', amount: yuan('60.00'), paidOn: '2024-08-01' }));
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '0',
-      reason: 'PARTIAL',
-      paidTotal: '60.00',
-    });
-
-    const topUp = decided(
-      run(state, collection({ eventId: 'TAX-2', amount: yuan('60.00'), paidOn: '2024-12-31' })),
-    );
-    expect(lines(onlyPosting(topUp, MEMBER))).toEqual([
-      'DEBIT FUND_BANK 60.00',
-      'CREDIT PREMIUM_INCOME 60.00',
-    ]);
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '1',
-      reason: 'PAID_IN_FULL_IN_WINDOW',
-      paidTotal: '120.00',
-    });
-    expect(JSON.parse(memberYear(state, KAIFENG, 2025).payments ?? '[]')).toEqual([
-      { eventId: 'TAX-1', amount: '60.00', paidOn: '2024-08-01' },
-      { eventId: 'TAX-2', amount: '60.00', paidOn: '2024-12-31' },
-    ]);
-  });
-
-  it('Kaifeng art. 8–9: a new basic-insurance enrolee who pays in full is covered the same year', () => {
-    const state = new GivenState();
-    const decision = when(
-      state,
-      collection({
-        eventId: 'TAX-NEW',
-        coverYear: 2025,
-        paidOn: '2025-03-10',
-        basicEnrolmentDate: '2025-03-01',
-      }),
-    );
-    expect(onlyPosting(decision, MEMBER).description).toContain('NEW_ENROLEE_PAID_IN_FULL (covered)');
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '1',
-      reason: 'NEW_ENROLEE_PAID_IN_FULL',
-      enrolledOn: '2025-03-01',
-    });
-  });
-
-  it('Dehong has no new-enrolee exception: the same payment after the window is late', () => {
-    const state = new GivenState();
-    when(
-      state,
-      collection({
-        eventId: 'TAX-DH-NEW',
-        regionCode: DEHONG,
-        payerType: 'FLEXIBLE_WORKER_SELF_PAID',
-        coverYear: 2025,
-        amount: yuan('180.00'),
-        paidOn: '2025-06-10',
-        basicEnrolmentDate: '2025-06-01',
-      }),
-    );
-    expect(memberYear(state, DEHONG, 2025)).toMatchObject({ covered: '0', reason: 'LATE' });
-  });
-
-  it('refuses a collection already applied (the runner memo may have expired)', () => {
-    const state = new GivenState();
-    when(state, collection());
-    expect(refusal(run(state, collection()))).toEqual({
-      code: 'DUPLICATE_EVENT',
-      field: 'eventId',
-      value: 'TAX-410200-2024-000012345',
-    });
-  });
-});
-
-describe('premium ingest: corrections (冲正)', () => {
-  const collected = () => {
-    const state = new GivenState();
-    when(state, collection({ amount: yuan('150.00') }));
-    return state;
-  };
-
-  it('corrects down by the difference, and again up from the corrected amount (no double counting)', () => {
-    const state = collected();
-    const down = decided(
-      run(
-        state,
-        correction({ eventId: 'TAXC-1', originalAmount: yuan('150.00'), correctedAmount: yuan('100.00') }),
-      ),
-    );
-    const first = onlyPosting(down, MEMBER);
-    expect(first).toMatchObject({
-      postingId: 'PREMIUM_CORRECTED:TAXC-1',
-      kind: 'PREMIUM_CORRECTED',
-      insuranceYear: 2025,
-      postingDate: '2024-10-02',
-      memberPseudonym: MEMBER,
-    });
-    expect(lines(first)).toEqual(['DEBIT PREMIUM_INCOME 50.00', 'CREDIT FUND_BANK 50.00']);
-    expect(first.description).toContain('not a refund');
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '0',
-      reason: 'PARTIAL',
-      paidTotal: '100.00',
-    });
-
-    // The tax authority still quotes the original 150.00; the hub corrects from its own 100.00.
-    const up = decided(
-      run(
-        state,
-        correction({ eventId: 'TAXC-2', originalAmount: yuan('150.00'), correctedAmount: yuan('130.00') }),
-      ),
-    );
-    expect(lines(onlyPosting(up, MEMBER))).toEqual(['DEBIT FUND_BANK 30.00', 'CREDIT PREMIUM_INCOME 30.00']);
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '1',
-      reason: 'PAID_IN_FULL_IN_WINDOW',
-      paidTotal: '130.00',
-    });
-    expect(state.hash(stateKeys.premiumEvent('TAX-410200-2024-000012345')).amount).toBe('130.00');
-    expect(JSON.parse(memberYear(state, KAIFENG, 2025).payments ?? '[]')).toEqual([
-      { eventId: 'TAX-410200-2024-000012345', amount: '130.00', paidOn: '2024-09-15' },
-    ]);
-  });
-
-  it('a full reversal (0.00) takes the income back and the cover with it', () => {
-    const state = collected();
-    const decision = decided(run(state, correction()));
-    expect(lines(onlyPosting(decision, MEMBER))).toEqual([
-      'DEBIT PREMIUM_INCOME 150.00',
-      'CREDIT FUND_BANK 150.00',
-    ]);
-    expect(memberYear(state, KAIFENG, 2025)).toMatchObject({
-      covered: '0',
-      reason: 'NOT_PAID',
-      paidTotal: '0.00',
-    });
-  });
-
-  it('reads only the keys it names', () => {
-    const input = parsed(correction());
-    expect(premiumEventId(input)).toBe('TAXC-410200-2024-000000077');
-    expect(premiumStateKeys(input)).toEqual([
-      stateKeys.memberPremiumYear(MEMBER, KAIFENG, 2025),
-      stateKeys.premiumEvent('TAX-410200-2024-000012345'),
-    ]);
-  });
-
-  it('refuses a correction of an unknown collection', () => {
-    expect(refusal(run(new GivenState(), correction()))).toEqual({
-      code: 'UNKNOWN_PREMIUM_EVENT',
-      field: 'originalEventId',
-      value: 'TAX-410200-2024-000012345',
-    });
-  });
-
-  it('refuses a correction that changes nothing (e.g. redelivered after the memo expired)', () => {
-    const state = collected();
-    decided(run(state, correction({ correctedAmount: yuan('100.00') })));
-    expect(
-      refusal(run(state, correction({ eventId: 'TAXC-again', correctedAmount: yuan('100.00') }))),
-    ).toEqual({
-      code: 'CORRECTION_NO_CHANGE',
-      field: 'correctedAmount',
-      value: '100.00',
-    });
-  });
-
-  it("refuses a correction naming another member's collection, without showing either ID", () => {
-    const state = collected();
-    const result = run(state, correction({ nationalId: OTHER_MEMBER_ID }));
-    expect(refusal(result)).toEqual({ code: 'CORRECTION_MISMATCH', field: 'nationalId' });
-    expect(JSON.stringify(result)).not.toContain(OTHER_MEMBER_ID);
-  });
-
-  it('refuses a correction of another cover year, or dated before the payment', () => {
-    const state = collected();
-    expect(refusal(run(state, correction({ coverYear: 2024 })))).toMatchObject({
-      code: 'CORRECTION_MISMATCH',
-      field: 'coverYear',
-    });
-    expect(refusal(run(state, correction({ correctedOn: '2024-09-14' })))).toEqual({
-      code: 'CORRECTION_BEFORE_PAYMENT',
-      field: 'correctedOn',
-      value: '2024-09-14',
-    });
-  });
-});
-
-describe('the cover year decides which rules apply', () => {
-  it("Kaifeng art. 8: the first window (July–December 2023) collects for 2024, the policy's first year", () => {
-    const result = parsePremium(collection({ paidOn: '2023-09-15', coverYear: 2024 }), parseContext);
-    expect(result.ok).toBe(true);
   });
 });

@@ -1,943 +1,655 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reconciler } from '../../../services/reconciler/adapter.js';
-import {
-  countersFrom,
-  decidePosting,
-  itemIds,
-  parsePosting,
-  postingEventId,
-  reconcilerStateKeys,
-} from '../../../services/reconciler/decide.js';
+import { reconcilerEntitiesOf } from '../../../services/reconciler/decide.js';
+import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from '../../../services/reconciler/items.js';
 import { formatSummary, summarise } from '../../../services/reconciler/summary.js';
-import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
-import type { Result } from '../../../shared/errors.js';
-import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
-import { Decimal, formatMoney } from '../../../shared/money.js';
-import type { LedgerPosting, PostingKind, ReconciliationResult } from '../../../shared/records.js';
-import type { Decision, StateView } from '../../../shared/runner/service.js';
-import { stateKeys } from '../../../shared/state-keys.js';
+import { CorruptStateError } from '../../../shared/errors.js';
+import { Decimal } from '../../../shared/money.js';
+import { COUNTERS, itemIds } from '../../../shared/reconciliation.js';
+import type { JournalManualClaim, JournalSettlement, LedgerPosting } from '../../../shared/records.js';
 import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import {
+  Books,
+  DEHONG,
+  DEHONG_HOSPITAL,
+  hospitalPayout,
+  manualClaim,
+  member,
+  notice,
+  operatingCost,
+  premium,
+  reversal,
+  settlement,
+} from './journal.js';
+import { brief, chinaMidnight, counted, latest, MemberStage, only } from './reconcilers.js';
 
-// ─── Given ─────────────────────────────────────────────────────────────────────────────────────────
+// The reconciler's member stage, fed the postings accounting writes (the Books harness), in ledger
+// order: member-year items for claims that waited for cover or were decided without it, manual-claim
+// items against Dehong art. 16, and every settlement posting and insurer payment forwarded, re-keyed by
+// hospital, to the hospital stage. Amounts are worked by hand (see accounting.unit.spec.ts for the
+// decisions themselves).
 
-const DEHONG = '533100';
-const KAIFENG = '410200';
-const HOSPITAL = 'H53310200003';
-const OTHER_HOSPITAL = 'H53310200007';
-const MEMBER = 'm_3f2a9c0d5b7e4a1f8c6d2e0b9a7f5c31';
-const OTHER_MEMBER = 'm_00112233445566778899aabbccddeeff';
 const yuan = (text: string) => new Decimal(text);
+const at = (date: string, time = '12:00') => new Date(`${date}T${time}:00+08:00`);
 
-type Hashes = Record<string, Record<string, string>>;
+/** Dehong: basic cap reached in this settlement, 10 000.00 over it × 0.90 = 9 000.00 due, as claimed. */
+const ISSUE = { basic: '150000.00', overCap: '10000.00', claimed: '9000.00' };
+const dehong = (id: string, n: number, date: string, o: Partial<JournalSettlement> = {}) =>
+  settlement(id, n, ISSUE, { serviceDate: date, settledAt: at(date), ...o });
+const pay = (eventId: string, n: number, paidOn = '2025-03-01') => premium(n, { eventId, paidOn });
 
-interface Claim {
-  readonly id: string;
-  readonly postingDate: string;
-  readonly serviceDate?: string;
-  readonly claimed: string;
-  readonly due: string;
-  readonly flags?: string[];
-  readonly hospital?: string;
-  readonly member?: string;
-  readonly region?: string;
+/** A Dehong manual claim in the city: the basic cap reached in it, 10 000.00 over the cap. */
+const manual = (id: string, n: number, paid: string, o: Partial<JournalManualClaim> = {}) =>
+  manualClaim(
+    id,
+    n,
+    { basic: '150000.00', overCap: '10000.00', paid },
+    {
+      hospitalCode: DEHONG_HOSPITAL,
+      outOfArea: false,
+      referral: 'NOT_APPLICABLE',
+      serviceDate: '2025-06-10',
+      receivedOn: '2025-07-01',
+      paidOn: '2025-07-15',
+      ...o,
+    },
+  );
+
+const memberYear = (n: number, year = 2025) => itemIds.memberYear(DEHONG, member(n), year);
+const manualItem = (claimId: string) => itemIds.manualClaim(DEHONG, claimId);
+
+/** Accounting's postings for the facts, then the member stage fed them in ledger order. */
+function reconciled(...facts: Parameters<Books['apply']>) {
+  const books = new Books();
+  books.apply(...facts);
+  expect(books.refused).toEqual([]);
+  const stage = new MemberStage();
+  const steps = books.postings.map((posting) => ({ posting, ...stage.apply(posting) }));
+  return { books, stage, steps };
 }
 
-function posting(kind: PostingKind, sourceEventId: string, fields: Partial<LedgerPosting>): LedgerPosting {
-  const region = fields.regionCode ?? DEHONG;
-  const postingDate = fields.postingDate ?? '2025-03-10';
-  const claimed = fields.claimedAmount ?? null;
-  const due = fields.dueAmount ?? null;
-  return {
-    postingId: `${kind}:${sourceEventId}`,
-    sourceEventId,
-    sourceTopic: 'medfund.hospital.settlement.v1',
-    sourcePartition: 0,
-    sourceOffset: 0,
-    regionCode: region,
-    insuranceYear: Number((fields.serviceDate ?? postingDate).slice(0, 4)),
-    postingDate,
-    kind,
-    // The reconciler reads the posting's figures, not its lines: two balanced lines stand in for them.
-    lines: [
-      { account: 'FUND_BANK', direction: 'DEBIT', amount: yuan('1.00') },
-      { account: 'PREMIUM_INCOME', direction: 'CREDIT', amount: yuan('1.00') },
-    ],
-    memberPseudonym: null,
-    hospitalCode: null,
-    serviceDate: null,
-    claimedAmount: claimed,
-    dueAmount: due,
-    varianceAmount: claimed !== null && due !== null ? claimed.minus(due) : null,
-    policyVersion: `${region}@2022-12-31`,
-    description: 'free text the reconciler never parses',
-    flags: [],
-    ...fields,
-  };
-}
+// ─── Wiring and parse ──────────────────────────────────────────────────────────────────────────────
 
-const settlement = (claim: Claim): LedgerPosting =>
-  posting('SETTLEMENT_APPLIED', claim.id, {
-    regionCode: claim.region ?? DEHONG,
-    postingDate: claim.postingDate,
-    serviceDate: claim.serviceDate ?? claim.postingDate,
-    memberPseudonym: claim.member ?? MEMBER,
-    hospitalCode: claim.hospital ?? HOSPITAL,
-    claimedAmount: yuan(claim.claimed),
-    dueAmount: yuan(claim.due),
-    flags: claim.flags ?? [],
-  });
-
-/** A reversal carries the original's amounts negated; settlement-ingest's hash names the original. */
-const reversal = (claim: Claim): LedgerPosting =>
-  posting('SETTLEMENT_REVERSED', claim.id, {
-    postingDate: claim.postingDate,
-    serviceDate: claim.serviceDate ?? claim.postingDate,
-    memberPseudonym: claim.member ?? MEMBER,
-    hospitalCode: claim.hospital ?? HOSPITAL,
-    claimedAmount: yuan(claim.claimed).negated(),
-    dueAmount: yuan(claim.due).negated(),
-  });
-
-const hospitalMonth = (payoutId: string, month: string, paidOn: string, paid: string, listedDue: string) =>
-  posting('HOSPITAL_MONTH_SETTLED', payoutId, {
-    postingDate: paidOn,
-    insuranceYear: Number(month.slice(0, 4)),
-    hospitalCode: HOSPITAL,
-    serviceDate: `${month}-01`,
-    claimedAmount: yuan(paid),
-    dueAmount: yuan(listedDue),
-  });
-
-const manualClaim = (
-  claimId: string,
-  paidOn: string,
-  paid: string,
-  due: string,
-  flags: string[] = [],
-  serviceDate = '2025-06-10',
-) =>
-  posting('MANUAL_REIMBURSEMENT', claimId, {
-    postingDate: paidOn,
-    serviceDate,
-    memberPseudonym: MEMBER,
-    claimedAmount: yuan(paid),
-    dueAmount: yuan(due),
-    flags,
-  });
-
-const premium = (eventId: string, paidOn: string, coverYear: number, flags: string[] = [], member = MEMBER) =>
-  posting('PREMIUM_COLLECTED', eventId, {
-    postingDate: paidOn,
-    insuranceYear: coverYear,
-    memberPseudonym: member,
-    flags,
-  });
-
-const premiumCorrection = (eventId: string, correctedOn: string, coverYear: number, flags: string[]) =>
-  posting('PREMIUM_CORRECTED', eventId, {
-    postingDate: correctedOn,
-    insuranceYear: coverYear,
-    memberPseudonym: MEMBER,
-    flags,
-  });
-
-const operatingCost = (costId: string, recordedOn: string, region = DEHONG) =>
-  posting('OPERATING_COST', costId, { postingDate: recordedOn, regionCode: region });
-
-/** payout-ingest's record of a manual claim (stateKeys.manualClaim), as its decide writes it. */
-const payoutClaimRecord = (receivedOn: string, paidOn: string, workingDays: number) => ({
-  region: DEHONG,
-  year: '2025',
-  pseudonym: MEMBER,
-  receivedOn,
-  paidOn,
-  workingDays: String(workingDays),
-});
-
-/**
- * The reconciler over an in-memory Redis: each posting is decided against a view that refuses any key
- * stateKeys did not name, and its writes are staged as the runner stages them. Offsets count up as on
- * one ledger partition.
- */
-class Ledger {
-  readonly hashes: Hashes;
-  readonly published: ReconciliationResult[] = [];
-  private offset = 100;
-
-  constructor(hashes: Hashes = {}) {
-    this.hashes = structuredClone(hashes);
-  }
-
-  decide(event: LedgerPosting, at?: { partition: number; offset: number }): Result<Decision> {
-    const named = new Set(reconcilerStateKeys(event));
-    const view: StateView = {
-      hash: (key) => {
-        if (!named.has(key)) throw new Error(`decide read ${key}, which stateKeys did not name`);
-        return this.hashes[key] ?? {};
-      },
-    };
-    const position = at ?? { partition: 0, offset: this.offset++ };
-    const result = decidePosting(event, view, {
-      source: { topic: TOPICS.ledger.name, partition: position.partition, offset: String(position.offset) },
-      receivedOn: event.postingDate,
-    });
-    if (result.ok) {
-      for (const write of result.value.writes) {
-        this.hashes[write.key] = { ...this.hashes[write.key], ...write.fields };
-      }
-      for (const output of result.value.outputs) {
-        if (output.record === 'reconciliation-result') this.published.push(output.value);
-      }
-    }
-    return result;
-  }
-
-  /** when(posting): the decision, which must be accepted. */
-  when(event: LedgerPosting): Decision {
-    const result = this.decide(event);
-    if (!result.ok) throw new Error(`expected a decision: ${result.error.code} ${result.error.rule}`);
-    return result.value;
-  }
-
-  counters(region: string, year: number) {
-    return countersFrom(this.hashes[stateKeys.reconciliationRegionYear(region, year)] ?? {});
-  }
-
-  item(itemId: string): Record<string, string> {
-    return this.hashes[stateKeys.reconciliationItem(itemId)] ?? {};
-  }
-}
-
-function given(...postings: LedgerPosting[]): Ledger {
-  const ledger = new Ledger();
-  for (const event of postings) ledger.when(event);
-  return ledger;
-}
-
-/** then: the results published, every one writable under the topic's Avro contract. */
-function results(decision: Decision): ReconciliationResult[] {
-  return decision.outputs.map((output) => {
-    if (output.record !== 'reconciliation-result') throw new Error(`unexpected record ${output.record}`);
-    expect(output.topic).toBe(TOPICS.reconciliation);
-    expect(output.key).toBe(output.value.itemId);
-    const roundTrip = decodeRecord(
-      'reconciliation-result',
-      encodeRecord('reconciliation-result', output.value),
-    );
-    expect(JSON.stringify(roundTrip)).toBe(JSON.stringify(output.value));
-    return output.value;
-  });
-}
-
-function only(decision: Decision, itemId: string): ReconciliationResult {
-  const found = results(decision).filter((r) => r.itemId === itemId);
-  expect(found).toHaveLength(1);
-  return found[0] as ReconciliationResult;
-}
-
-const brief = (r: ReconciliationResult) => ({
-  status: r.status,
-  expected: formatMoney(r.expected),
-  actual: formatMoney(r.actual),
-  difference: formatMoney(r.difference),
-});
-
-const chinaMidnight = (date: string) => new Date(`${date}T00:00:00+08:00`);
-
-const MARCH = itemIds.hospitalMonth(DEHONG, HOSPITAL, '2025-03');
-const MEMBER_2025 = itemIds.memberYear(DEHONG, MEMBER, 2025);
-
-// ─── Parse and wiring ──────────────────────────────────────────────────────────────────────────────
-
-describe('reconciler: input', () => {
-  it('is wired as a runner service: ledger in, reconciliation out', () => {
+describe('reconciler (member stage): wiring and parse', () => {
+  it('reads the ledger; writes results and hospital-month changes', () => {
     expect(reconciler.name).toBe('reconciler');
     expect(reconciler.input).toBe(TOPICS.ledger);
     expect(reconciler.deadLetters).toBe(TOPICS.reconcilerDeadLetters);
-    expect(reconciler.outputs).toEqual([TOPICS.reconciliation]);
+    expect(reconciler.outputs).toEqual([TOPICS.reconciliation, TOPICS.hospitalMonth]);
+    expect(reconciler.state?.kinds).toEqual([MEMBER_YEAR_ITEM, MANUAL_CLAIM_ITEM, COUNTERS]);
   });
 
-  it('accepts a ledger posting; its event id is the posting id', () => {
-    const sample = avroSamples['ledger-posting'];
-    const parsed = parsePosting(
-      { record: 'ledger-posting', schemaId: 1, value: sample },
-      { pseudonymKey: TEST_ONLY_PSEUDONYM_KEY, receivedOn: '2024-03-12' },
+  const parse = (value: LedgerPosting) => {
+    const result = reconciler.parse({ record: 'ledger-posting', value, schemaId: 1 }, {} as never);
+    return result.ok ? 'accepted' : `${result.error.code} ${result.error.field}`;
+  };
+  const sample = avroSamples['ledger-posting'];
+
+  it('accepts a ledger posting', () => {
+    expect(parse(sample)).toBe('accepted');
+  });
+
+  it.each([
+    ['an empty posting id', { postingId: ' ' }, 'POSTING_ID_EMPTY postingId'],
+    ['an unknown region', { regionCode: '999999' }, 'UNKNOWN_REGION regionCode'],
+    ['a cause date that is no date', { causeDate: '2025-02-30' }, 'INVALID_DATE causeDate'],
+    ['a receipt date that is no date', { receivedOn: '2025-13-01' }, 'INVALID_DATE receivedOn'],
+    ['a manual claim without its service date', { serviceDate: null }, 'POSTING_INCOMPLETE serviceDate'],
+    [
+      'a settlement without its hospital',
+      { kind: 'SETTLEMENT_HELD', hospitalCode: null },
+      'POSTING_INCOMPLETE hospitalCode',
+    ],
+    [
+      'a settlement without its member',
+      { kind: 'SETTLEMENT_APPLIED', memberPseudonym: null },
+      'POSTING_INCOMPLETE memberPseudonym',
+    ],
+    [
+      'a hospital payment without its month',
+      { kind: 'HOSPITAL_MONTH_SETTLED', hospitalCode: 'H53310200003', serviceDate: null },
+      'POSTING_INCOMPLETE serviceDate',
+    ],
+    ['a manual claim without what was paid', { claimedAmount: null }, 'POSTING_INCOMPLETE claimedAmount'],
+  ] as const)('refuses %s', (_case, overrides, expected) => {
+    expect(parse({ ...sample, ...overrides } as LedgerPosting)).toBe(expected);
+  });
+
+  it('refuses a record that is not a ledger posting', () => {
+    const result = reconciler.parse(
+      { record: 'operating-cost', value: avroSamples['operating-cost'], schemaId: 2 },
+      {} as never,
     );
-    expect(parsed.ok && postingEventId(parsed.value)).toBe('SETTLEMENT_APPLIED:533100G0000012345678');
+    expect(result.ok ? null : result.error).toMatchObject({ code: 'UNEXPECTED_RECORD', field: 'value' });
   });
 
-  it('refuses another record, an empty posting id and an unknown region', () => {
-    const code = (result: Result<unknown>) =>
-      result.ok ? 'accepted' : `${result.error.code} ${result.error.field}`;
-    const sample = avroSamples['ledger-posting'];
-    expect(
-      code(parsePosting({ record: 'operating-cost', schemaId: 2, value: avroSamples['operating-cost'] })),
-    ).toBe('UNEXPECTED_RECORD value');
-    expect(
-      code(parsePosting({ record: 'ledger-posting', schemaId: 1, value: { ...sample, postingId: ' ' } })),
-    ).toBe('POSTING_ID_EMPTY postingId');
-    expect(
-      code(
-        parsePosting({ record: 'ledger-posting', schemaId: 1, value: { ...sample, regionCode: '999999' } }),
-      ),
-    ).toBe('UNKNOWN_REGION regionCode');
+  it('names no entity for a posting it has nothing to do with', () => {
+    const books = new Books();
+    books.apply(pay('TAX-1', 1), operatingCost('OPC-1', '10.00'), hospitalPayout('P1', '10.00', ['S1']));
+    for (const posting of books.postings) expect(reconcilerEntitiesOf(posting)).toEqual([]);
   });
 });
 
-// ─── Hospital months ───────────────────────────────────────────────────────────────────────────────
+// ─── Member-year items ─────────────────────────────────────────────────────────────────────────────
 
-describe('reconciler: hospital month (Dehong art. 15)', () => {
-  const first = settlement({ id: 'S1', postingDate: '2025-03-03', claimed: '1000.00', due: '1000.00' });
-  const second = settlement({ id: 'S2', postingDate: '2025-03-20', claimed: '500.00', due: '500.00' });
+describe('reconciler: member-year items (claims that waited for cover, or were decided without it)', () => {
+  it('a held settlement opens an OPEN item; the premium releasing it closes it (Dehong art. 8)', () => {
+    const { steps, stage } = reconciled(dehong('S1', 1, '2025-02-10'), pay('TAX-1', 1));
+    const [held, collected, released] = steps;
 
-  it('stays OPEN, due summed, until the insurer settles the month', () => {
-    const decision = given(first).when(second);
-    const month = only(decision, MARCH);
-    expect(brief(month)).toEqual({
+    const open = only(held?.results ?? [], memberYear(1));
+    expect(brief(open)).toEqual({
       status: 'OPEN',
-      expected: '1500.00',
-      actual: '0.00',
-      difference: '-1500.00',
+      expected: '0.00',
+      actual: '9000.00',
+      difference: '9000.00',
     });
-    expect(month.period).toBe('2025-03');
-    expect(month.hospitalCode).toBe(HOSPITAL);
-    expect(month.memberPseudonym).toBeNull();
-    expect(month.reason).toMatch(/^HOSPITAL_MONTH_AWAITING_PAYMENT: .*Dehong art\. 15/);
-  });
-
-  it('matched: the insurer paid what is due', () => {
-    const decision = given(first, second).when(
-      hospitalMonth('P1', '2025-03', '2025-04-15', '1500.00', '1500.00'),
+    expect(open).toMatchObject({
+      kind: 'MEMBER_YEAR',
+      regionCode: DEHONG,
+      period: '2025',
+      memberPseudonym: member(1),
+      hospitalCode: null,
+      claimId: null,
+      dueBy: null,
+      sourceEventId: 'SETTLEMENT_HELD:S1',
+      openedAt: chinaMidnight('2025-02-10'),
+    });
+    expect(open.reason).toBe(
+      'MEMBER_YEAR_COVER_PENDING: 1 claim(s) claimed 9000.00 wait for the 2025 premium (or the end-of-collection notice) to decide cover',
     );
-    const month = only(decision, MARCH);
-    expect(brief(month)).toEqual({
-      status: 'MATCHED',
-      expected: '1500.00',
-      actual: '1500.00',
+    expect(collected?.results).toEqual([]);
+    expect(collected?.changes).toEqual([]);
+
+    const closed = only(released?.results ?? [], memberYear(1));
+    expect(brief(closed)).toEqual({
+      status: 'CLOSED',
+      expected: '9000.00',
+      actual: '9000.00',
       difference: '0.00',
     });
-    expect(month.openedAt).toEqual(chinaMidnight('2025-03-03'));
-    expect(month.updatedAt).toEqual(chinaMidnight('2025-04-15'));
-    expect(month.ageDays).toBe(43);
-    expect(month.sourceEventId).toBe('P1');
+    expect(closed.reason).toBe(
+      'MEMBER_YEAR_COVERED: cover was decided; the held claims were decided by policy: due 9000.00, claimed 9000.00',
+    );
+    // Opened on the settlement's day, updated on the premium's: 10 February → 1 March is 19 days.
+    expect(closed).toMatchObject({
+      openedAt: chinaMidnight('2025-02-10'),
+      updatedAt: chinaMidnight('2025-03-01'),
+      ageDays: 19,
+      sourceEventId: 'SETTLEMENT_RELEASED:S1:1',
+    });
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MEMBER_YEAR:CLOSED': [1, '0.00'] });
   });
 
-  it('short payment: a DISCREPANCY naming the shortfall and the claimed total', () => {
-    const decision = given(first, second).when(
-      hospitalMonth('P1', '2025-03', '2025-04-15', '1200.00', '1500.00'),
-    );
-    const month = only(decision, MARCH);
-    expect(brief(month)).toEqual({
+  it('a member covered before the claim has nothing to reconcile: no member-year item', () => {
+    const { stage } = reconciled(pay('TAX-1', 1), dehong('S1', 1, '2025-02-10'));
+
+    expect(stage.results).toEqual([]);
+    expect(stage.changes.map((c) => c.changeId)).toEqual(['SETTLEMENT_APPLIED:S1']);
+  });
+
+  it('released as not covered by the notice: a DISCREPANCY, nothing due for 9 000.00 claimed', () => {
+    const { steps, stage } = reconciled(dehong('S1', 1, '2025-02-10'), notice({ issuedOn: '2025-04-21' }));
+
+    const item = only(steps[1]?.results ?? [], memberYear(1));
+    expect(brief(item)).toEqual({
       status: 'DISCREPANCY',
-      expected: '1500.00',
-      actual: '1200.00',
-      difference: '-300.00',
+      expected: '0.00',
+      actual: '9000.00',
+      difference: '9000.00',
     });
-    expect(month.reason).toMatch(
-      /^HOSPITAL_MONTH_SHORT_PAID: .*short payment 300\.00; hospital claimed 1500\.00/,
+    expect(item.reason).toBe(
+      'MEMBER_YEAR_NOT_COVERED: the 2025 premium was not paid in full in its window, so nothing is due; 1 claim(s) claimed 9000.00 for a member without cover',
     );
+    expect(item.updatedAt).toEqual(chinaMidnight('2025-04-21'));
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MEMBER_YEAR:DISCREPANCY': [1, '9000.00'] });
   });
 
-  it('a hospital over-claim the insurer paid shows up as over-payment', () => {
-    const overClaim = settlement({
-      id: 'S3',
-      postingDate: '2025-03-05',
-      claimed: '1200.00',
-      due: '1080.00',
-      flags: ['ANNUAL_CAP_LIMITED'],
-    });
-    const decision = given(overClaim).when(
-      hospitalMonth('P1', '2025-03', '2025-04-15', '1200.00', '1080.00'),
+  it('a premium paid in the window arriving after the notice re-decides the claim and closes the item', () => {
+    const { stage } = reconciled(
+      dehong('S1', 1, '2025-02-10'),
+      notice({ issuedOn: '2025-04-21' }),
+      pay('TAX-1', 1, '2025-04-15'),
     );
-    const month = only(decision, MARCH);
-    expect(brief(month)).toEqual({
-      status: 'DISCREPANCY',
-      expected: '1080.00',
-      actual: '1200.00',
-      difference: '120.00',
-    });
-    expect(month.reason).toContain('over-payment 120.00');
-    expect(month.reason).toContain("hospital claimed 1200.00: the insurer paid the hospital's over-claim");
-  });
 
-  it('an over-claim the insurer did not pay is matched, and says so', () => {
-    const overClaim = settlement({ id: 'S3', postingDate: '2025-03-05', claimed: '1200.00', due: '1080.00' });
-    const month = only(
-      given(overClaim).when(hospitalMonth('P1', '2025-03', '2025-04-15', '1080.00', '1080.00')),
-      MARCH,
-    );
-    expect(month.status).toBe('MATCHED');
-    expect(month.reason).toContain("the hospital's over-claim of 120.00 was not paid");
-  });
-
-  it('a settlement arriving after the month was settled reopens it; the next payment matches it again', () => {
-    const ledger = given(first, second, hospitalMonth('P1', '2025-03', '2025-04-15', '1500.00', '1500.00'));
-    const late = settlement({
-      id: 'S4',
-      postingDate: '2025-04-20',
-      serviceDate: '2025-03-28',
-      claimed: '200.00',
-      due: '200.00',
-    });
-    const reopened = only(ledger.when(late), MARCH);
-    expect(brief(reopened)).toEqual({
-      status: 'DISCREPANCY',
-      expected: '1700.00',
-      actual: '1500.00',
-      difference: '-200.00',
-    });
-    expect(reopened.reason).toContain('settlement S4 arrived after the insurer settled 2025-03');
-    expect(reopened.reason).toContain('settlements due 200.00 are not in them');
-    const settled = only(
-      ledger.when(hospitalMonth('P2', '2025-03', '2025-05-15', '200.00', '200.00')),
-      MARCH,
-    );
-    expect(brief(settled)).toEqual({
-      status: 'MATCHED',
-      expected: '1700.00',
-      actual: '1700.00',
+    expect(stage.results.filter((r) => r.itemId === memberYear(1)).map((r) => r.status)).toEqual([
+      'OPEN',
+      'DISCREPANCY',
+      'CLOSED',
+    ]);
+    expect(brief(latest(stage.results, memberYear(1)))).toEqual({
+      status: 'CLOSED',
+      expected: '9000.00',
+      actual: '9000.00',
       difference: '0.00',
     });
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MEMBER_YEAR:CLOSED': [1, '0.00'] });
   });
 
-  it('a reversal nets its settlement out of the month', () => {
-    const ledger = given(first, second);
-    const month = only(
-      ledger.when(
-        reversal({
-          id: 'R1',
-          postingDate: '2025-03-25',
-          serviceDate: '2025-03-20',
-          claimed: '500.00',
-          due: '500.00',
-        }),
-      ),
-      MARCH,
-    );
-    expect(brief(month)).toEqual({
-      status: 'OPEN',
-      expected: '1000.00',
-      actual: '0.00',
-      difference: '-1000.00',
-    });
-    expect(month.reason).toContain('2 settlements, 1 reversals');
+  it('a reversal nets its not-covered settlement: the item closes with nothing claimed', () => {
+    const s1 = dehong('S1', 1, '2025-02-10');
+    const { stage } = reconciled(s1, reversal('R1', s1), notice({ issuedOn: '2025-04-21' }));
+
+    // Held 9 000.00 and −9 000.00 (nothing left waiting), S1 released not covered (9 000.00 without
+    // cover), then R1 released not covered: 9 000.00 − 9 000.00 = 0.00 claimed without cover.
+    expect(stage.results.map((r) => r.status)).toEqual(['OPEN', 'CLOSED', 'DISCREPANCY', 'CLOSED']);
+    const item = latest(stage.results, memberYear(1));
+    expect(brief(item)).toEqual({ status: 'CLOSED', expected: '0.00', actual: '0.00', difference: '0.00' });
+    expect(item.reason).toBe('MEMBER_YEAR_REVERSED: every claim made without cover for 2025 was reversed');
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MEMBER_YEAR:CLOSED': [1, '0.00'] });
   });
 
-  it('the insurer paying before the settlements reach the reconciler settles once they arrive', () => {
-    const ledger = given(hospitalMonth('P1', '2025-03', '2025-04-15', '1500.00', '1500.00'));
-    expect(ledger.item(MARCH).status).toBe('DISCREPANCY');
-    ledger.when(first);
-    const month = only(ledger.when(second), MARCH);
-    expect(brief(month)).toEqual({
-      status: 'MATCHED',
-      expected: '1500.00',
-      actual: '1500.00',
-      difference: '0.00',
-    });
-    // openedAt is the earliest event time seen, whichever partition delivered first.
-    expect(month.openedAt).toEqual(chinaMidnight('2025-03-03'));
+  it('a copy of a posting already applied (the same revision) changes nothing', () => {
+    const { books, stage } = reconciled(dehong('S1', 1, '2025-02-10'), pay('TAX-1', 1));
+    const counters = counted(stage.counters(DEHONG, 2025));
+
+    for (const posting of books.postings) {
+      const again = stage.apply(posting);
+      expect(again.results).toEqual([]);
+    }
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual(counters);
   });
 
-  it('a settlement that claims and owes nothing opens no item', () => {
-    const decision = new Ledger().when(
-      settlement({ id: 'S0', postingDate: '2025-03-03', claimed: '0.00', due: '0.00' }),
-    );
-    expect(decision.outputs).toEqual([]);
-  });
+  it('its final status does not depend on the order its postings came in: a later revision seen first wins', () => {
+    // The module's promise: each item is a function of the latest booking of each claim, so its final
+    // status does not depend on the order the postings came in. Here the release (revision 1) is seen
+    // before the hold (revision 0) it replaces; one member's postings share a ledger partition, so only
+    // a lost order would deliver them so.
+    const books = new Books();
+    books.apply(dehong('S1', 1, '2025-02-10'), pay('TAX-1', 1));
+    const [held, , released] = books.postings as [LedgerPosting, LedgerPosting, LedgerPosting];
+    const inOrder = new MemberStage();
+    inOrder.apply(held, released);
+    const reversed = new MemberStage();
+    reversed.apply(released, held);
 
-  it('keeps hospitals and months apart', () => {
-    const ledger = given(
-      first,
-      settlement({
-        id: 'S5',
-        postingDate: '2025-03-04',
-        claimed: '10.00',
-        due: '10.00',
-        hospital: OTHER_HOSPITAL,
-      }),
-    );
-    expect(ledger.item(MARCH).expected).toBe('1000.00');
-    expect(ledger.item(itemIds.hospitalMonth(DEHONG, OTHER_HOSPITAL, '2025-03')).expected).toBe('10.00');
-  });
-
-  it('refuses a monthly settlement without its month', () => {
-    const result = new Ledger().decide({
-      ...hospitalMonth('P1', '2025-03', '2025-04-15', '1.00', '1.00'),
-      serviceDate: null,
-    });
-    expect(result.ok ? 'accepted' : result.error.code).toBe('HOSPITAL_MONTH_MISSING');
+    expect(latest(inOrder.results, memberYear(1)).status).toBe('CLOSED');
+    const final = reversed.results.filter((r) => r.itemId === memberYear(1)).at(-1)?.status ?? 'no item';
+    expect(['CLOSED', 'no item']).toContain(final);
   });
 });
 
-// ─── Manual claims ─────────────────────────────────────────────────────────────────────────────────
+// ─── Manual-claim items ────────────────────────────────────────────────────────────────────────────
 
-describe('reconciler: manual claim (Dehong art. 16)', () => {
-  const CLAIM = itemIds.manualClaim(DEHONG, 'CLM-1');
-  const withRecord = (receivedOn: string, paidOn: string, workingDays: number) =>
-    new Ledger({ [stateKeys.manualClaim('CLM-1')]: payoutClaimRecord(receivedOn, paidOn, workingDays) });
+describe('reconciler: manual-claim items (Dehong art. 16)', () => {
+  const covered = (claim: ReturnType<typeof manual>) => reconciled(pay('TAX-1', 1), claim);
+  const resultOf = (stage: MemberStage, claimId = 'CLM-1') => latest(stage.results, manualItem(claimId));
 
-  it('matched: paid as due, within 20 working days and the deadline; dueBy is the 20th working day', () => {
-    const decision = withRecord('2025-07-01', '2025-07-15', 10).when(
-      manualClaim('CLM-1', '2025-07-15', '9000.00', '9000.00'),
-    );
-    const claim = only(decision, CLAIM);
-    expect(brief(claim)).toEqual({
+  it('matched: paid as due, within 20 working days and by the deadline; dueBy is the 20th working day', () => {
+    const { stage } = covered(manual('CLM-1', 1, '9000.00'));
+
+    const item = only(stage.results, manualItem('CLM-1'));
+    expect(brief(item)).toEqual({
       status: 'MATCHED',
       expected: '9000.00',
       actual: '9000.00',
       difference: '0.00',
     });
-    expect(claim).toMatchObject({
+    // Received Tue 1 July 2025: 2–4, 7–11, 14–18, 21–25, 28, 29 July are the 20 working days after it.
+    expect(item).toMatchObject({
+      kind: 'MANUAL_CLAIM',
       claimId: 'CLM-1',
-      memberPseudonym: MEMBER,
+      memberPseudonym: member(1),
+      hospitalCode: null,
       period: '2025',
       dueBy: '2025-07-29',
+      openedAt: chinaMidnight('2025-07-15'),
+      sourceEventId: 'MANUAL_REIMBURSEMENT:CLM-1',
     });
-    expect(claim.reason).toBe(
-      'MANUAL_CLAIM_MATCHED: paid 9000.00 = due 9000.00, 10 working days (limit 20), by the deadline 2026-03-31 (Dehong art. 16)',
+    expect(item.reason).toBe(
+      'MANUAL_CLAIM_MATCHED: paid 9000.00 = due 9000.00, within 20 working days and by the deadline 2026-03-31 (Dehong art. 16)',
     );
+    // A manual claim is no hospital's settlement: nothing is forwarded to the hospital stage.
+    expect(stage.changes).toEqual([]);
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MANUAL_CLAIM:MATCHED': [1, '0.00'] });
   });
 
-  it('dueBy counts Chinese working days: the National Day holiday does not count, the make-up Saturday does', () => {
-    const claim = only(
-      withRecord('2025-09-26', '2025-10-20', 14).when(manualClaim('CLM-1', '2025-10-20', '10.00', '10.00')),
-      CLAIM,
+  it('dueBy counts Chinese working days: the National Day holiday does not count, the make-up days do', () => {
+    // Received Fri 26 Sep 2025: Sun 28, Mon 29, Tue 30 Sep; 1–8 Oct off; Thu 9, Fri 10, Sat 11 (make-up);
+    // 13–17, 20–24, 27, 28, 29, 30 Oct: the 20th is 30 October.
+    const { stage } = covered(
+      manual('CLM-1', 1, '9000.00', { receivedOn: '2025-09-26', paidOn: '2025-10-20' }),
     );
-    // 2025: 1–8 Oct off, Sun 28 Sep and Sat 11 Oct worked (State Council arrangement).
-    expect(claim.dueBy).toBe('2025-10-30');
+
+    expect(resultOf(stage)).toMatchObject({ status: 'MATCHED', dueBy: '2025-10-30' });
   });
 
-  it('SLA breached: a DISCREPANCY with the working days counted', () => {
-    const claim = only(
-      withRecord('2025-07-01', '2025-08-05', 25).when(
-        manualClaim('CLM-1', '2025-08-05', '9000.00', '9000.00', ['SLA_BREACHED']),
-      ),
-      CLAIM,
+  it('over-paid: 10 000.00 × 0.85 = 8 500.00 due for care outside the prefecture without referral, 9 000.00 paid', () => {
+    const { stage } = covered(
+      manual('CLM-1', 1, '9000.00', {
+        outOfArea: true,
+        referral: 'NOT_REFERRED',
+        hospitalCode: 'H53010200001',
+      }),
     );
-    expect(claim.status).toBe('DISCREPANCY');
-    expect(claim.reason).toBe(
-      'SLA_BREACHED: paid 2025-08-05, 25 working days after receipt on 2025-07-01, limit 20 (Dehong art. 16)',
-    );
-  });
 
-  it('past the 31 March deadline: a DISCREPANCY naming the deadline', () => {
-    const claim = only(
-      new Ledger().when(
-        manualClaim(
-          'CLM-1',
-          '2026-04-10',
-          '500.00',
-          '500.00',
-          ['SLA_BREACHED', 'PAST_DEADLINE'],
-          '2025-11-02',
-        ),
-      ),
-      CLAIM,
-    );
-    expect(claim.status).toBe('DISCREPANCY');
-    expect(claim.reason).toContain('SLA_BREACHED: paid 2026-04-10, more than 20 working days after receipt');
-    expect(claim.reason).toContain(
-      'PAST_DEADLINE: paid 2026-04-10, after the deadline 2026-03-31 (Dehong art. 16)',
-    );
-    // Without payout-ingest's record of the claim the receipt date is unknown: no dueBy.
-    expect(claim.dueBy).toBeNull();
-  });
-
-  it('amount mismatch: paid more than policy allows', () => {
-    const claim = only(
-      withRecord('2025-07-01', '2025-07-15', 10).when(
-        manualClaim('CLM-1', '2025-07-15', '9000.00', '8550.00', ['REFERRAL_PENALTY_APPLIED']),
-      ),
-      CLAIM,
-    );
-    expect(brief(claim)).toEqual({
+    const item = resultOf(stage);
+    expect(brief(item)).toEqual({
       status: 'DISCREPANCY',
-      expected: '8550.00',
+      expected: '8500.00',
       actual: '9000.00',
-      difference: '450.00',
+      difference: '500.00',
     });
-    expect(claim.reason).toBe(
-      'MANUAL_CLAIM_OVER_PAID: paid 9000.00, due 8550.00 by policy (REFERRAL_PENALTY_APPLIED): over-payment 450.00',
+    expect(item.reason).toBe(
+      'MANUAL_CLAIM_OVER_PAID: paid 9000.00, due 8500.00 by policy: over-payment 500.00',
+    );
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MANUAL_CLAIM:DISCREPANCY': [1, '500.00'] });
+  });
+
+  it('short-paid: 8 000.00 paid of 9 000.00 due', () => {
+    const item = resultOf(covered(manual('CLM-1', 1, '8000.00')).stage);
+
+    expect(brief(item)).toEqual({
+      status: 'DISCREPANCY',
+      expected: '9000.00',
+      actual: '8000.00',
+      difference: '-1000.00',
+    });
+    expect(item.reason).toBe(
+      'MANUAL_CLAIM_SHORT_PAID: paid 8000.00, due 9000.00 by policy: short payment 1000.00',
     );
   });
 
-  it('is reconciled once: the same claim again is a duplicate', () => {
-    const ledger = given(manualClaim('CLM-1', '2025-07-15', '10.00', '10.00'));
-    const again = ledger.decide({
-      ...manualClaim('CLM-1', '2025-07-15', '10.00', '10.00'),
-      postingId: 'other',
+  it('SLA breached: paid 31 working days after receipt is a DISCREPANCY though the amount is right', () => {
+    // Received Mon 1 Sep 2025: 2–5, 8–12, 15–19, 22–26 Sep and Sun 28 Sep (make-up) are the 20 working days.
+    const item = resultOf(
+      covered(manual('CLM-1', 1, '9000.00', { receivedOn: '2025-09-01', paidOn: '2025-10-20' })).stage,
+    );
+
+    expect(brief(item)).toEqual({
+      status: 'DISCREPANCY',
+      expected: '9000.00',
+      actual: '9000.00',
+      difference: '0.00',
     });
-    expect(again.ok ? 'accepted' : again.error.code).toBe('DUPLICATE_EVENT');
-  });
-});
-
-// ─── Member years ──────────────────────────────────────────────────────────────────────────────────
-
-describe('reconciler: member year (premiums against eligibility used)', () => {
-  const beforePremium = settlement({
-    id: 'S1',
-    postingDate: '2025-02-10',
-    claimed: '900.00',
-    due: '0.00',
-    flags: ['NOT_COVERED', 'PREMIUM_NOT_SEEN'],
+    expect(item.dueBy).toBe('2025-09-28');
+    expect(item.reason).toBe(
+      'SLA_BREACHED: paid 2025-10-20, more than 20 working days after receipt on 2025-09-01 (Dehong art. 16)',
+    );
   });
 
-  it('a settlement before the premium opens an OPEN item: nothing due, the claim outstanding', () => {
-    const decision = new Ledger().when(beforePremium);
-    const member = only(decision, MEMBER_2025);
-    expect(brief(member)).toEqual({
+  it('past the 31 March deadline: a DISCREPANCY naming the deadline; dueBy is the deadline when it comes first', () => {
+    const item = resultOf(
+      covered(
+        manual('CLM-1', 1, '9000.00', {
+          serviceDate: '2025-11-10',
+          receivedOn: '2026-03-20',
+          paidOn: '2026-04-01',
+        }),
+      ).stage,
+    );
+
+    expect(item.status).toBe('DISCREPANCY');
+    expect(item.dueBy).toBe('2026-03-31');
+    expect(item.reason).toBe(
+      'PAST_DEADLINE: paid 2026-04-01, after the deadline 2026-03-31 (Dehong art. 16)',
+    );
+  });
+
+  it('OPEN while the member-year’s cover is pending; MATCHED once the premium decides it', () => {
+    const { steps, stage } = reconciled(manual('CLM-1', 1, '9000.00'), pay('TAX-1', 1, '2025-04-01'));
+
+    const open = only(steps[0]?.results ?? [], manualItem('CLM-1'));
+    expect(brief(open)).toEqual({
       status: 'OPEN',
       expected: '0.00',
-      actual: '900.00',
-      difference: '900.00',
+      actual: '9000.00',
+      difference: '9000.00',
     });
-    expect(member).toMatchObject({ period: '2025', memberPseudonym: MEMBER, hospitalCode: null });
-    expect(member.reason).toMatch(/^MEMBER_YEAR_PREMIUM_NOT_SEEN: settlement before the 2025 premium/);
-    // The hospital month follows the same settlement.
-    expect(only(decision, itemIds.hospitalMonth(DEHONG, HOSPITAL, '2025-02')).status).toBe('OPEN');
-  });
-
-  it('the premium arriving in the window closes it: the settlement must be re-decided', () => {
-    const member = only(given(beforePremium).when(premium('E1', '2025-03-01', 2025)), MEMBER_2025);
-    expect(brief(member)).toEqual({
-      status: 'CLOSED',
-      expected: '0.00',
-      actual: '900.00',
-      difference: '900.00',
-    });
-    expect(member.reason).toMatch(
-      /^MEMBER_YEAR_PREMIUM_ARRIVED: premium of 2025-03-01 covers 2025; the settlement must be re-decided/,
+    expect(open.reason).toBe(
+      "MANUAL_CLAIM_COVER_PENDING: paid 9000.00 on 2025-07-15; what is due waits for the member-year's cover to be decided",
     );
-    expect(member.ageDays).toBe(19);
+    expect(open.dueBy).toBe('2025-07-29');
+    const matched = latest(stage.results, manualItem('CLM-1'));
+    expect(brief(matched)).toEqual({
+      status: 'MATCHED',
+      expected: '9000.00',
+      actual: '9000.00',
+      difference: '0.00',
+    });
+    expect(matched.dueBy).toBe('2025-07-29');
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MANUAL_CLAIM:MATCHED': [1, '0.00'] });
   });
 
-  it('a settlement of a member not covered (late or partial premium) is a DISCREPANCY at once', () => {
-    const notCovered = settlement({
-      id: 'S2',
-      postingDate: '2025-06-10',
-      claimed: '700.00',
-      due: '0.00',
-      flags: ['NOT_COVERED'],
-    });
-    const member = only(new Ledger().when(notCovered), MEMBER_2025);
-    expect(brief(member)).toEqual({
+  it('the result of a release names the posting that changed the item (reconciliation-result.avsc sourceEventId)', () => {
+    // The premium is dated 1 April, before the claim's payment on 15 July, but the release it caused is
+    // what turned the item from OPEN to MATCHED.
+    const { stage } = reconciled(manual('CLM-1', 1, '9000.00'), pay('TAX-1', 1, '2025-04-01'));
+
+    const [open, matched] = stage.results.filter((r) => r.itemId === manualItem('CLM-1'));
+    expect(open?.sourceEventId).toBe('MANUAL_REIMBURSEMENT_HELD:CLM-1');
+    expect(matched?.status).toBe('MATCHED');
+    expect(matched?.sourceEventId).toBe('MANUAL_REIMBURSEMENT_RELEASED:CLM-1:1');
+  });
+
+  it('not covered: nothing due for 9 000.00 paid', () => {
+    const { stage } = reconciled(notice({ issuedOn: '2025-04-21' }), manual('CLM-1', 1, '9000.00'));
+
+    const item = resultOf(stage);
+    expect(brief(item)).toEqual({
       status: 'DISCREPANCY',
       expected: '0.00',
-      actual: '700.00',
-      difference: '700.00',
+      actual: '9000.00',
+      difference: '9000.00',
     });
-    expect(member.reason).toMatch(/^MEMBER_YEAR_NOT_COVERED: /);
-  });
-
-  it('a partial premium makes the open item a DISCREPANCY; the rest of it, in the window, closes it', () => {
-    const ledger = given(beforePremium);
-    const partial = only(ledger.when(premium('E1', '2025-03-01', 2025, ['PARTIAL'])), MEMBER_2025);
-    expect(partial.status).toBe('DISCREPANCY');
-    expect(partial.reason).toContain('leaves 2025 not covered (PARTIAL)');
-    expect(only(ledger.when(premium('E2', '2025-04-01', 2025)), MEMBER_2025).status).toBe('CLOSED');
-    expect(ledger.counters(DEHONG, 2025)).toMatchObject({ open: 1, discrepancy: 0, closed: 1 });
-  });
-
-  it('a late premium leaves it a DISCREPANCY', () => {
-    const member = only(given(beforePremium).when(premium('E1', '2025-05-02', 2025, ['LATE'])), MEMBER_2025);
-    expect(member.status).toBe('DISCREPANCY');
-    expect(member.reason).toContain('(LATE)');
-  });
-
-  it('a correction taking the cover away reopens a closed item as a DISCREPANCY', () => {
-    const ledger = given(beforePremium, premium('E1', '2025-03-01', 2025));
-    const member = only(ledger.when(premiumCorrection('C1', '2025-03-05', 2025, ['NOT_PAID'])), MEMBER_2025);
-    expect(member.status).toBe('DISCREPANCY');
-    expect(member.reason).toMatch(/^MEMBER_YEAR_NOT_COVERED: premium correction of 2025-03-05/);
-  });
-
-  it('a premium for a member-year without an item changes nothing', () => {
-    const decision = given(operatingCost('OPC-0', '2025-02-01')).when(premium('E1', '2025-03-01', 2025));
-    expect(decision).toEqual({ outputs: [], writes: [] });
-  });
-
-  it('an item still open when the window closes (event time) becomes "no premium in the window"', () => {
-    const ledger = given(beforePremium);
-    // 20 April is the last day of Dehong's window (art. 8): nothing changes on it.
-    expect(ledger.when(operatingCost('OPC-1', '2025-04-20')).outputs).toEqual([]);
-    const swept = ledger.when(operatingCost('OPC-2', '2025-04-21'));
-    const member = only(swept, MEMBER_2025);
-    expect(brief(member)).toEqual({
-      status: 'DISCREPANCY',
-      expected: '0.00',
-      actual: '900.00',
-      difference: '900.00',
-    });
-    expect(member.reason).toMatch(
-      /^MEMBER_YEAR_NO_PREMIUM: the premium window 2025-01-01–2025-04-20 closed \(Dehong art\. 8\)/,
+    expect(item.reason).toBe(
+      'MANUAL_CLAIM_OVER_PAID: paid 9000.00, due 0.00 by policy: over-payment 9000.00',
     );
-    expect(member.updatedAt).toEqual(chinaMidnight('2025-04-21'));
-    expect(member.ageDays).toBe(70);
-    const regionYear = ledger.hashes[stateKeys.reconciliationRegionYear(DEHONG, 2025)] ?? {};
-    expect(regionYear.windowPassedOn).toBe('2025-04-21');
-    expect(regionYear[`openMemberYear:${MEMBER_2025}`]).toBe('');
-    expect(ledger.item(MEMBER_2025).status).toBe('DISCREPANCY');
-    // Swept once: the next posting finds nothing open.
-    expect(ledger.when(operatingCost('OPC-3', '2025-04-22')).outputs).toEqual([]);
-    // A premium arriving late after all still resolves it.
-    expect(only(ledger.when(premium('E1', '2025-04-25', 2025)), MEMBER_2025).status).toBe('CLOSED');
+    // The claim also joins no member-year item: manual claims are reconciled on their own.
+    expect(stage.results.map((r) => r.kind)).toEqual(['MANUAL_CLAIM']);
   });
 
-  it('after the window has closed, a settlement without a premium is a DISCREPANCY at once', () => {
-    // Kaifeng art. 8 collects in the year before: the 2025 window closed on 2024-12-31.
-    const kaifeng = settlement({
-      id: 'K1',
-      region: KAIFENG,
-      hospital: 'H41020200015',
-      postingDate: '2025-02-10',
-      claimed: '300.00',
-      due: '0.00',
-      flags: ['NOT_COVERED', 'PREMIUM_NOT_SEEN'],
-    });
-    const member = only(new Ledger().when(kaifeng), itemIds.memberYear(KAIFENG, MEMBER, 2025));
-    expect(member.status).toBe('DISCREPANCY');
-    expect(member.reason).toMatch(/^MEMBER_YEAR_NO_PREMIUM: the premium window 2024-07-01–2024-12-31 closed/);
-  });
+  it('a copy of the same revision changes nothing', () => {
+    const { books, stage } = covered(manual('CLM-1', 1, '9000.00'));
+    const claim = books.postings.at(-1) as LedgerPosting;
 
-  it('reversing every settlement claimed without cover closes the item', () => {
-    const ledger = new Ledger({
-      [stateKeys.settlement('R1')]: { kind: 'reversal', originalSettlementId: 'S1' },
-    });
-    ledger.when(beforePremium);
-    const decision = ledger.when(
-      reversal({
-        id: 'R1',
-        postingDate: '2025-02-12',
-        serviceDate: '2025-02-10',
-        claimed: '900.00',
-        due: '0.00',
-      }),
-    );
-    const member = only(decision, MEMBER_2025);
-    expect(brief(member)).toEqual({ status: 'CLOSED', expected: '0.00', actual: '0.00', difference: '0.00' });
-    expect(ledger.item(MEMBER_2025)['settlement:S1']).toBe('0');
-    // The hospital month keeps the pair (claimed 900.00 then −900.00, nothing due) and waits for the insurer.
-    const counters = ledger.counters(DEHONG, 2025);
-    expect([counters.open, counters.closed, formatMoney(counters.pendingAmount)]).toEqual([1, 1, '0.00']);
-  });
-
-  it('a reversal of a settlement that was covered leaves the item alone', () => {
-    const ledger = new Ledger({
-      [stateKeys.settlement('R9')]: { kind: 'reversal', originalSettlementId: 'S9' },
-    });
-    ledger.when(beforePremium);
-    const decision = ledger.when(
-      reversal({
-        id: 'R9',
-        postingDate: '2025-02-12',
-        serviceDate: '2025-02-11',
-        claimed: '50.00',
-        due: '45.00',
-      }),
-    );
-    expect(results(decision).map((r) => r.itemId)).toEqual([MARCH.replace('2025-03', '2025-02')]);
+    expect(stage.apply(claim).results).toEqual([]);
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({ 'MANUAL_CLAIM:MATCHED': [1, '0.00'] });
   });
 });
 
-// ─── Region-year counters ──────────────────────────────────────────────────────────────────────────
+// ─── Forwarding to the hospital stage ──────────────────────────────────────────────────────────────
 
-/** The counters as they must be: recounted from every item hash of the region-year. */
-function recount(ledger: Ledger, region: string, year: number) {
-  const counts = {
-    open: 0,
-    matched: 0,
-    discrepancy: 0,
-    closed: 0,
-    openAmount: '0.00',
-    pendingAmount: '0.00',
-  };
-  let openAmount = yuan('0');
-  let pendingAmount = yuan('0');
-  for (const [key, hash] of Object.entries(ledger.hashes)) {
-    if (!key.includes(':recon:item:') || hash.region !== region || hash.year !== String(year)) continue;
-    const size = yuan(hash.actual ?? '0')
-      .minus(yuan(hash.expected ?? '0'))
-      .abs();
-    const status = (hash.status ?? '').toLowerCase() as 'open' | 'matched' | 'discrepancy' | 'closed';
-    counts[status] += 1;
-    if (status === 'discrepancy') openAmount = openAmount.plus(size);
-    if (status === 'open') pendingAmount = pendingAmount.plus(size);
-  }
-  return { ...counts, openAmount: formatMoney(openAmount), pendingAmount: formatMoney(pendingAmount) };
-}
+describe('reconciler: settlement postings and insurer payments are forwarded as hospital-month changes', () => {
+  it('each settlement booking becomes a CLAIM change of its service month, keyed by hospital', () => {
+    const s1 = dehong('S1', 1, '2025-02-10');
+    const { stage } = reconciled(s1, reversal('R1', s1), pay('TAX-1', 1));
 
-const stored = (ledger: Ledger, region: string, year: number) => {
-  const c = ledger.counters(region, year);
-  return { ...c, openAmount: formatMoney(c.openAmount), pendingAmount: formatMoney(c.pendingAmount) };
-};
-
-/** A year of one Dehong hospital and two members, in ledger order. */
-const SCENARIO: readonly LedgerPosting[] = [
-  settlement({
-    id: 'S1',
-    postingDate: '2025-02-10',
-    claimed: '900.00',
-    due: '0.00',
-    flags: ['NOT_COVERED', 'PREMIUM_NOT_SEEN'],
-  }),
-  settlement({
-    id: 'S2',
-    postingDate: '2025-02-12',
-    claimed: '400.00',
-    due: '0.00',
-    flags: ['NOT_COVERED', 'PREMIUM_NOT_SEEN'],
-    member: OTHER_MEMBER,
-  }),
-  settlement({ id: 'S3', postingDate: '2025-03-03', claimed: '1200.00', due: '1080.00' }),
-  premium('E1', '2025-03-01', 2025),
-  hospitalMonth('P1', '2025-02', '2025-03-15', '1300.00', '0.00'),
-  hospitalMonth('P2', '2025-03', '2025-04-15', '1080.00', '1080.00'),
-  manualClaim('CLM-1', '2025-07-15', '9000.00', '8550.00'),
-  operatingCost('OPC-1', '2025-04-30'),
-  settlement({
-    id: 'S4',
-    postingDate: '2025-05-02',
-    serviceDate: '2025-03-30',
-    claimed: '100.00',
-    due: '100.00',
-  }),
-  premium('E2', '2025-05-03', 2025, ['LATE'], OTHER_MEMBER),
-  hospitalMonth('P3', '2025-03', '2025-05-15', '100.00', '100.00'),
-];
-
-describe('reconciler: region-year counters for the disclosure publisher', () => {
-  it('stay exact through every transition of the scenario', () => {
-    const ledger = new Ledger();
-    for (const event of SCENARIO) {
-      ledger.when(event);
-      expect(stored(ledger, DEHONG, 2025)).toEqual(recount(ledger, DEHONG, 2025));
-    }
-    expect(stored(ledger, DEHONG, 2025)).toEqual({
-      open: 0,
-      matched: 1,
-      discrepancy: 3,
-      closed: 1,
-      openAmount: '2150.00',
-      pendingAmount: '0.00',
-    });
-  });
-
-  it('stay exact for any order of any subset of the scenario (as partitions interleave)', () => {
-    fc.assert(
-      fc.property(fc.shuffledSubarray([...SCENARIO]), (events) => {
-        const ledger = new Ledger();
-        for (const event of events) {
-          ledger.decide(event);
-          expect(stored(ledger, DEHONG, 2025)).toEqual(recount(ledger, DEHONG, 2025));
-        }
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('a replay of a posting the memo no longer remembers is refused, and counts nothing twice', () => {
-    const ledger = new Ledger();
-    const first = settlement({ id: 'S1', postingDate: '2025-03-03', claimed: '10.00', due: '10.00' });
-    ledger.decide(first, { partition: 2, offset: 7 });
-    const replay = ledger.decide(first, { partition: 2, offset: 7 });
-    expect(replay.ok ? 'accepted' : replay.error.code).toBe('DUPLICATE_EVENT');
-    expect(ledger.item(MARCH).expected).toBe('10.00');
-    // A later posting on the same partition, and any on another, still apply.
-    const next = settlement({ id: 'S2', postingDate: '2025-03-04', claimed: '5.00', due: '5.00' });
-    expect(ledger.decide(next, { partition: 2, offset: 8 }).ok).toBe(true);
-    expect(
-      ledger.decide(
-        { ...next, postingId: 'SETTLEMENT_APPLIED:S5', sourceEventId: 'S5' },
-        { partition: 5, offset: 1 },
-      ).ok,
-    ).toBe(true);
-    expect(ledger.item(MARCH).expected).toBe('20.00');
-  });
-
-  it('an operating cost changes no item; at most it records event time passing a window', () => {
-    const ledger = new Ledger();
-    const first = ledger.when(operatingCost('OPC-1', '2025-03-31'));
-    expect(first.outputs).toEqual([]);
-    // The first posting seen after Dehong's 2024 window closed (2024-04-20) records it, once.
-    expect(first.writes).toEqual([
-      { key: stateKeys.reconciliationRegionYear(DEHONG, 2024), fields: { windowPassedOn: '2025-03-31' } },
+    expect(stage.changes).toEqual([
+      {
+        changeId: 'SETTLEMENT_HELD:S1',
+        kind: 'CLAIM',
+        regionCode: DEHONG,
+        hospitalCode: DEHONG_HOSPITAL,
+        month: '2025-02',
+        insuranceYear: 2025,
+        eventDate: '2025-02-10',
+        claimId: 'S1',
+        revision: 0,
+        reversal: false,
+        held: true,
+        claimedAmount: yuan('9000.00'),
+        dueAmount: null,
+        paidAmount: null,
+        settlementIds: [],
+      },
+      {
+        changeId: 'SETTLEMENT_REVERSED:R1',
+        kind: 'CLAIM',
+        regionCode: DEHONG,
+        hospitalCode: DEHONG_HOSPITAL,
+        month: '2025-02',
+        insuranceYear: 2025,
+        // Reversed three days after 10 February.
+        eventDate: '2025-02-13',
+        claimId: 'R1',
+        revision: 0,
+        reversal: true,
+        held: true,
+        claimedAmount: yuan('-9000.00'),
+        dueAmount: null,
+        paidAmount: null,
+        settlementIds: [],
+      },
+      {
+        changeId: 'SETTLEMENT_RELEASED:S1:1',
+        kind: 'CLAIM',
+        regionCode: DEHONG,
+        hospitalCode: DEHONG_HOSPITAL,
+        month: '2025-02',
+        insuranceYear: 2025,
+        // A later booking changes the month on the day its cause happened.
+        eventDate: '2025-03-01',
+        claimId: 'S1',
+        revision: 1,
+        reversal: false,
+        held: false,
+        claimedAmount: yuan('9000.00'),
+        dueAmount: yuan('9000.00'),
+        paidAmount: null,
+        settlementIds: [],
+      },
+      {
+        changeId: 'SETTLEMENT_RELEASED:R1:1',
+        kind: 'CLAIM',
+        regionCode: DEHONG,
+        hospitalCode: DEHONG_HOSPITAL,
+        month: '2025-02',
+        insuranceYear: 2025,
+        eventDate: '2025-03-01',
+        claimId: 'R1',
+        revision: 1,
+        reversal: true,
+        held: false,
+        claimedAmount: yuan('-9000.00'),
+        dueAmount: yuan('-9000.00'),
+        paidAmount: null,
+        settlementIds: [],
+      },
     ]);
-    expect(ledger.when(operatingCost('OPC-2', '2025-04-01'))).toEqual({ outputs: [], writes: [] });
+  });
+
+  it('an insurer payment becomes a PAYMENT change of the month it settles, with the settlements it lists', () => {
+    const { stage } = reconciled(
+      hospitalPayout('P1', '1234.56', ['S1', 'S2'], { month: '2025-02', paidOn: '2025-03-15' }),
+    );
+
+    expect(stage.results).toEqual([]);
+    expect(stage.changes).toEqual([
+      {
+        changeId: 'HOSPITAL_MONTH_SETTLED:P1',
+        kind: 'PAYMENT',
+        regionCode: DEHONG,
+        hospitalCode: DEHONG_HOSPITAL,
+        month: '2025-02',
+        insuranceYear: 2025,
+        eventDate: '2025-03-15',
+        claimId: null,
+        revision: 0,
+        reversal: false,
+        held: false,
+        claimedAmount: null,
+        dueAmount: null,
+        paidAmount: yuan('1234.56'),
+        settlementIds: ['S1', 'S2'],
+      },
+    ]);
+  });
+
+  it('premiums and operating costs are not forwarded', () => {
+    const { stage } = reconciled(pay('TAX-1', 1), operatingCost('OPC-1', '10.00'));
+
+    expect(stage.changes).toEqual([]);
+    expect(stage.results).toEqual([]);
   });
 });
 
-// ─── Determinism ───────────────────────────────────────────────────────────────────────────────────
+// ─── Item codecs ───────────────────────────────────────────────────────────────────────────────────
 
-describe('reconciler: determinism', () => {
-  it('the same postings give the same outputs and writes, byte for byte', () => {
-    const run = () => {
-      const ledger = new Ledger();
-      return JSON.stringify(SCENARIO.map((event) => ledger.when(event)));
-    };
-    expect(run()).toBe(run());
+describe('reconciler: item codecs', () => {
+  it('read back what they write (the harness stores every item as its codec writes it)', () => {
+    const s1 = dehong('S1', 1, '2025-02-10');
+    const { stage } = reconciled(s1, manual('CLM-1', 1, '9000.00'));
+    const item = stage.store.get(MEMBER_YEAR_ITEM, `${DEHONG}:2025:${member(1)}`);
+    expect(
+      [...item.claims.entries()].map(([id, c]) => [id, c.revision, c.state, c.claimed.toFixed(2)]),
+    ).toEqual([['S1', 0, 'held', '9000.00']]);
+    expect(MEMBER_YEAR_ITEM.decode(MEMBER_YEAR_ITEM.encode(item), `${DEHONG}:2025:${member(1)}`)).toEqual(
+      item,
+    );
+    const claim = stage.store.get(MANUAL_CLAIM_ITEM, `${DEHONG}:CLM-1`);
+    expect(MANUAL_CLAIM_ITEM.decode(MANUAL_CLAIM_ITEM.encode(claim), `${DEHONG}:CLM-1`)).toEqual(claim);
   });
 
-  it('event time only: openedAt and updatedAt are postingDate at 00:00 China time', () => {
-    const ledger = new Ledger();
-    const decisions = SCENARIO.map((event) => ledger.when(event));
-    for (const result of decisions.flatMap(results)) {
-      expect(result.openedAt.getUTCHours()).toBe(16);
-      expect(result.updatedAt.getUTCHours()).toBe(16);
-      expect(result.ageDays).toBe(
-        Math.round((result.updatedAt.getTime() - result.openedAt.getTime()) / 86_400_000),
-      );
-    }
+  it.each([
+    [
+      'a member-year item without its header',
+      () => MEMBER_YEAR_ITEM.decode({}, `${DEHONG}:2025:${member(1)}`),
+    ],
+    [
+      'a member-year item whose header is null',
+      () => MEMBER_YEAR_ITEM.decode({ h: 'null' }, `${DEHONG}:2025:${member(1)}`),
+    ],
+    [
+      'a claim in an unknown state',
+      () => MEMBER_YEAR_ITEM.decode({ h: '[null,null,null,false]', 'c:S1': '[0,"paid","1.00","1.00"]' }, 'x'),
+    ],
+    ['a manual-claim item of the wrong shape', () => MANUAL_CLAIM_ITEM.decode({ v: '[1,2,3]' }, 'x')],
+    ['counters that are not counts', () => COUNTERS.decode({ 'n:MEMBER_YEAR:OPEN': 'many' }, 'x')],
+  ])('refuses %s as corrupt state', (_case, decode) => {
+    expect(decode).toThrow(CorruptStateError);
   });
 });
 
 // ─── Summary ───────────────────────────────────────────────────────────────────────────────────────
 
-describe('reconciler: summary', () => {
-  const ledger = new Ledger();
-  for (const event of SCENARIO) ledger.when(event);
-  const summary = summarise(ledger.published);
+describe('reconciler: summary for operations staff', () => {
+  // Member 1: held, then not covered (9 000.00 without cover); member 2: covered, manual claim over-paid
+  // by 500.00; member 3: manual claim matched.
+  const { stage } = reconciled(
+    dehong('S1', 1, '2025-02-10'),
+    notice({ issuedOn: '2025-04-21' }),
+    pay('TAX-2', 2, '2025-03-01'),
+    manual('CLM-2', 2, '9000.00', {
+      outOfArea: true,
+      referral: 'NOT_REFERRED',
+      hospitalCode: 'H53010200001',
+    }),
+    pay('TAX-3', 3, '2025-03-01'),
+    manual('CLM-3', 3, '9000.00'),
+  );
+  const summary = summarise(stage.results);
 
   it('keeps the latest state per item and counts by kind and status', () => {
     expect(summary.items.map((i) => i.itemId)).toEqual([
-      itemIds.hospitalMonth(DEHONG, HOSPITAL, '2025-02'),
-      MARCH,
-      itemIds.manualClaim(DEHONG, 'CLM-1'),
-      itemIds.memberYear(DEHONG, OTHER_MEMBER, 2025),
-      MEMBER_2025,
+      manualItem('CLM-2'),
+      manualItem('CLM-3'),
+      memberYear(1),
     ]);
-    expect(summary.all.byStatus).toEqual({ OPEN: 0, MATCHED: 1, DISCREPANCY: 3, CLOSED: 1 });
-    expect(summary.byKind.HOSPITAL_MONTH.byStatus).toEqual({
-      OPEN: 0,
-      MATCHED: 1,
-      DISCREPANCY: 1,
-      CLOSED: 0,
-    });
-    expect(summary.byKind.MANUAL_CLAIM.byStatus.DISCREPANCY).toBe(1);
-    expect(summary.byKind.MEMBER_YEAR.byStatus).toEqual({ OPEN: 0, MATCHED: 0, DISCREPANCY: 1, CLOSED: 1 });
-    expect(formatMoney(summary.all.openAmount)).toBe('2150.00');
-    expect(summary.discrepancies.map((i) => formatMoney(i.difference))).toEqual([
-      '1300.00',
-      '450.00',
-      '400.00',
-    ]);
+    expect(summary.all.byStatus).toEqual({ OPEN: 0, MATCHED: 1, DISCREPANCY: 2, CLOSED: 0 });
+    expect(summary.byKind.MANUAL_CLAIM.byStatus).toEqual({ OPEN: 0, MATCHED: 1, DISCREPANCY: 1, CLOSED: 0 });
+    expect(summary.byKind.MEMBER_YEAR.byStatus).toEqual({ OPEN: 0, MATCHED: 0, DISCREPANCY: 1, CLOSED: 0 });
+    // 9 000.00 + 500.00 open.
+    expect(summary.all.openAmount.toFixed(2)).toBe('9500.00');
+    expect(summary.discrepancies.map((i) => i.difference.toFixed(2))).toEqual(['9000.00', '500.00']);
   });
 
-  it('agrees with the region-year counters the reconciler keeps', () => {
-    const counters = ledger.counters(DEHONG, 2025);
-    const region = summary.byRegion[DEHONG];
-    expect(region?.byStatus.DISCREPANCY).toBe(counters.discrepancy);
-    expect(formatMoney(region?.openAmount ?? yuan('0'))).toBe(formatMoney(counters.openAmount));
+  it('agrees with the counters the reconciler keeps for the disclosure', () => {
+    expect(counted(stage.counters(DEHONG, 2025))).toEqual({
+      'MANUAL_CLAIM:DISCREPANCY': [1, '500.00'],
+      'MANUAL_CLAIM:MATCHED': [1, '0.00'],
+      'MEMBER_YEAR:DISCREPANCY': [1, '9000.00'],
+    });
   });
 
   it('prints a bilingual table', () => {
-    const printed = formatSummary(summary, { top: 2 });
-    expect(printed).toContain('对账汇总 Reconciliation summary: 5 items');
-    expect(printed).toContain('医疗机构月度结算 Hospital month');
+    const printed = formatSummary(summary, { top: 1 });
+    expect(printed).toContain('对账汇总 Reconciliation summary: 3 items');
+    expect(printed).toContain('手工报销 Manual claim');
     expect(printed).toContain('533100 德宏傣族景颇族自治州 Dehong');
-    expect(printed).toContain('最大未结差异 Largest open discrepancies (2 of 3)');
-    expect(printed).toMatch(/合计 All\s+0\s+1\s+3\s+1\s+5\s+2150\.00\s+0\.00/);
+    expect(printed).toContain('最大未结差异 Largest open discrepancies (1 of 2)');
+    expect(printed).toMatch(/合计 All\s+0\s+1\s+2\s+0\s+3\s+9500\.00\s+0\.00/);
   });
 
   it('an empty topic summarises to zeros', () => {

@@ -1,0 +1,123 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Admin, Kafka } from 'kafkajs';
+import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
+import { REPO_ROOT } from '../../shared/config.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import type { Service } from '../../shared/runner/service.js';
+import { ALL_TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { stack } from './stack.js';
+
+/**
+ * A hub in a namespace of its own, run as separate processes the way it is deployed: the test file's
+ * own namespace is fixed when its modules load, so a second and third hub in one test file get
+ * theirs by name (topics renamed here, services started with HUB_NAMESPACE).
+ */
+export class NamespacedHub {
+  readonly topics: readonly TopicSpec[];
+  readonly codec: TopicCodec;
+  private readonly children = new Map<string, ChildProcess>();
+  readonly stderr = new Map<string, string>();
+
+  constructor(
+    readonly namespace: string,
+    private readonly kafka: Kafka,
+  ) {
+    this.topics = ALL_TOPICS.map((t) => this.topic(t));
+    this.codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
+  }
+
+  /** A topic of this file's namespace, renamed into this hub's. */
+  topic(spec: TopicSpec): TopicSpec {
+    return { ...spec, name: `${this.namespace}${spec.name.slice(NAMESPACE.length)}` };
+  }
+
+  async create(admin: Admin): Promise<void> {
+    await createHubTopics(admin, this.topics, stack().kafkaBrokers.length);
+    await this.codec.prepare(this.topics);
+  }
+
+  start(service: string, env: Record<string, string> = {}): ChildProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: stack().kafkaBrokers.join(','),
+        SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
+        REDIS_URL: stack().redisUrl,
+        HUB_NAMESPACE: this.namespace,
+        HUB_INSTANCE_ID: `${service}-test`,
+        HUB_SESSION_TIMEOUT_MS: '6000',
+        LOG_LEVEL: 'error',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.stderr.set(service, '');
+    child.stderr?.on('data', (chunk: Buffer) =>
+      this.stderr.set(service, (this.stderr.get(service) ?? '') + chunk.toString()),
+    );
+    this.children.set(service, child);
+    return child;
+  }
+
+  /** Stops a service with SIGTERM (it finishes the chunk in hand) and waits for it to exit. */
+  async stop(service: string): Promise<number | null> {
+    const child = this.children.get(service);
+    if (child === undefined) return null;
+    this.children.delete(service);
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    return exited;
+  }
+
+  /** Resolves with the exit code once the service exits by itself. */
+  exited(service: string): Promise<number | null> {
+    const child = this.children.get(service);
+    if (child === undefined || child.exitCode !== null) return Promise.resolve(child?.exitCode ?? null);
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  signal(service: string, signal: NodeJS.Signals): void {
+    this.children.get(service)?.kill(signal);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const service of [...this.children.keys()]) await this.stop(service);
+  }
+
+  /** Waits until the named services have committed the end of their inputs. */
+  async caughtUp(
+    services: ReadonlyArray<Pick<Service<unknown>, 'name' | 'input'>>,
+    timeoutMs = 180_000,
+  ): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        let behind: string | undefined;
+        for (const service of services) {
+          const input = this.topic(service.input).name;
+          const ends = await admin.fetchTopicOffsets(input);
+          const [committed] = await admin.fetchOffsets({
+            groupId: `${this.namespace}.${service.name}`,
+            topics: [input],
+          });
+          for (const end of ends) {
+            const done = Number(
+              committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1,
+            );
+            if (Number(end.high) > Math.max(done, 0)) behind = `${service.name} partition ${end.partition}`;
+          }
+        }
+        if (behind === undefined) return;
+        if (Date.now() > deadline) throw new Error(`${this.namespace}: ${behind} did not catch up`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
