@@ -6,7 +6,7 @@ import {
   payoutEventId,
   payoutStateKeys,
 } from '../../../services/payout-ingest/decide.js';
-import { ConfigError, type Result } from '../../../shared/errors.js';
+import type { Result } from '../../../shared/errors.js';
 import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import { Decimal, formatMoney } from '../../../shared/money.js';
 import type {
@@ -373,16 +373,20 @@ describe('payout ingest: manual reimbursements (Dehong art. 16)', () => {
     expect(posting.description).toContain('16 working days');
   });
 
-  it('a year without official holiday data is a configuration gap: it throws, it is not refused', () => {
+  it('a year without official holiday data is held: refused with HOLIDAYS_UNKNOWN, to redrive once the year is added', () => {
     const input = parsed(
       manual({
-        serviceYear: 2027,
-        serviceDate: '2027-01-10',
-        receivedOn: '2027-02-01',
-        paidOn: '2027-02-10',
+        serviceYear: 2090,
+        serviceDate: '2090-01-10',
+        receivedOn: '2090-02-01',
+        paidOn: '2090-02-10',
       }),
     );
-    expect(() => decidePayout(input, given(), decideContext)).toThrow(ConfigError);
+    expect(refusal(decidePayout(input, given(), decideContext))).toEqual({
+      code: 'HOLIDAYS_UNKNOWN',
+      field: 'receivedOn',
+      value: '2090',
+    });
   });
 
   it('refuses a claim already applied (the runner memo may have expired)', () => {
