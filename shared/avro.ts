@@ -1,6 +1,6 @@
 /**
- * Avro for the hub: the logical types every service uses (design.md §2: money is an Avro decimal
- * mapped to decimal.js) and the schemas in schemas/*.avsc, parsed once and cached.
+ * Avro for the hub: the logical types every service uses (money is an Avro decimal mapped to
+ * decimal.js, never a float) and the schemas in schemas/*.avsc, parsed once and cached.
  *
  *   decimal (bytes)           ⇄ Money (decimal.js), never a JS number
  *   date (int)                ⇄ LocalDate, "YYYY-MM-DD"
@@ -85,7 +85,7 @@ export function twosComplementToBigint(bytes: Buffer): bigint {
  * Avro `decimal` on `bytes` ⇄ Money. Avro spec: the bytes are the big-endian two's-complement of the
  * unscaled integer (value × 10^scale). Writing refuses, with an Error naming the value and the
  * schema's precision and scale, any amount that would need rounding or does not fit: money is never
- * rounded silently (design.md §2: rounding only at defined points). Reading is exact.
+ * rounded silently (the hub rounds half-up to the fen only where a rule says so). Reading is exact.
  */
 export class DecimalType extends avsc.types.LogicalType {
   readonly precision: number;

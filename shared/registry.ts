@@ -20,7 +20,7 @@ import { subjectFor, type TopicSpec } from './topics.js';
 /**
  * Avro on Kafka through the Confluent-compatible registry, in the Confluent wire format
  * (magic byte 0, 4-byte schema id, Avro binary). Ids are resolved once at start-up and every type
- * and resolver is built once per writer id (perf-notes.md: the client's decode with a reader schema
+ * and resolver is built once per writer id (the registry client's own decode with a reader schema
  * rebuilds the schema on every call).
  */
 
