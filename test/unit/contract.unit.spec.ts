@@ -2,16 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { avroLogicalTypes } from '../../shared/avro.js';
 import { asyncApiDocument, CONTRACT_FILE } from '../../shared/cli/contract.js';
 import { SCHEMA_RECORD_NAMES } from '../../shared/records.js';
-import { TopicCodec, topicValueSchema } from '../../shared/registry.js';
+import { topicValueSchema } from '../../shared/registry.js';
 import { TOPICS } from '../../shared/topics.js';
 import { avroSamples } from '../fixtures/avro-samples.js';
+import { avroTypeOf, codecWith, framed } from './wire.js';
 
 /**
  * schemas/asyncapi.json, the contract with the agencies: the committed file is what the generator gives now,
@@ -117,28 +115,11 @@ describe('schemas/asyncapi.json', () => {
 
 describe('the wire format the integration guide describes, as the hub decodes it', () => {
   const topic = TOPICS.hospitalSettlement;
-  const options = () => ({
-    logicalTypes: avroLogicalTypes,
-    wrapUnions: 'auto' as const,
-    assertLogicalTypes: true,
-  });
   const SUBJECT_ID = 7; // the union under medfund.hospital.settlement.v1-value
   const RECORD_ID = 8; // the record alone, as TopicRecordNameStrategy registers it
-  const recordSchema = avsc_('hospital-settlement') as avsc.Schema;
-  const registry = {
-    getSchema: async (id: number) => {
-      if (id === RECORD_ID) return avsc.Type.forSchema(recordSchema, options());
-      throw Object.assign(new Error('Schema not found'), { status: 404 });
-    },
-  } as unknown as SchemaRegistry;
-  const framed = (id: number, body: Buffer) => {
-    const header = Buffer.alloc(5);
-    header.writeInt32BE(id, 1);
-    return Buffer.concat([header, body]);
-  };
+  const recordSchema = avsc_('hospital-settlement');
   const decode = async (bytes: Buffer) => {
-    const codec = new TopicCodec(registry, 'http://registry.invalid', async () => SUBJECT_ID);
-    await codec.prepare([topic]);
+    const codec = await codecWith(topic, SUBJECT_ID, new Map([[RECORD_ID, () => avroTypeOf(recordSchema)]]));
     const result = await codec.decode(topic, bytes);
     if (!result.ok) throw new Error(result.error.rule);
     return result.value;
@@ -146,7 +127,7 @@ describe('the wire format the integration guide describes, as the hub decodes it
   const sample = avroSamples['hospital-settlement'];
 
   it("written with the subject's latest version (the union): the body starts with the branch index", async () => {
-    const union = avsc.Type.forSchema(topicValueSchema(topic) as avsc.Schema, options());
+    const union = avroTypeOf(topicValueSchema(topic));
     const body = union.toBuffer({ [SCHEMA_RECORD_NAMES['hospital-settlement']]: sample });
     expect(body[0]).toBe(0); // branch 0, zigzag varint
     const decoded = await decode(framed(SUBJECT_ID, body));
@@ -155,7 +136,7 @@ describe('the wire format the integration guide describes, as the hub decodes it
   });
 
   it('written with the record alone under its own id (TopicRecordNameStrategy): accepted too', async () => {
-    const body = avsc.Type.forSchema(recordSchema, options()).toBuffer(sample);
+    const body = avroTypeOf(recordSchema).toBuffer(sample);
     const decoded = await decode(framed(RECORD_ID, body));
     expect(decoded).toMatchObject({ record: 'hospital-settlement', schemaId: RECORD_ID });
     expect(decoded.value).toMatchObject({ settlementId: sample.settlementId, visitId: sample.visitId });

@@ -1,12 +1,11 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import avsc from 'avsc';
+import type avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { avroLogicalTypes } from '../../shared/avro.js';
 import type { InvalidInput } from '../../shared/errors.js';
 import { SCHEMA_RECORD_NAMES } from '../../shared/records.js';
-import { TopicCodec, topicValueSchema } from '../../shared/registry.js';
+import { topicValueSchema } from '../../shared/registry.js';
 import { TOPICS } from '../../shared/topics.js';
 import { avroSamples } from '../fixtures/avro-samples.js';
+import { avroTypeOf, codecWith, framed } from './wire.js';
 
 /**
  * What a dead letter says when an agency's bytes cannot be read: every case built byte by byte here and
@@ -15,64 +14,38 @@ import { avroSamples } from '../fixtures/avro-samples.js';
 
 const topic = TOPICS.hospitalSettlement;
 const HUB_ID = 41;
-const options = () => ({
-  logicalTypes: avroLogicalTypes,
-  wrapUnions: 'auto' as const,
-  assertLogicalTypes: true,
-});
-const hubType = avsc.Type.forSchema(topicValueSchema(topic) as avsc.Schema, options());
+const hubType = avroTypeOf(topicValueSchema(topic));
 
 /** The hub's own value schema with every decimal(18,2) written at another scale. */
-function schemaWithScale(scale: number): avsc.Type {
-  const text = JSON.stringify(topicValueSchema(topic)).replaceAll(
-    '"precision":18,"scale":2',
-    `"precision":18,"scale":${scale}`,
+const schemaWithScale = (scale: number): avsc.Type =>
+  avroTypeOf(
+    JSON.parse(
+      JSON.stringify(topicValueSchema(topic)).replaceAll(
+        '"precision":18,"scale":2',
+        `"precision":18,"scale":${scale}`,
+      ),
+    ),
   );
-  return avsc.Type.forSchema(JSON.parse(text) as avsc.Schema, options());
-}
 
 const writers = new Map<number, () => avsc.Type>([
   [42, () => schemaWithScale(3)],
   [
     43,
     () =>
-      avsc.Type.forSchema(
-        {
-          type: 'record',
-          name: 'Cents',
-          fields: [
-            {
-              name: 'amount',
-              type: { type: 'fixed', name: 'F', size: 8, logicalType: 'decimal', precision: 18, scale: 2 },
-            },
-          ],
-        } as avsc.Schema,
-        options(),
-      ),
+      avroTypeOf({
+        type: 'record',
+        name: 'Cents',
+        fields: [
+          {
+            name: 'amount',
+            type: { type: 'fixed', name: 'F', size: 8, logicalType: 'decimal', precision: 18, scale: 2 },
+          },
+        ],
+      }),
   ],
 ]);
 
-/** The registry client answers getSchema from the table and 404 otherwise, as the real one does. */
-const registry = {
-  getSchema: async (id: number) => {
-    const writer = writers.get(id);
-    if (writer === undefined) throw Object.assign(new Error('Schema not found'), { status: 404 });
-    return writer();
-  },
-} as unknown as SchemaRegistry;
-
-async function codec(): Promise<TopicCodec> {
-  const c = new TopicCodec(registry, 'http://registry.invalid', async () => HUB_ID);
-  await c.prepare([topic]);
-  return c;
-}
-
-/** Confluent framing: 0x00, the 4-byte big-endian id, the body. */
-function framed(id: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeInt32BE(id, 1);
-  return Buffer.concat([header, body]);
-}
+const codec = () => codecWith(topic, HUB_ID, writers);
 
 const settlementBody = () =>
   hubType.toBuffer({ [SCHEMA_RECORD_NAMES['hospital-settlement']]: avroSamples['hospital-settlement'] });
