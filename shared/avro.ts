@@ -1,6 +1,6 @@
 /**
- * Avro for the hub: the logical types every service uses (design.md §2: money is an Avro decimal
- * mapped to decimal.js) and the schemas in schemas/*.avsc, parsed once and cached.
+ * Avro for the hub: the logical types every service uses (money is an Avro decimal mapped to
+ * decimal.js, never a float) and the schemas in schemas/*.avsc, parsed once and cached.
  *
  *   decimal (bytes)           ⇄ Money (decimal.js), never a JS number
  *   date (int)                ⇄ LocalDate, "YYYY-MM-DD"
@@ -36,6 +36,21 @@ export interface AvroFieldSchema {
 
 const MS_PER_DAY = 86_400_000;
 
+/** A schema whose logical type the hub cannot read (e.g. a decimal on `fixed`): the schema is wrong, retrying cannot help. */
+export class LogicalTypeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LogicalTypeError';
+  }
+}
+
+/**
+ * avsc builds a logical value from what the underlying type read before it checks that the buffer held
+ * enough bytes; past the end that is `undefined`. The placeholder lets avsc finish and report
+ * "truncated buffer" instead of a JavaScript TypeError from the conversion.
+ */
+const ranOut = (raw: unknown): boolean => raw === undefined;
+
 // ---------------------------------------------------------------------------------------------
 // decimal
 
@@ -44,7 +59,7 @@ function integerAttribute(schema: AvroSchemaInput, attribute: string): number | 
   const value = (schema as unknown as Record<string, unknown>)[attribute];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new Error(
+    throw new LogicalTypeError(
       `decimal logical type: ${attribute} must be a non-negative integer, got ${String(value)}`,
     );
   }
@@ -70,7 +85,7 @@ export function twosComplementToBigint(bytes: Buffer): bigint {
  * Avro `decimal` on `bytes` ⇄ Money. Avro spec: the bytes are the big-endian two's-complement of the
  * unscaled integer (value × 10^scale). Writing refuses, with an Error naming the value and the
  * schema's precision and scale, any amount that would need rounding or does not fit: money is never
- * rounded silently (design.md §2: rounding only at defined points). Reading is exact.
+ * rounded silently (the hub rounds half-up to the fen only where a rule says so). Reading is exact.
  */
 export class DecimalType extends avsc.types.LogicalType {
   readonly precision: number;
@@ -82,11 +97,11 @@ export class DecimalType extends avsc.types.LogicalType {
     // Avro spec: scale defaults to 0; precision is required and scale may not exceed it.
     const scale = integerAttribute(schema, 'scale') ?? 0;
     if (precision === undefined || precision < 1)
-      throw new Error('decimal logical type: precision is required');
+      throw new LogicalTypeError('decimal logical type: precision is required');
     if (scale > precision)
-      throw new Error(`decimal logical type: scale ${scale} exceeds precision ${precision}`);
+      throw new LogicalTypeError(`decimal logical type: scale ${scale} exceeds precision ${precision}`);
     if (!avsc.Type.isType(this.underlyingType, 'bytes')) {
-      throw new Error('decimal logical type: only the bytes representation is supported');
+      throw new LogicalTypeError('decimal logical type: only the bytes representation is supported');
     }
     this.precision = precision;
     this.scale = scale;
@@ -94,7 +109,7 @@ export class DecimalType extends avsc.types.LogicalType {
 
   /** Why `value` cannot be written, or undefined when it can. */
   problem(value: unknown): string | undefined {
-    const label = `decimal(${this.precision},${this.scale})`;
+    const label = this.label;
     if (!Decimal.isDecimal(value)) return `${label} expects a Money (decimal.js) value, got ${typeof value}`;
     if (!value.isFinite()) return `${value.toString()} is not a finite amount for ${label}`;
     if (value.decimalPlaces() > this.scale) {
@@ -112,7 +127,13 @@ export class DecimalType extends avsc.types.LogicalType {
     return BigInt(value.toFixed(this.scale).replace('.', ''));
   }
 
+  /** "decimal(18,2)", as the schema writes it. */
+  get label(): string {
+    return `decimal(${this.precision},${this.scale})`;
+  }
+
   protected override _fromValue(bytes: Buffer): Money {
+    if (ranOut(bytes)) return new Decimal(0);
     return new Decimal(`${twosComplementToBigint(bytes).toString()}e-${this.scale}`);
   }
 
@@ -175,6 +196,7 @@ export function isLocalDate(text: unknown): text is LocalDate {
 /** Avro `date` on `int` (days since the epoch) ⇄ LocalDate "YYYY-MM-DD". */
 export class DateType extends avsc.types.LogicalType {
   protected override _fromValue(days: number): LocalDate {
+    if (ranOut(days)) return '1970-01-01';
     return epochDayToLocalDate(days);
   }
 
@@ -197,6 +219,7 @@ export class DateType extends avsc.types.LogicalType {
 /** Avro `timestamp-millis` on `long` (ms since the epoch, UTC) ⇄ Date. */
 export class TimestampMillisType extends avsc.types.LogicalType {
   protected override _fromValue(millis: number): Date {
+    if (ranOut(millis)) return new Date(0);
     return new Date(millis);
   }
 

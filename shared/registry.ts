@@ -1,6 +1,12 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
-import { type AvroRecordSchema, avroLogicalTypes, loadSchema } from './avro.js';
+import {
+  type AvroRecordSchema,
+  avroLogicalTypes,
+  DecimalType,
+  LogicalTypeError,
+  loadSchema,
+} from './avro.js';
 import type { Endpoints } from './config.js';
 import { HubError, type InvalidInput, invalidInput, ok, type Result, refuse } from './errors.js';
 import {
@@ -14,7 +20,7 @@ import { subjectFor, type TopicSpec } from './topics.js';
 /**
  * Avro on Kafka through the Confluent-compatible registry, in the Confluent wire format
  * (magic byte 0, 4-byte schema id, Avro binary). Ids are resolved once at start-up and every type
- * and resolver is built once per writer id (perf-notes.md: the client's decode with a reader schema
+ * and resolver is built once per writer id (the registry client's own decode with a reader schema
  * rebuilds the schema on every call).
  */
 
@@ -153,6 +159,11 @@ export class TopicCodec {
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly registryUrl: string,
+    /** How prepare() registers a topic's schema; a unit test passes its own ids. */
+    private readonly register: (
+      registryUrl: string,
+      topic: TopicSpec,
+    ) => Promise<number> = registerTopicSchema,
   ) {}
 
   /** Registers (or finds) each topic's schema; call once at start-up. */
@@ -160,7 +171,7 @@ export class TopicCodec {
     for (const topic of topics) {
       if (this.writerIds.has(topic.name)) continue;
       const type = avsc.Type.forSchema(topicValueSchema(topic) as avsc.Schema, avroOptions());
-      const id = await registerTopicSchema(this.registryUrl, topic);
+      const id = await this.register(this.registryUrl, topic);
       this.readerTypes.set(topic.name, type);
       this.writerIds.set(topic.name, id);
     }
@@ -188,26 +199,17 @@ export class TopicCodec {
    * a registry that does not answer throws a retriable HubError.
    */
   async decode(topic: TopicSpec, bytes: Buffer | null): Promise<Result<DecodedValue>> {
-    if (bytes === null || bytes.length < 6 || bytes.readUInt8(0) !== 0) {
-      return refuse(
-        invalidInput('NOT_AVRO', 'value', 'Confluent wire format: magic byte 0, schema id, Avro body'),
-      );
-    }
+    if (bytes === null) return refuse(tombstone());
+    const framing = wireFormatProblem(bytes);
+    if (framing !== undefined) return refuse(framing);
     const schemaId = bytes.readInt32BE(1);
     const read = await this.readerFor(topic, schemaId);
     if (!read.ok) return read;
     let decoded: unknown;
     try {
-      decoded = read.value(bytes.subarray(5));
+      decoded = read.value(bytes.subarray(HEADER_BYTES));
     } catch (error) {
-      return refuse(
-        invalidInput(
-          'UNDECODABLE',
-          'value',
-          `Avro body does not match schema id ${schemaId}`,
-          (error as Error).message,
-        ),
-      );
+      return refuse(undecodable(schemaId, bytes.length - HEADER_BYTES, (error as Error).message));
     }
     return this.unwrap(topic, decoded, schemaId);
   }
@@ -243,6 +245,8 @@ export class TopicCodec {
     } else {
       const writer = await this.writerType(schemaId);
       if (!writer.ok) return writer;
+      const decimals = decimalMismatch(reader, writer.value, schemaId);
+      if (decimals !== undefined) return refuse(decimals);
       let resolver: avsc.Resolver;
       try {
         resolver = reader.createResolver(writer.value);
@@ -270,6 +274,11 @@ export class TopicCodec {
       if (status === 404 || /not found/i.test((error as Error).message)) {
         return refuse(unknownSchema(schemaId));
       }
+      if (error instanceof LogicalTypeError) {
+        return refuse(
+          invalidInput('INCOMPATIBLE_SCHEMA', 'value', `schema id ${schemaId}: ${error.message}`),
+        );
+      }
       throw new HubError(`registry did not answer for schema id ${schemaId}`, {
         retriable: true,
         cause: error,
@@ -284,5 +293,155 @@ function unknownSchema(schemaId: number): InvalidInput {
     'value',
     'the schema id in the message must be registered',
     String(schemaId),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an agency can fix: the framing, a truncated body, a decimal at another scale
+
+/** Confluent wire format: magic byte 0x00, a 4-byte big-endian schema id, then the Avro binary body. */
+const HEADER_BYTES = 5;
+const WIRE_FORMAT =
+  'expected the Confluent wire format: magic byte 0x00, a 4-byte big-endian schema id, then the Avro body';
+
+const notAvro = (rule: string, value?: string): InvalidInput =>
+  invalidInput('NOT_AVRO', 'value', rule, value);
+
+const tombstone = (): InvalidInput =>
+  notAvro(
+    'a tombstone (null value): the hub keeps every event and a null deletes nothing; to undo an event, publish its reversal or correction record',
+  );
+
+const hex = (byte: number | undefined): string => `0x${(byte ?? 0).toString(16).padStart(2, '0')}`;
+
+/** True for UTF-8 JSON text (an object or a list); never echoed, it may hold a national ID. */
+function isJsonText(bytes: Buffer): boolean {
+  const first = bytes.toString('utf8', 0, Math.min(bytes.length, 64)).trimStart()[0];
+  if (first !== '{' && first !== '[') return false;
+  try {
+    JSON.parse(bytes.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a value is not in the Confluent wire format, in words a producer's developer can act on, or undefined
+ * when the framing is right. Nothing of the value is quoted but its first bytes and lengths.
+ */
+export function wireFormatProblem(bytes: Buffer | null): InvalidInput | undefined {
+  if (bytes === null) return tombstone();
+  if (bytes.length === 0) return notAvro(`an empty value (0 bytes); ${WIRE_FORMAT}`);
+  if (isJsonText(bytes)) {
+    return notAvro(
+      `JSON text, not Avro: produce with an Avro serializer and the schema registry; ${WIRE_FORMAT}`,
+    );
+  }
+  const magic = bytes[0];
+  if (magic === 0xc3 && bytes[1] === 0x01) {
+    return notAvro(
+      `Avro single-object encoding (0xc3 0x01 and a schema fingerprint), not the registry's framing; ${WIRE_FORMAT}`,
+    );
+  }
+  if (magic === 0x01) {
+    return notAvro(
+      `magic byte 0x01 (a schema GUID instead of an id): the hub reads magic byte 0x00 and a 4-byte schema id; ${WIRE_FORMAT}`,
+      hex(magic),
+    );
+  }
+  if (magic !== 0x00) {
+    return notAvro(
+      `first byte ${hex(magic)} is not the magic byte 0x00: plain Avro without the registry's header, or another format (a schema id in Kafka headers is not read: the hub ignores headers); ${WIRE_FORMAT}`,
+      hex(magic),
+    );
+  }
+  if (bytes.length < HEADER_BYTES) {
+    return notAvro(
+      `${bytes.length} bytes: too short for the 5-byte header; ${WIRE_FORMAT}`,
+      String(bytes.length),
+    );
+  }
+  if (bytes.readInt32BE(1) === 0 && bytes.length >= 9 && bytes.readUInt32BE(5) !== 0) {
+    // Registries number schemas from 1, so a 4-byte id of 0 followed by a number is the high half of an 8-byte id.
+    return notAvro(
+      `an 8-byte schema id (Apicurio's default framing), global id ${bytes.readUInt32BE(5)}: the hub reads a 4-byte id; set apicurio.registry.as-confluent=true in the Apicurio serializer, or use Confluent's; ${WIRE_FORMAT}`,
+      String(bytes.readUInt32BE(5)),
+    );
+  }
+  return undefined;
+}
+
+/** The body did not decode: say whether it was cut short or has bytes left over, not avsc's words alone. */
+function undecodable(schemaId: number, bodyBytes: number, message: string): InvalidInput {
+  const rule =
+    message === 'truncated buffer'
+      ? `truncated: the ${bodyBytes}-byte Avro body ends before the record of schema id ${schemaId} does (a message cut short, or written with another schema)`
+      : message === 'trailing data'
+        ? `the ${bodyBytes}-byte Avro body goes on after the record of schema id ${schemaId} ends (written with another schema than the id says)`
+        : `Avro body does not match schema id ${schemaId}`;
+  return invalidInput(
+    'UNDECODABLE',
+    'value',
+    rule,
+    message === 'truncated buffer' || message === 'trailing data' ? undefined : message,
+  );
+}
+
+/** Every decimal in a type, by record and field path ("HospitalSettlement.hifobPay", "LedgerPosting.entries[].amount"). */
+function decimalsOf(
+  type: avsc.Type,
+  path: string,
+  out: Map<string, DecimalType>,
+  within: Set<avsc.Type>,
+): void {
+  if (type instanceof DecimalType) {
+    out.set(path, type);
+    return;
+  }
+  // Only a recursive type can lead back to itself; a named type used twice is walked on each path.
+  if (within.has(type)) return;
+  within.add(type);
+  if (type instanceof avsc.types.RecordType) {
+    const at = path === '' ? (type.name ?? '').split('.').at(-1) : path;
+    for (const field of type.fields) decimalsOf(field.type, `${at}.${field.name}`, out, within);
+  } else if (type instanceof avsc.types.UnwrappedUnionType || type instanceof avsc.types.WrappedUnionType) {
+    for (const branch of type.types) decimalsOf(branch, path, out, within);
+  } else if (type instanceof avsc.types.ArrayType) {
+    decimalsOf(type.itemsType, `${path}[]`, out, within);
+  } else if (type instanceof avsc.types.MapType) {
+    decimalsOf(type.valuesType, `${path}{}`, out, within);
+  }
+  within.delete(type);
+}
+
+/**
+ * Avro reads a decimal only at its own precision and scale; avsc would say only "cannot read X as [union]".
+ * Names the first amount the writer schema writes otherwise than the hub reads it, and how many more.
+ */
+export function decimalMismatch(
+  reader: avsc.Type,
+  writer: avsc.Type,
+  schemaId: number,
+): InvalidInput | undefined {
+  const wanted = new Map<string, DecimalType>();
+  const written = new Map<string, DecimalType>();
+  decimalsOf(reader, '', wanted, new Set());
+  decimalsOf(writer, '', written, new Set());
+  const differ = [...written].filter(([path, w]) => {
+    const r = wanted.get(path);
+    return r !== undefined && (r.scale !== w.scale || r.precision !== w.precision);
+  });
+  const [first] = differ;
+  if (first === undefined) return undefined;
+  const [path, w] = first;
+  const r = wanted.get(path) as DecimalType;
+  const more = differ.length > 1 ? ` (and ${differ.length - 1} more)` : '';
+  const money = r.scale === 2 ? ', money in yuan with exactly 2 decimals (fen)' : '';
+  return invalidInput(
+    'INCOMPATIBLE_SCHEMA',
+    path,
+    `schema id ${schemaId} writes ${path} as ${w.label}${more}; the hub reads it as ${r.label}${money}: a decimal is read only at its own precision and scale`,
+    w.label,
   );
 }

@@ -77,6 +77,35 @@ function parseArgs(argv: string[]): DemoOptions {
 
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 
+/**
+ * Stopping. Ctrl-C sends SIGINT to the whole process group: npm, tsx and the demo each get one, tsx and
+ * npm relay theirs, and the demo's own children (the services, `hub simulate`) stop and exit too. So the
+ * demo listens for every signal, not just the first (a second one would otherwise kill it half-way through
+ * stopping, leaving Kafka and the registry running), and a child that dies of the same Ctrl-C must not
+ * make it exit before it has stopped what it started. Each step that starts something adds how to undo it.
+ */
+const undo: (() => Promise<void>)[] = [];
+let starting: Promise<unknown> | undefined;
+let stopping: Promise<never> | undefined;
+
+function stopDemo(code: number, why: string): Promise<never> {
+  stopping ??= (async () => {
+    say(why);
+    // Whatever is starting finishes first (a half-started stack cannot be stopped from its state file).
+    await starting?.catch(() => {});
+    for (const step of undo.reverse()) await step();
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) say(`${signal}: already stopping (Kafka takes a few seconds)`);
+    void stopDemo(0, `${signal}: stopping what the demo started`);
+  });
+}
+
 /** Secrets the services need; generated for the demo and kept beside the stack's data, never in git. */
 function demoSecrets(stateDir: string): { pseudonymKey: string; signingKey: string } {
   const dir = join(stateDir, 'demo');
@@ -98,7 +127,14 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const stackOptions = stackOptionsFromEnvironment(process.env, { log: (line) => say(line) });
-  const { endpoints, started } = await stackUp(stackOptions);
+  const stack = stackUp(stackOptions);
+  starting = stack;
+  const { endpoints, started } = await stack;
+  undo.push(async () => {
+    if (started) await stackDown(stackOptions);
+    else say('the stack keeps running (npm run stack:down stops it)');
+  });
+  if (stopping) await stopping;
   const secrets = demoSecrets(stackOptions.stateDir);
   const env = {
     ...process.env,
@@ -127,28 +163,14 @@ async function main(): Promise<number> {
   const logDir = join(stackOptions.stateDir, 'demo', NAMESPACE);
   mkdirSync(logDir, { recursive: true });
   const children = SERVICES.map((service) => startService(service, env, logDir));
-  const stopAll = async () => {
-    for (const child of children) child.process.kill('SIGTERM');
-    await Promise.all(children.map((c) => c.exited));
-  };
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
+  undo.push(async () => {
     say('stopping the services');
-    await stopAll();
-    if (started) await stackDown(stackOptions);
-    else say('the stack keeps running (npm run stack:down stops it)');
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
+  });
   for (const child of children) {
-    child.process.once('exit', (code) => {
-      if (!stopping) {
-        say(`${child.name} exited with ${code}; its log: ${child.log}`);
-        void shutdown(1);
-      }
+    child.process.once('exit', (code, signal) => {
+      if (!stopping) void stopDemo(1, `${child.name} exited with ${code ?? signal}; its log: ${child.log}`);
     });
   }
   say(`services started: ${SERVICES.join(', ')} (logs in ${logDir})`);
@@ -190,10 +212,7 @@ async function main(): Promise<number> {
     `\n公示页面 disclosure page: ${url}\nJSON ${url}disclosures.json · CSV ${url}disclosures.csv · Atom ${url}disclosures.atom\n` +
       `verify: npx hub disclosure verify --url ${url}disclosures.json\n`,
   );
-  if (!options.serve) {
-    await shutdown(0);
-    return 0;
-  }
+  if (!options.serve) return stopDemo(0, 'done: stopping what the demo started');
   say('serving the disclosure page; Ctrl-C stops the demo');
   await new Promise(() => {});
   return 0;
@@ -282,9 +301,8 @@ async function waitForDisclosures(port: number, year: number): Promise<void> {
 try {
   process.exitCode = await main();
 } catch (error) {
-  if (error instanceof StackError) {
-    process.stderr.write(`demo: ${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
+  // A child that died of the same Ctrl-C: the signal handler is already stopping everything.
+  if (stopping) await stopping;
+  // Anything else still stops what was started; a bug keeps its stack trace.
+  await stopDemo(1, error instanceof StackError ? error.message : String((error as Error).stack ?? error));
 }

@@ -156,7 +156,7 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
 
   try {
     // Kafka: format every node's storage with one cluster id, then start them all.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kafkaClusterId();
     const voters = kafkaPorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
     for (const [i, ports] of kafkaPorts.entries()) {
       const dir = join(options.stateDir, `kafka-${i + 1}`);
@@ -374,6 +374,22 @@ async function requirePortsFree(ports: number[]): Promise<void> {
 }
 
 // ---- Kafka ----
+
+/**
+ * A KRaft cluster id made as Kafka's own Uuid.randomUuid makes one: 16 random bytes as a version-4
+ * UUID, printed base64url without padding (22 characters), drawn again while it starts with '-',
+ * which kafka-storage would read as an option ("argument --cluster-id/-t: expected one argument"):
+ * 1 random id in 64. Kafka's reserved ids (all zero, and 0…01) cannot occur: the version bits are set.
+ */
+export function kafkaClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const bytes = Buffer.from(random(16));
+    bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40; // version 4
+    bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // variant 2 (Leach-Salz)
+    const id = bytes.toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 function brokerProperties(
   nodeId: number,

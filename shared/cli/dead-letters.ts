@@ -1,62 +1,67 @@
+import { type Command, Option } from 'commander';
+import { SERVICES } from '../../services/catalogue.js';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import { readTopic } from '../read-topic.js';
 import type { DeadLetter } from '../records.js';
 import { createRegistry, TopicCodec } from '../registry.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import type { TopicSpec } from '../topics.js';
+import { EXIT, exitWith, wholeNumber } from './options.js';
 
-const DEAD_LETTER_TOPICS: Readonly<Record<string, TopicSpec>> = {
-  'premium-ingest': TOPICS.premiumDeadLetters,
-  'settlement-ingest': TOPICS.settlementDeadLetters,
-  'payout-ingest': TOPICS.payoutDeadLetters,
-  reconciler: TOPICS.reconcilerDeadLetters,
-  disclosure: TOPICS.disclosureDeadLetters,
-};
+// Every service's dead-letter topic, from the services' own definitions.
+const DEAD_LETTER_TOPICS: Readonly<Record<string, TopicSpec>> = Object.fromEntries(
+  SERVICES.map((service) => [service.name, service.deadLetters]),
+);
 
-const USAGE = `usage: hub dead-letters <list | redrive> --service NAME [--code CODE] [--offset N]
+interface DeadLetterOptions {
+  readonly service: string;
+  readonly code?: string;
+  readonly offset?: number;
+}
 
-  list      print each dead letter: where it was read, the error code, field and rule
-  redrive   publish the original bytes and key of the chosen dead letters to the topic they came
-            from, so the service decides them again (after a fix, or once what they were waiting
-            for has arrived); a redriven message that is still bad is dead-lettered again
-  --service ${Object.keys(DEAD_LETTER_TOPICS).join(', ')}
-  --code    only dead letters with this error code
-  --offset  only the dead letter of this original offset
-`;
+export function registerDeadLetters(program: Command): void {
+  const deadLetters = program
+    .command('dead-letters')
+    .description('list what a service refused and why, or publish the originals again once fixed');
+  const options = (command: Command) =>
+    command
+      .addOption(
+        new Option('--service <name>', 'whose dead letters')
+          .choices(Object.keys(DEAD_LETTER_TOPICS))
+          .makeOptionMandatory(),
+      )
+      .option('--code <code>', 'only dead letters with this error code, e.g. NOT_AVRO or HOLIDAYS_UNKNOWN')
+      .option('--offset <n>', 'only the dead letter of this original offset', wholeNumber(0));
+  options(
+    deadLetters
+      .command('list')
+      .description('print each dead letter: where it was read, the error code, field and rule'),
+  ).action(exitWith((o: DeadLetterOptions) => run('list', o)));
+  options(
+    deadLetters
+      .command('redrive')
+      .description(
+        'publish the original bytes and key of the chosen dead letters to the topic they came from, so the service decides them again (after a fix, or once what they waited for has arrived); one still bad is dead-lettered again',
+      ),
+  ).action(exitWith((o: DeadLetterOptions) => run('redrive', o)));
+}
 
-export async function runDeadLetters(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const options = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const [flag, value] = [rest[i], rest[i + 1]];
-    if (!flag?.startsWith('--') || value === undefined) {
-      process.stderr.write(`hub dead-letters: bad option ${flag ?? ''}\n${USAGE}`);
-      return 2;
-    }
-    options.set(flag.slice(2), value);
-  }
-  const service = options.get('service');
-  const topic = service ? DEAD_LETTER_TOPICS[service] : undefined;
-  if ((sub !== 'list' && sub !== 'redrive') || !topic) {
-    process.stderr.write(
-      `hub dead-letters: ${topic ? '' : `--service must be one of the services; `}\n${USAGE}`,
-    );
-    return 2;
-  }
+async function run(sub: 'list' | 'redrive', options: DeadLetterOptions): Promise<number> {
+  const topic = DEAD_LETTER_TOPICS[options.service] as TopicSpec;
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
   await codec.prepare([topic]);
   const chosen = (await readTopic<'dead-letter'>(kafka, codec, topic)).filter(
     (l) =>
-      (!options.has('code') || l.errorCode === options.get('code')) &&
-      (!options.has('offset') || String(l.offset) === options.get('offset')),
+      (options.code === undefined || l.errorCode === options.code) &&
+      (options.offset === undefined || l.offset === options.offset),
   );
   if (sub === 'list') {
     for (const l of chosen) process.stdout.write(`${describe(l)}\n`);
     process.stdout.write(`${chosen.length} dead letter(s) on ${topic.name}\n`);
-    return 0;
+    return EXIT.done;
   }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -69,7 +74,7 @@ export async function runDeadLetters(args: string[]): Promise<number> {
     await producer.disconnect();
   }
   process.stdout.write(`${chosen.length} message(s) published again to their topics\n`);
-  return 0;
+  return EXIT.done;
 }
 
 /** One line per dead letter; the value is already safe to show (the services never put a national ID there). */

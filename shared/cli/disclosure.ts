@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   chainsFrom,
   type DisclosureJson,
@@ -23,78 +24,76 @@ import { createLogger } from '../logger.js';
 import type { PublicDisclosure } from '../records.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { TOPICS } from '../topics.js';
+import { EXIT, exitWith, regionOption, UsageError } from './options.js';
 
 /**
  * `hub disclosure <subcommand>`: verify a published feed (anyone, no hub access needed), publish now,
  * show what is published, or make a signing key. Exit 0 on success, 1 when verification finds
- * problems or the hub fails, 2 on bad usage.
+ * problems, nothing is published for the period or the hub fails, 2 on bad usage.
  */
 
-const USAGE = `usage: hub disclosure <subcommand>
-
-  verify  --file FEED.json | --url URL [--public-key KEY.pem]
-          checks hashes, signatures, the chain links, sequences and corrections of a JSON feed
-  publish [--region CODE] [--period LABEL]
-          publishes changed figures now (an explicit --period is published even if it has not ended)
-  show    --region CODE [--period LABEL] [--json]
-          prints the latest published figures
-  keygen  prints a new Ed25519 signing key (PKCS#8 PEM) for HUB_DISCLOSURE_SIGNING_KEY
-`;
-
-type Flags = Record<string, string | true>;
-
-function parseFlags(args: readonly string[]): Flags {
-  const flags: Flags = {};
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
-    const name = arg.slice(2);
-    const next = args[i + 1];
-    if (next === undefined || next.startsWith('--')) flags[name] = true;
-    else {
-      flags[name] = next;
-      i += 1;
-    }
-  }
-  return flags;
+interface VerifyOptions {
+  readonly file?: string;
+  readonly url?: string;
+  readonly publicKey?: string;
 }
 
-class UsageError extends Error {}
-
-function stringFlag(flags: Flags, name: string): string | undefined {
-  const value = flags[name];
-  if (value === true) throw new UsageError(`--${name} needs a value`);
-  return value;
+interface PeriodOptions {
+  readonly region?: string;
+  readonly period?: string;
+  readonly json?: boolean;
 }
 
-export async function runDisclosure(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  try {
-    const flags = parseFlags(rest);
-    switch (subcommand) {
-      case 'verify':
-        return await verify(flags);
-      case 'publish':
-        return await publish(flags);
-      case 'show':
-        return await show(flags);
-      case 'keygen':
-        return keygen();
-      case undefined:
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE);
-        return subcommand === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown subcommand '${subcommand}'`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`hub disclosure: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
+function periodLabel(text: string): string {
+  if (parsePeriod(text) === undefined) {
+    throw new InvalidArgumentError('Expected a year, a quarter or a month: "2025", "2025-Q1" or "2025-03"');
   }
+  return text;
+}
+
+function httpUrl(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:8088/disclosures.json');
+  }
+  return text;
+}
+
+const periodOption = (what: string) =>
+  new Option('--period <label>', `${what}: "2025", "2025-Q1" or "2025-03"`).argParser(periodLabel);
+
+export function registerDisclosure(program: Command): void {
+  const disclosure = program.command('disclosure').description('publish, show and verify public disclosures');
+  disclosure
+    .command('verify')
+    .description('check the hashes, signatures, chain links, sequences and corrections of a JSON feed')
+    .option('--file <feed.json>', 'a feed saved to a file')
+    .addOption(
+      new Option('--url <url>', 'a feed served over HTTP (its /public-key.pem is fetched too)').argParser(
+        httpUrl,
+      ),
+    )
+    .option('--public-key <key.pem>', "the publisher's Ed25519 public key (PEM), to pin who published")
+    .action(exitWith(verify));
+  disclosure
+    .command('publish')
+    .description('publish changed figures now (an explicit --period is published even if it has not ended)')
+    .addOption(regionOption('only this region'))
+    .addOption(periodOption('only this period (needs --region)'))
+    .action(exitWith(publish));
+  disclosure
+    .command('show')
+    .description('print the latest published figures of a region')
+    .addOption(regionOption('the region').makeOptionMandatory())
+    .addOption(periodOption('only this period'))
+    .option('--json', 'print the records as JSON')
+    .action(exitWith(show));
+  disclosure
+    .command('keygen')
+    .description(
+      'print a new Ed25519 signing key (PKCS#8 PEM) for HUB_DISCLOSURE_SIGNING_KEY; its public key on stderr',
+    )
+    .action(exitWith(keygen));
 }
 
 async function fetchText(url: string): Promise<string> {
@@ -116,10 +115,8 @@ function readText(file: string): string {
   }
 }
 
-async function verify(flags: Flags): Promise<number> {
-  const file = stringFlag(flags, 'file');
-  const url = stringFlag(flags, 'url');
-  const keyFile = stringFlag(flags, 'public-key');
+async function verify(options: VerifyOptions): Promise<number> {
+  const { file, url, publicKey: keyFile } = options;
   if ((file === undefined) === (url === undefined))
     throw new UsageError('give exactly one of --file and --url');
   const text = file !== undefined ? readText(file) : await fetchText(url as string);
@@ -128,7 +125,7 @@ async function verify(flags: Flags): Promise<number> {
     feed = parseJsonFeed(text);
   } catch (error) {
     process.stdout.write(`not a disclosure feed: ${(error as Error).message}\n`);
-    return 1;
+    return EXIT.finding;
   }
   let keyPem: string;
   if (keyFile !== undefined) keyPem = readText(keyFile);
@@ -148,13 +145,13 @@ async function verify(flags: Flags): Promise<number> {
   const problems = verifyChain(feed.disclosures as DisclosureJson[], publicKey);
   if (problems.length === 0) {
     process.stdout.write(`verified ${feed.disclosures.length} disclosures (key ${keyIdOf(publicKey)})\n`);
-    return 0;
+    return EXIT.done;
   }
   process.stdout.write(
     `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${feed.disclosures.length} disclosures:\n`,
   );
   for (const problem of problems) process.stdout.write(`  ${problem}\n`);
-  return 1;
+  return EXIT.finding;
 }
 
 function describe(record: PublicDisclosure): string {
@@ -166,12 +163,9 @@ function describe(record: PublicDisclosure): string {
   return `${record.regionCode} ${record.periodLabel} #${record.sequence} ${what}${changes}`;
 }
 
-async function publish(flags: Flags): Promise<number> {
-  const region = stringFlag(flags, 'region');
-  const period = stringFlag(flags, 'period');
+async function publish(options: PeriodOptions): Promise<number> {
+  const { region, period } = options;
   if (period !== undefined && region === undefined) throw new UsageError('--period needs --region');
-  if (period !== undefined && parsePeriod(period) === undefined)
-    throw new UsageError(`--period '${period}' is not "2025", "2025-Q1" or "2025-03"`);
   const settings = disclosureSettingsFromEnvironment();
   const publisher = await DisclosurePublisher.start({
     endpoints: loadEndpoints(),
@@ -187,15 +181,14 @@ async function publish(flags: Flags): Promise<number> {
         : await publisher.publishAll(region === undefined ? undefined : [region]);
     if (published.length === 0) process.stdout.write('nothing changed: no disclosure published\n');
     for (const record of published) process.stdout.write(`${describe(record)}\n`);
-    return 0;
+    return EXIT.done;
   } finally {
     await publisher.stop();
   }
 }
 
-async function show(flags: Flags): Promise<number> {
-  const region = stringFlag(flags, 'region');
-  const period = stringFlag(flags, 'period');
+async function show(options: PeriodOptions): Promise<number> {
+  const { region, period } = options;
   if (region === undefined) throw new UsageError('show needs --region');
   const endpoints = loadEndpoints();
   const log = createLogger('hub-disclosure', process.env.LOG_LEVEL ?? 'warn');
@@ -216,11 +209,11 @@ async function show(flags: Flags): Promise<number> {
     process.stderr.write(
       `no disclosure published for ${region}${period === undefined ? '' : ` ${period}`}\n`,
     );
-    return 1;
+    return EXIT.finding;
   }
-  if (flags.json === true) {
+  if (options.json === true) {
     process.stdout.write(`${JSON.stringify(latest.map(toDisclosureJson), null, 2)}\n`);
-    return 0;
+    return EXIT.done;
   }
   for (const record of latest) {
     process.stdout.write(
@@ -233,7 +226,7 @@ async function show(flags: Flags): Promise<number> {
       );
     }
   }
-  return 0;
+  return EXIT.done;
 }
 
 function keygen(): number {
@@ -242,5 +235,5 @@ function keygen(): number {
   process.stderr.write(
     `key id ${keyIdOf(publicKey)}; public key (publish it):\n${publicKey.export({ format: 'pem', type: 'spki' }).toString()}`,
   );
-  return 0;
+  return EXIT.done;
 }

@@ -1,52 +1,9 @@
-import { HubError } from '../errors.js';
-import { runDeadLetters } from './dead-letters.js';
-import { runDisclosure } from './disclosure.js';
-import { runPolicy } from './policy.js';
-import { runRebuild } from './rebuild.js';
-import { runReconcile } from './reconcile.js';
-import { runSimulate } from './simulate.js';
-import { runStatus } from './status.js';
-import { runTopics } from './topics.js';
+import { namespaceArgument } from './namespace-argument.js';
 
-/** One command-line tool for operations staff (design.md §3 "Operations"). */
-const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  policy: { summary: 'check a policy decision by hand (JSON on stdin, JSON on stdout)', run: runPolicy },
-  topics: { summary: 'create the topics and register their schemas (create | list)', run: runTopics },
-  simulate: {
-    summary: 'publish a realistic synthetic year for a region, with injected faults',
-    run: runSimulate,
-  },
-  disclosure: { summary: 'publish, show and verify public disclosures', run: runDisclosure },
-  reconcile: { summary: 'summarise the reconciliation items (summary)', run: runReconcile },
-  status: { summary: "each service's consumer lag", run: runStatus },
-  rebuild: {
-    summary: "rebuild a namespace's Redis state from the topics (stop the services first)",
-    run: runRebuild,
-  },
-  'dead-letters': {
-    summary: 'list dead letters or publish them again (list | redrive)',
-    run: runDeadLetters,
-  },
-};
-
-function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: hub <command> [args]\n\ncommands:\n${lines.join('\n')}\n`;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`hub: unknown command '${name}'\n\n${usage()}`);
-    return 2;
-  }
-  return command.run(rest);
-}
+/**
+ * The `hub` command's entry point. `--namespace` must reach HUB_NAMESPACE before any module that builds a
+ * topic name is loaded (shared/namespace.ts reads it once), so the commands are imported only after it.
+ */
 
 // `hub ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -54,11 +11,23 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  // Configuration and I/O failures are told in one line; anything else is a bug and keeps its stack.
-  if (!(error instanceof HubError)) throw error;
-  process.stderr.write(`hub: ${error.message}\n`);
-  process.exitCode = 1;
+const argv = process.argv.slice(2);
+const namespace = namespaceArgument(argv);
+if (namespace.kind === 'missing') {
+  process.stderr.write('hub: --namespace needs a name (see hub --help)\n');
+  process.exit(2);
 }
+if (namespace.kind === 'given') process.env.HUB_NAMESPACE = namespace.value;
+
+let program: typeof import('./program.js');
+try {
+  program = await import('./program.js');
+} catch (error) {
+  // Only a bad namespace fails while loading; from --namespace it is usage (2), from the environment configuration (1).
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.startsWith('HUB_NAMESPACE:')) throw error;
+  const fromFlag = namespace.kind === 'given';
+  process.stderr.write(`hub: ${fromFlag ? message.replace(/^HUB_NAMESPACE:/, '--namespace') : message}\n`);
+  process.exit(fromFlag ? 2 : 1);
+}
+process.exitCode = await program.runHub(argv);

@@ -1,25 +1,22 @@
-import { ConfigError, type InvalidInput, type Result } from '../errors.js';
+import type { Command } from 'commander';
+import type { InvalidInput, Result } from '../errors.js';
 import { formatMoney, type Money } from '../money.js';
 import { localDate } from '../policy/dates.js';
 import { decideEligibility } from '../policy/eligibility.js';
 import { type JsonValue, parseJsonExact } from '../policy/exactJson.js';
-import {
-  describeRefusal,
-  type Reader,
-  readEligibilityRequest,
-  readParamsRequest,
-  readSlaRequest,
-  readSupplementRequest,
-} from '../policy/input.js';
+import { describeRefusal, type Reader, readParamsRequest, readSlaRequest } from '../policy/input.js';
 import { insuranceYearOf } from '../policy/insuranceYear.js';
 import { formatRatio, PARAM_NAMES, type PolicyParams, type ShownValue, showParam } from '../policy/params.js';
 import { regionParamsOn } from '../policy/regions.js';
 import { decideSupplement } from '../policy/supplement.js';
 import { manualClaimSla } from '../policy/workingDays.js';
+import { EXIT, exitWith } from './options.js';
+import { readEligibilityInput, readSupplementInput } from './policy-requests.js';
 
 /**
  * `hub policy <subcommand>`: one JSON document on stdin, one on stdout, so a person at a bureau can check a
- * decision by hand with the same engine the services run. Bad input: exit 2 and one line naming the field.
+ * decision by hand with the same engine the services run. Bad input (including a year without holiday
+ * data, which the request asks about): exit 2 and one line naming the field. A broken region file: exit 1.
  */
 
 // Every value is already JSON-ready (amounts as text, never a float), so the output is stringified as is.
@@ -28,6 +25,8 @@ type Outcome = { kind: 'output'; output: Output } | { kind: 'refused'; error: In
 
 interface Subcommand {
   readonly summary: string;
+  /** A request to show in --help. */
+  readonly example: string;
   readonly run: (input: JsonValue) => Outcome;
 }
 
@@ -50,11 +49,13 @@ function withParams<T>(
 
 const subcommands: Record<string, Subcommand> = {
   supplement: {
-    summary: 'what the supplement owes for one settlement (design.md §6)',
+    summary: 'what the supplement owes for one settlement: cap reached, ratio, referral penalty, annual cap',
+    example:
+      '{"region":"533100","serviceDate":"2025-05-12","eligible":true,"ytd":{"basicFundPaid":"140000.00","supplementPaid":"0.00"},"claim":{"inScopeAmount":"40000.00","basicFundPaid":"10000.00","overCapAmount":"20000.00","outOfArea":true,"referred":false,"medicalType":"INPATIENT"}}',
     run: (input) =>
       withParams(
         input,
-        readSupplementRequest,
+        readSupplementInput,
         (r) => ({ date: r.serviceDate, field: 'serviceDate', region: r.region }),
         (r, params) => {
           const decision = decideSupplement({ params, eligible: r.eligible, ytd: r.ytd, claim: r.claim });
@@ -80,10 +81,12 @@ const subcommands: Record<string, Subcommand> = {
   },
   eligibility: {
     summary: 'is a member covered for a year, from the premium payments',
+    example:
+      '{"region":"410200","year":2025,"enrolledOn":"2025-03-15","payments":[{"amount":"120.00","paidOn":"2025-03-20"}]}',
     run: (input) =>
       withParams(
         input,
-        readEligibilityRequest,
+        readEligibilityInput,
         (r) => ({ date: `${r.year}-01-01`, field: 'year', region: r.region }),
         (r, params) => {
           const decision = decideEligibility({
@@ -108,7 +111,8 @@ const subcommands: Record<string, Subcommand> = {
       ),
   },
   sla: {
-    summary: 'working days and deadline of a manual claim',
+    summary: 'working days and deadline of a manual claim (Dehong art. 16)',
+    example: '{"region":"533100","receivedOn":"2025-02-01","paidOn":"2025-03-06","serviceYear":2024}',
     run: (input) =>
       withParams(
         input,
@@ -139,6 +143,7 @@ const subcommands: Record<string, Subcommand> = {
   },
   params: {
     summary: 'the parameters in force in a region on a day',
+    example: '{"region":"533100","date":"2025-06-01"}',
     run: (input) =>
       withParams(
         input,
@@ -172,11 +177,6 @@ const subcommands: Record<string, Subcommand> = {
   },
 };
 
-function usage(): string {
-  const lines = Object.entries(subcommands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return `usage: hub policy <${Object.keys(subcommands).join('|')}> < request.json\n\n${lines.join('\n')}\n`;
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin)
@@ -184,45 +184,64 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function runPolicy(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return 0;
+const REQUEST_HELP = `
+Amounts are JSON strings ("1234.50", at most 2 decimals): a JSON number is refused, since most tools
+turn it into a float. medicalType is a word (inpatient, special-outpatient, ...) or the records' own
+enum name (INPATIENT, SPECIAL_OUTPATIENT). Exit 0 with the decision on stdout; exit 2 with one line
+naming the field when the request is wrong; exit 1 when a region file is broken.`;
+
+export function registerPolicy(program: Command): void {
+  const policy = program
+    .command('policy')
+    .description('check a policy decision by hand: one JSON request on stdin, one JSON answer on stdout')
+    .addHelpText('after', REQUEST_HELP);
+  for (const [name, subcommand] of Object.entries(subcommands)) {
+    policy
+      .command(name)
+      .description(subcommand.summary)
+      .addHelpText(
+        'after',
+        `\nExample:\n  echo '${subcommand.example}' | npx hub policy ${name}\n${REQUEST_HELP}`,
+      )
+      .action(
+        exitWith(async () => {
+          const answer = policyAnswer(name, await readStdin());
+          process.stdout.write(answer.stdout);
+          process.stderr.write(answer.stderr);
+          return answer.exitCode;
+        }),
+      );
   }
-  const subcommand = name === undefined ? undefined : subcommands[name];
-  if (subcommand === undefined || rest.length > 0) {
-    const why =
-      name === undefined
-        ? 'missing subcommand'
-        : subcommand
-          ? `unexpected argument '${rest[0]}'`
-          : `unknown subcommand '${name}'`;
-    process.stderr.write(`hub policy: ${why}\n\n${usage()}`);
-    return 2;
-  }
-  const prefix = `hub policy ${name}`;
-  try {
-    const parsed = parseJsonExact(await readStdin());
-    const outcome = parsed.ok ? subcommand.run(parsed.value) : refused(parsed.error);
-    switch (outcome.kind) {
-      case 'output':
-        process.stdout.write(`${JSON.stringify(outcome.output, null, 2)}\n`);
-        return 0;
-      case 'refused':
-        process.stderr.write(`${prefix}: ${describeRefusal(outcome.error)}\n`);
-        return 2;
-      default: {
-        const unknown: never = outcome;
-        throw new Error(`unknown outcome ${JSON.stringify(unknown)}`);
-      }
+}
+
+/** What `hub policy <name>` prints for a request, and its exit code. */
+export interface PolicyAnswer {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Decides one request text; a broken region file throws ConfigError, which the entry point tells in one
+ * line with exit 1.
+ */
+export function policyAnswer(name: string, text: string): PolicyAnswer {
+  const subcommand = subcommands[name];
+  if (subcommand === undefined) throw new Error(`no policy subcommand ${name}`);
+  const parsed = parseJsonExact(text);
+  const outcome = parsed.ok ? subcommand.run(parsed.value) : refused(parsed.error);
+  switch (outcome.kind) {
+    case 'output':
+      return { exitCode: EXIT.done, stdout: `${JSON.stringify(outcome.output, null, 2)}\n`, stderr: '' };
+    case 'refused':
+      return {
+        exitCode: EXIT.usage,
+        stdout: '',
+        stderr: `hub policy ${name}: ${describeRefusal(outcome.error)}\n`,
+      };
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unknown)}`);
     }
-  } catch (error) {
-    // Configuration problems (a bad region file, a year without holiday data) are not the caller's input: exit 1.
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${prefix}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { type Command, Option } from 'commander';
 import { STATEFUL_SERVICES, serviceNamed } from '../../services/catalogue.js';
 import { loadEndpoints } from '../config.js';
 import { loadPseudonymKey } from '../identity.js';
@@ -5,36 +6,35 @@ import { createLogger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
 import { ProgressBar } from '../progress.js';
 import { rebuildState } from '../runner/rebuild.js';
+import { EXIT, exitWith } from './options.js';
 
-const USAGE = `usage: hub rebuild [--service NAME]
+const STATEFUL = STATEFUL_SERVICES.map((s) => s.name);
 
-Rebuilds a namespace's Redis state from Kafka: deletes the service's keys, then replays its input topic
-up to the offsets its consumer group has committed, publishing nothing. Stop the service first; start it
-again afterwards and it carries on exactly where it was. Without --service every stateful service is
-rebuilt (${STATEFUL_SERVICES.map((s) => s.name).join(', ')}).
-`;
+export function registerRebuild(program: Command): void {
+  program
+    .command('rebuild')
+    .description(
+      "rebuild a namespace's Redis state from Kafka: delete a service's keys, replay its input topic up to " +
+        'the offsets its group has committed, publishing nothing (stop the service first)',
+    )
+    .addOption(
+      new Option(
+        '--service <name>',
+        'one service to rebuild (default: every service that keeps state)',
+      ).choices(STATEFUL),
+    )
+    .addHelpText(
+      'after',
+      `\nStart the services again afterwards: their state and their committed offsets agree, and they carry on\nexactly where they were. A service finding its state missing refuses to decide and names this command.\n`,
+    )
+    .action(exitWith(runRebuild));
+}
 
-export async function runRebuild(args: string[]): Promise<number> {
-  let only: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--help' || args[i] === '-h') {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    if (args[i] === '--service') only = args[++i];
-    else {
-      process.stderr.write(`hub rebuild: unknown argument '${args[i]}'\n\n${USAGE}`);
-      return 2;
-    }
-  }
+export async function runRebuild(options: { service?: string }): Promise<number> {
   const services =
-    only === undefined ? STATEFUL_SERVICES : [serviceNamed(only)].filter((s) => s !== undefined);
-  if (services.length === 0 || services.some((s) => s.state === undefined)) {
-    process.stderr.write(
-      `hub rebuild: --service must be one of ${STATEFUL_SERVICES.map((s) => s.name).join(', ')} (the services that keep state)\n`,
-    );
-    return 2;
-  }
+    options.service === undefined
+      ? STATEFUL_SERVICES
+      : [serviceNamed(options.service)].filter((s) => s !== undefined);
   const endpoints = loadEndpoints();
   const pseudonymKey = loadPseudonymKey(process.env);
   for (const service of services) {
@@ -55,5 +55,5 @@ export async function runRebuild(args: string[]): Promise<number> {
         `in ${report.seconds.toFixed(1)} s (${Math.round(rate)}/s); ${report.keysDeleted} old keys deleted\n`,
     );
   }
-  return 0;
+  return EXIT.done;
 }

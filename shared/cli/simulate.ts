@@ -1,5 +1,6 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { loadEndpoints } from '../config.js';
 import { loadPseudonymKey } from '../identity.js';
 import { createKafka } from '../kafka.js';
@@ -11,6 +12,7 @@ import { ProgressBar } from '../progress.js';
 import { enabledFaults, generateYear, minimumMembers } from '../simulate/generate.js';
 import { MAX_BATCH, type PublishReport, publishSimulation } from '../simulate/publish.js';
 import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../simulate/truth.js';
+import { exitWith, regionOption, UsageError } from './options.js';
 import { serviceLag } from './status.js';
 
 // Accounting too: the journal's order per member is what a real year's publication order would give.
@@ -30,24 +32,64 @@ function ingestCaughtUp(kafka: ReturnType<typeof createKafka>): () => Promise<vo
   };
 }
 
-const usage = (): string => `usage: hub simulate --region <code> [--year 2025] [--members 2000] [--seed 1]
-                    [--truth FILE] [--no-faults | --faults KIND,...] [--dry-run] [--in-order]
+const DESCRIPTION = `publish a realistic synthetic insurance year for a region, with injected faults
 
-Generates a realistic synthetic insurance year for a region (premiums, direct settlements and
-reversals, the insurer's monthly settlements, manual claims, operating costs), injects faults the
-hub must catch, writes the ground truth as JSON and publishes the events to the input topics.
+Generates premiums, direct settlements and reversals, the insurer's monthly settlements, manual claims and operating costs, injects faults the hub must catch, writes the ground truth as JSON and publishes the events to the input topics.`;
 
-  --region    a region with a policy file: ${[...loadRegions().values()].map((r) => `${r.code} ${r.name.en}`).join(', ')}
-  --year      the insurance (cover) year, default 2025
-  --members   insured members, default 2000 (at least ${minimumMembers([...FAULT_KINDS])} with faults)
-  --seed      PRNG seed, default 1: the same seed gives the same events
-  --truth     where to write the ground truth, default simulate-<region>-<year>.truth.json
-  --no-faults publish an honest year
-  --faults    only these faults: ${FAULT_KINDS.join(', ')}
-  --dry-run   generate and write the ground truth, publish nothing
-  --in-order  before switching input topic, wait until the ingest services have caught up, so they
-              see the year in publication order as over a real year (the ground truth assumes it)
-`;
+interface SimulateOptionValues {
+  readonly region?: string;
+  readonly year?: string;
+  readonly members?: string;
+  readonly seed?: string;
+  readonly truth?: string;
+  /** The list given with --faults, false after --no-faults. */
+  readonly faults?: string | false;
+  readonly dryRun?: boolean;
+  readonly inOrder?: boolean;
+}
+
+/**
+ * `hub simulate`'s options on a command. The values are checked together afterwards (a year's manual
+ * claims need its holiday data, the faults need enough members); `given` counts how often each was written,
+ * so a repeated option and --faults with --no-faults are refused instead of the last one silently winning.
+ */
+function simulateOptions(command: Command): { command: Command; given: Map<string, number> } {
+  command
+    .summary('publish a realistic synthetic insurance year for a region, with injected faults')
+    .description(DESCRIPTION)
+    .addOption(regionOption('a region with a policy file'))
+    .option('--year <year>', 'the insurance (cover) year (default 2025)')
+    .option(
+      '--members <n>',
+      `insured members (default 2000; at least ${minimumMembers([...FAULT_KINDS])} with faults)`,
+    )
+    .option('--seed <n>', 'PRNG seed (default 1): the same seed gives the same events')
+    .option('--truth <file>', 'where to write the ground truth (default simulate-<region>-<year>.truth.json)')
+    .option('--faults <kinds>', `only these faults, comma-separated: ${FAULT_KINDS.join(', ')}`)
+    .option('--no-faults', 'publish an honest year')
+    .option('--dry-run', 'generate and write the ground truth, publish nothing')
+    .option(
+      '--in-order',
+      'before switching input topic, wait until the ingest services have caught up, so they see the year in publication order as over a real year (the ground truth assumes it)',
+    );
+  const given = new Map<string, number>();
+  for (const option of command.options) {
+    const flag = option.long as string;
+    command.on(`option:${option.name()}`, () => given.set(flag, (given.get(flag) ?? 0) + 1));
+  }
+  return { command, given };
+}
+
+export function registerSimulate(program: Command): void {
+  const { command, given } = simulateOptions(program.command('simulate'));
+  command.action(
+    exitWith(async (options: SimulateOptionValues) => {
+      const parsed = checkSimulateOptions(options, given, process.cwd());
+      if (parsed.kind === 'invalid') throw new UsageError(parsed.message);
+      return runSimulate(parsed.args);
+    }),
+  );
+}
 
 // Everything is generated in memory first: 100 000 members are ~240 000 events and ~2 GB.
 const MAX_MEMBERS = 100_000;
@@ -68,56 +110,45 @@ export type ParsedSimulateArgs =
   | { readonly kind: 'help' }
   | { readonly kind: 'invalid'; readonly message: string };
 
-const VALUE_OPTIONS = ['--region', '--year', '--members', '--seed', '--truth', '--faults'] as const;
-const FLAG_OPTIONS = ['--no-faults', '--dry-run', '--in-order'] as const;
-type ValueOption = (typeof VALUE_OPTIONS)[number];
-
-const invalid = (message: string): ParsedSimulateArgs => ({ kind: 'invalid', message });
+const invalid = (message: string) => ({ kind: 'invalid', message }) as const;
 
 function integer(text: string): number | undefined {
   return /^\d{1,10}$/.test(text) ? Number(text) : undefined;
 }
 
-/** Reads and checks `hub simulate`'s arguments; a bad one gives a message naming it and the rule. */
+/** Reads and checks `hub simulate`'s arguments (as the command does); a bad one gives a message naming it. */
 export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()): ParsedSimulateArgs {
-  const values = new Map<ValueOption, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if ((FLAG_OPTIONS as readonly string[]).includes(name)) {
-      if (eq > 0) return invalid(`${name} takes no value`);
-      if (flags.has(name)) return invalid(`${name} is given twice`);
-      flags.add(name);
-      continue;
-    }
-    if (!(VALUE_OPTIONS as readonly string[]).includes(name)) {
-      return invalid(
-        name.startsWith('-')
-          ? `unknown option '${name}'`
-          : `unexpected argument '${arg}' (options start with --)`,
-      );
-    }
-    const option = name as ValueOption;
-    if (values.has(option)) return invalid(`${option} is given twice`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      return invalid(`${option} needs a value`);
-    }
-    if (eq < 0) i += 1;
-    values.set(option, value);
+  const { command, given } = simulateOptions(new Command('simulate'));
+  let message = '';
+  command.exitOverride().configureOutput({
+    writeOut: () => {},
+    writeErr: () => {},
+    outputError: (text: string) => {
+      message = text.replace(/^error: /, '').trimEnd();
+    },
+  });
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return error.exitCode === 0 ? { kind: 'help' } : invalid(message);
   }
+  return checkSimulateOptions(command.opts<SimulateOptionValues>(), given, cwd);
+}
 
-  const regions = [...loadRegions().keys()];
-  const region = values.get('--region');
-  if (region === undefined) return invalid(`--region is required (known: ${regions.join(', ')})`);
-  if (!regions.includes(region)) {
-    return invalid(`--region ${region}: no policy file for this region (known: ${regions.join(', ')})`);
-  }
+/** The values of `hub simulate`'s options, checked together. */
+function checkSimulateOptions(
+  options: SimulateOptionValues,
+  given: ReadonlyMap<string, number>,
+  cwd: string,
+): Exclude<ParsedSimulateArgs, { kind: 'help' }> {
+  const twice = [...given].find(([, n]) => n > 1);
+  if (twice !== undefined) return invalid(`${twice[0]} is given twice`);
+  const region = options.region;
+  if (region === undefined)
+    return invalid(`--region is required (known: ${[...loadRegions().keys()].join(', ')})`);
 
-  const yearText = values.get('--year') ?? '2025';
+  const yearText = options.year ?? '2025';
   const year = integer(yearText);
   if (year === undefined || year < 1900 || year > 2999)
     return invalid(`--year ${yearText}: expected a year such as 2025`);
@@ -129,16 +160,16 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   const lastPaidYear = year + params.manualClaim.deadlineYearOffset;
   if (year - 1 < firstYear || lastPaidYear > lastYear) {
     return invalid(
-      `--year ${year}: its manual claims are paid up to ${lastPaidYear}, but the holiday data (chinese-days) covers ${firstYear}–${lastYear}; use a year from ${firstYear + 1} to ${lastYear - params.manualClaim.deadlineYearOffset}`,
+      `--year ${year}: its manual claims are paid up to ${lastPaidYear}, but the holiday data (chinese-days and shared/policy/holidays/) covers ${firstYear}–${lastYear}; use a year from ${firstYear + 1} to ${lastYear - params.manualClaim.deadlineYearOffset}, or add shared/policy/holidays/${lastPaidYear}.json`,
     );
   }
 
   let faults: readonly FaultKind[] = [...FAULT_KINDS];
-  const faultList = values.get('--faults');
-  if (flags.has('--no-faults') && faultList !== undefined)
-    return invalid('--no-faults and --faults exclude each other');
-  if (flags.has('--no-faults')) faults = [];
-  if (faultList !== undefined) {
+  const noFaults = given.has('--no-faults');
+  if (noFaults && given.has('--faults')) return invalid('--no-faults and --faults exclude each other');
+  if (noFaults) faults = [];
+  const faultList = options.faults;
+  if (typeof faultList === 'string') {
     const names = faultList.split(',').map((name) => name.trim().toUpperCase());
     const unknown = names.filter((name) => !(FAULT_KINDS as readonly string[]).includes(name));
     if (unknown.length > 0) {
@@ -147,7 +178,7 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
     faults = enabledFaults(names as FaultKind[]);
   }
 
-  const membersText = values.get('--members') ?? '2000';
+  const membersText = options.members ?? '2000';
   const members = integer(membersText);
   const minimum = minimumMembers(faults);
   if (members === undefined || members > MAX_MEMBERS) {
@@ -161,15 +192,15 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
     );
   }
 
-  const seedText = values.get('--seed') ?? '1';
+  const seedText = options.seed ?? '1';
   const seed = integer(seedText);
   if (seed === undefined || seed > 0xffff_ffff)
     return invalid(`--seed ${seedText}: expected a whole number from 0 to 4294967295`);
 
-  const truthFile = resolve(cwd, values.get('--truth') ?? `simulate-${region}-${year}.truth.json`);
+  const truthFile = resolve(cwd, options.truth ?? `simulate-${region}-${year}.truth.json`);
   const folder = dirname(truthFile);
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    return invalid(`--truth ${values.get('--truth') ?? truthFile}: folder ${folder} does not exist`);
+    return invalid(`--truth ${options.truth ?? truthFile}: folder ${folder} does not exist`);
   }
   if (existsSync(truthFile) && statSync(truthFile).isDirectory()) {
     return invalid(`--truth ${truthFile}: is a folder, expected a file name`);
@@ -184,23 +215,13 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
       seed,
       truthFile,
       faults,
-      dryRun: flags.has('--dry-run'),
-      inOrder: flags.has('--in-order'),
+      dryRun: options.dryRun === true,
+      inOrder: options.inOrder === true,
     },
   };
 }
 
-export async function runSimulate(argv: string[]): Promise<number> {
-  const parsed = parseSimulateArgs(argv);
-  if (parsed.kind === 'help') {
-    process.stdout.write(usage());
-    return 0;
-  }
-  if (parsed.kind === 'invalid') {
-    process.stderr.write(`hub simulate: ${parsed.message}\n(see hub simulate --help)\n`);
-    return 2;
-  }
-  const args = parsed.args;
+export async function runSimulate(args: SimulateArgs): Promise<number> {
   // The truth names members by the hub's pseudonyms: the same key the services use (stops here if unset).
   const pseudonymKey = loadPseudonymKey(process.env);
 

@@ -1,9 +1,11 @@
+import type { Command } from 'commander';
 import { SERVICES } from '../../services/catalogue.js';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
 import type { TopicSpec } from '../topics.js';
+import { EXIT, exitWith } from './options.js';
 
 /** Each service's consumer group name and the topic it reads, from the services' own definitions. */
 export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = SERVICES.map(
@@ -55,7 +57,16 @@ export async function serviceLag(kafka: ReturnType<typeof createKafka>): Promise
   }
 }
 
-export async function runStatus(_args: string[]): Promise<number> {
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description(
+      "each service's consumer lag: the end of its input topic and how far its group has committed",
+    )
+    .action(exitWith(runStatus));
+}
+
+export async function runStatus(): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const rows = await serviceLag(kafka);
@@ -70,8 +81,8 @@ export async function runStatus(_args: string[]): Promise<number> {
   }
   if (rows.some((r) => !r.topicExists)) {
     process.stdout.write(
-      `some topics do not exist in namespace ${NAMESPACE}: run \`npx hub topics create\`\n`,
+      `some topics do not exist in namespace ${NAMESPACE}: run \`npx hub topics create --namespace ${NAMESPACE}\`\n`,
     );
   }
-  return 0;
+  return EXIT.done;
 }

@@ -1,27 +1,34 @@
+import type { Command } from 'commander';
 import type { Admin } from 'kafkajs';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import { registerTopicSchema } from '../registry.js';
 import { ALL_TOPICS, subjectFor, type TopicSpec } from '../topics.js';
+import { EXIT, exitWith } from './options.js';
 
-const USAGE = `usage: hub topics <create | list>
+export function registerTopics(program: Command): void {
+  const topics = program
+    .command('topics')
+    .description('create the topics and register their schemas; describe them');
+  topics
+    .command('create')
+    .description(
+      "create every hub topic that does not exist yet (idempotent) and register each value schema under <topic>-value with its compatibility: FULL for the agencies' input topics, BACKWARD for the hub's own",
+    )
+    .action(exitWith(createAll));
+  topics
+    .command('list')
+    .description('print every topic with its records, key, partitions and config (no connection needed)')
+    .action(
+      exitWith(() => {
+        for (const topic of ALL_TOPICS) process.stdout.write(`${describeTopic(topic)}\n`);
+        return EXIT.done;
+      }),
+    );
+}
 
-  create   create every hub topic that does not exist yet (idempotent) and register each value
-           schema under <topic>-value with BACKWARD compatibility
-  list     print every topic with its partitions, key and config
-`;
-
-export async function runTopics(args: string[]): Promise<number> {
-  const [sub] = args;
-  if (sub === 'list') {
-    for (const topic of ALL_TOPICS) process.stdout.write(`${describeTopic(topic)}\n`);
-    return 0;
-  }
-  if (sub !== 'create') {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+async function createAll(): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const admin = kafka.admin();
@@ -38,7 +45,7 @@ export async function runTopics(args: string[]): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-  return 0;
+  return EXIT.done;
 }
 
 /** Creates the topics that do not exist yet; returns their names. Replication follows the cluster size. */

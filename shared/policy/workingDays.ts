@@ -1,13 +1,21 @@
 import arrangements from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
-import { ConfigError, invalidInput, ok, type Result, refuse } from '../errors.js';
-import { addDays, dateInYear, type LocalDate, yearOf } from './dates.js';
+import chineseDaysPackage from 'chinese-days/package.json' with { type: 'json' };
+import { ConfigError, type InvalidInput, invalidInput, ok, type Result, refuse } from '../errors.js';
+import { addDays, dateInYear, type LocalDate, type MonthDay, yearOf } from './dates.js';
+import { HOLIDAYS_DIR, type HolidayFile, holidayFileName, loadHolidayFiles } from './holidayFiles.js';
 import type { PolicyParams } from './params.js';
 import { entry, type TrailEntry } from './trail.js';
 
 /**
- * Chinese working days (official holidays off, 调休 make-up weekend days on) from the chinese-days package's data.
- * Its lookup functions shift a day in time zones west of UTC, so we read its State Council tables directly and
- * take the weekday from the date itself; a year absent from the tables is refused loudly, never guessed.
+ * Chinese working days (official holidays off, 调休 make-up weekend days on). Two sources, by year:
+ * - the chinese-days package's State Council tables (1.5.7: 2004–2026). Its lookup functions shift a day in
+ *   time zones west of UTC, so we read the tables directly and take the weekday from the date itself;
+ * - for a year it does not cover yet, a bureau's file shared/policy/holidays/<year>.json copied from that
+ *   year's State Council notice (./holidayFiles.ts), so next year can be counted without a code change.
+ * Where both have a year, chinese-days is used: its maintainers copy every notice as it appears and many
+ * users check it, so a single local file that disagrees is the likelier to be mistyped; the trail names
+ * the days it overrules.
+ * A year in neither is refused (HOLIDAYS_UNKNOWN), never guessed.
  */
 
 interface Arrangements {
@@ -15,62 +23,181 @@ interface Arrangements {
   readonly workdays: Readonly<Record<string, string>>;
 }
 
-const { holidays, workdays }: Arrangements = arrangements;
+const CHINESE_DAYS = `chinese-days ${chineseDaysPackage.version}`;
 
-let coverage: { readonly firstYear: number; readonly lastYear: number } | undefined;
-
-/** The years the installed chinese-days has official holiday arrangements for (1.5.7: 2004–2026). */
-export function workingDayYears(): { readonly firstYear: number; readonly lastYear: number } {
-  if (coverage === undefined) {
-    // Every yearly arrangement includes New Year's Day (元旦), so a year is covered when its 1 January is listed.
-    const years = [...new Set(Object.keys(holidays).map((date) => Number(date.slice(0, 4))))]
-      .filter((year) => holidays[`${year}-01-01`] !== undefined)
-      .sort((a, b) => a - b);
-    const firstYear = years[0];
-    const lastYear = years.at(-1);
-    if (firstYear === undefined || lastYear === undefined || lastYear - firstYear + 1 !== years.length) {
-      throw new ConfigError(
-        `chinese-days: holiday data missing or not contiguous (years: ${years.join(', ')})`,
-      );
-    }
-    coverage = Object.freeze({ firstYear, lastYear });
-  }
-  return coverage;
-}
-
-function requireCovered(date: LocalDate): void {
-  const year = yearOf(date);
-  const { firstYear, lastYear } = workingDayYears();
-  if (year < firstYear || year > lastYear) {
-    throw new ConfigError(
-      `chinese-days has no official holiday data for ${year} (it covers ${firstYear}–${lastYear}): update the chinese-days package before counting working days in ${year}`,
-    );
-  }
-}
-
-function isWorkingDayCovered(date: LocalDate): boolean {
-  if (workdays[date] !== undefined) return true;
-  if (holidays[date] !== undefined) return false;
+const weekdayIsWorking = (date: LocalDate): boolean => {
   const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
   return weekday !== 0 && weekday !== 6;
+};
+
+/** The years chinese-days has arrangements for: every yearly notice includes New Year's Day (元旦). */
+function chineseDaysYears({ holidays }: Arrangements): { firstYear: number; lastYear: number } {
+  const years = [...new Set(Object.keys(holidays).map((date) => Number(date.slice(0, 4))))]
+    .filter((year) => holidays[`${year}-01-01`] !== undefined)
+    .sort((a, b) => a - b);
+  const firstYear = years[0];
+  const lastYear = years.at(-1);
+  if (firstYear === undefined || lastYear === undefined || lastYear - firstYear + 1 !== years.length) {
+    throw new ConfigError(
+      `chinese-days: holiday data missing or not contiguous (years: ${years.join(', ')})`,
+    );
+  }
+  return { firstYear, lastYear };
 }
 
+/** Where a year's working days come from, for a decision's trail. */
+export interface YearSource {
+  readonly year: number;
+  /** "chinese-days 1.5.7", or "shared/policy/holidays/2027.json (国办发明电〔2026〕N号 of 2026-11-04)". */
+  readonly source: string;
+  /** Days a holiday file gives otherwise than chinese-days, which decides them: the file's are not used. */
+  readonly overruled?: { readonly file: string; readonly days: readonly LocalDate[] };
+}
+
+/** Chinese working days from chinese-days and the holiday files of one folder. */
+export class WorkingDayCalendar {
+  private readonly covered: { readonly firstYear: number; readonly lastYear: number };
+  private readonly sources = new Map<number, YearSource>();
+  /** Days off and worked weekend days from the files, for the years chinese-days does not cover. */
+  private readonly fileDays = new Map<LocalDate, boolean>();
+
+  constructor(
+    private readonly tables: Arrangements,
+    files: ReadonlyMap<number, HolidayFile>,
+  ) {
+    this.covered = chineseDaysYears(tables);
+    for (let year = this.covered.firstYear; year <= this.covered.lastYear; year++) {
+      this.sources.set(year, { year, source: CHINESE_DAYS });
+    }
+    for (const file of files.values()) this.add(file);
+  }
+
+  private inChineseDays(date: LocalDate): boolean {
+    const year = yearOf(date);
+    return year >= this.covered.firstYear && year <= this.covered.lastYear;
+  }
+
+  private fromTables(date: LocalDate): boolean {
+    if (this.tables.workdays[date] !== undefined) return true;
+    if (this.tables.holidays[date] !== undefined) return false;
+    return weekdayIsWorking(date);
+  }
+
+  private add(file: HolidayFile): void {
+    const days = new Map<LocalDate, boolean>([
+      ...[...file.daysOff.keys()].map((day) => [day, false] as const),
+      ...[...file.workdays.keys()].map((day) => [day, true] as const),
+    ]);
+    const fileSays = (day: LocalDate) => days.get(day) ?? weekdayIsWorking(day);
+    const shown = `${file.file} (${file.notice.number} of ${file.notice.date})`;
+    // Where chinese-days has the day it decides; the file is compared over every day it speaks for.
+    const overruled: LocalDate[] = [];
+    const start = [...days.keys()].sort()[0] ?? dateInYear(file.year, '01-01' as MonthDay);
+    for (let day = start; yearOf(day) <= file.year; day = addDays(day, 1)) {
+      if (this.inChineseDays(day) && fileSays(day) !== this.fromTables(day)) overruled.push(day);
+    }
+    const note = overruled.length > 0 ? { overruled: { file: shown, days: overruled } } : {};
+    const known = this.sources.get(file.year);
+    if (known !== undefined) {
+      this.sources.set(file.year, { ...known, ...note });
+      return;
+    }
+    for (const [day, working] of days) {
+      if (this.inChineseDays(day)) continue;
+      const other = this.fileDays.get(day);
+      if (other !== undefined && other !== working) {
+        throw new ConfigError(
+          `holiday file ${file.file}: ${day} is a ${working ? 'working day' : 'day off'} here but not in the file of ${yearOf(day)}`,
+        );
+      }
+      this.fileDays.set(day, working);
+    }
+    this.sources.set(file.year, { year: file.year, source: shown, ...note });
+  }
+
+  /** The contiguous years that can be counted, from chinese-days' first year. */
+  years(): { readonly firstYear: number; readonly lastYear: number } {
+    let lastYear = this.covered.lastYear;
+    while (this.sources.has(lastYear + 1)) lastYear++;
+    return { firstYear: this.covered.firstYear, lastYear };
+  }
+
+  /** Where the year's days come from, or undefined when neither chinese-days nor a file has the year. */
+  sourceOf(year: number): YearSource | undefined {
+    return this.sources.get(year);
+  }
+
+  /** True, false, or undefined when the year's arrangement is unknown. */
+  isWorkingDay(date: LocalDate): boolean | undefined {
+    if (this.inChineseDays(date)) return this.fromTables(date);
+    if (!this.sources.has(yearOf(date))) return undefined;
+    return this.fileDays.get(date) ?? weekdayIsWorking(date);
+  }
+
+  /** The first year from `from` to `to` that neither source has, or undefined when all are known. */
+  unknownYear(from: LocalDate, to: LocalDate): number | undefined {
+    for (let year = yearOf(from); year <= yearOf(to); year++) if (!this.sources.has(year)) return year;
+    return undefined;
+  }
+}
+
+let defaultCalendar: WorkingDayCalendar | undefined;
+
+/** The calendar of chinese-days and the files in `dir` (default shared/policy/holidays/); the default is built once. */
+export function workingDayCalendar(dir?: string): WorkingDayCalendar {
+  if (dir !== undefined) return new WorkingDayCalendar(arrangements, loadHolidayFiles(dir));
+  defaultCalendar ??= new WorkingDayCalendar(arrangements, loadHolidayFiles(HOLIDAYS_DIR));
+  return defaultCalendar;
+}
+
+/** The contiguous years the hub can count working days in (chinese-days 1.5.7 alone: 2004–2026). */
+export function workingDayYears(): { readonly firstYear: number; readonly lastYear: number } {
+  return workingDayCalendar().years();
+}
+
+/** True when chinese-days or a holiday file has the year's official arrangement. */
+export function hasHolidayArrangement(year: number): boolean {
+  return workingDayCalendar().sourceOf(year) !== undefined;
+}
+
+/** The refusal for a year neither source has: which year, and the file a bureau adds. */
+export function holidaysUnknown(year: number, field: string, calendar = workingDayCalendar()): InvalidInput {
+  const { firstYear, lastYear } = calendar.years();
+  return invalidInput(
+    'HOLIDAYS_UNKNOWN',
+    field,
+    `no official holiday data for ${year} (chinese-days and the holiday files cover ${firstYear}–${lastYear}): add ${holidayFileName(year)} from the State Council's notice for ${year} (format: shared/policy/holidays/README.md)`,
+    String(year),
+  );
+}
+
+function requireKnown(calendar: WorkingDayCalendar, from: LocalDate, to: LocalDate): void {
+  const year = calendar.unknownYear(from, to);
+  if (year !== undefined) throw new ConfigError(`${holidaysUnknown(year, 'date', calendar).rule}`);
+}
+
+/** Throws ConfigError for a year neither source has; hasHolidayArrangement tells beforehand. */
 export function isWorkingDay(date: LocalDate): boolean {
-  requireCovered(date);
-  return isWorkingDayCovered(date);
+  const calendar = workingDayCalendar();
+  requireKnown(calendar, date, date);
+  return calendar.isWorkingDay(date) as boolean;
+}
+
+function countBetween(calendar: WorkingDayCalendar, receivedOn: LocalDate, paidOn: LocalDate): number {
+  let count = 0;
+  for (let day = addDays(receivedOn, 1); day <= paidOn; day = addDays(day, 1)) {
+    if (calendar.isWorkingDay(day)) count++;
+  }
+  return count;
 }
 
 /** Working days after receivedOn up to and including paidOn; 0 when paid the day it was received. */
 export function workingDaysBetween(receivedOn: LocalDate, paidOn: LocalDate): number {
   if (paidOn < receivedOn)
     throw new RangeError(`workingDaysBetween: paidOn ${paidOn} is before receivedOn ${receivedOn}`);
-  requireCovered(receivedOn);
-  requireCovered(paidOn);
-  let count = 0;
-  for (let day = addDays(receivedOn, 1); day <= paidOn; day = addDays(day, 1)) {
-    if (isWorkingDayCovered(day)) count++;
-  }
-  return count;
+  const calendar = workingDayCalendar();
+  requireKnown(calendar, receivedOn, paidOn);
+  return countBetween(calendar, receivedOn, paidOn);
 }
 
 export interface ManualClaimSlaInput {
@@ -79,6 +206,8 @@ export interface ManualClaimSlaInput {
   readonly paidOn: LocalDate;
   /** Insurance year of the treatment; the deadline is counted from it. */
   readonly serviceYear: number;
+  /** Default: chinese-days and shared/policy/holidays/. */
+  readonly calendar?: WorkingDayCalendar;
 }
 
 export interface ManualClaimSlaDecision {
@@ -91,14 +220,21 @@ export interface ManualClaimSlaDecision {
 
 /** Checks a manual claim against the working-day service level and the yearly deadline (Dehong art. 16). */
 export function manualClaimSla(input: ManualClaimSlaInput): Result<ManualClaimSlaDecision> {
-  const { params, receivedOn, paidOn, serviceYear } = input;
+  const { params, receivedOn, paidOn, serviceYear, calendar = workingDayCalendar() } = input;
   if (paidOn < receivedOn) {
     return refuse(
       invalidInput('PAID_BEFORE_RECEIVED', 'paidOn', `must be on or after receivedOn ${receivedOn}`, paidOn),
     );
   }
+  const unknown = calendar.unknownYear(receivedOn, paidOn);
+  if (unknown !== undefined) {
+    // Held, not guessed: counted again once the year's arrangement is added (and the message redriven).
+    return refuse(
+      holidaysUnknown(unknown, unknown === yearOf(receivedOn) ? 'receivedOn' : 'paidOn', calendar),
+    );
+  }
   const rule = params.manualClaim;
-  const workingDays = workingDaysBetween(receivedOn, paidOn);
+  const workingDays = countBetween(calendar, receivedOn, paidOn);
   // Dehong art. 16: done within 20 working days, counted from the day after the claim was received.
   const withinSla = workingDays <= rule.workingDays;
   // Dehong art. 16: and by 31 March of the year after the service year, that day included.
@@ -109,7 +245,7 @@ export function manualClaimSla(input: ManualClaimSlaInput): Result<ManualClaimSl
       params,
       'manual-claim-sla',
       ['manualClaim'],
-      `received ${receivedOn}, paid ${paidOn}: ${workingDays} working days against ${rule.workingDays}`,
+      `received ${receivedOn}, paid ${paidOn}: ${workingDays} working days against ${rule.workingDays} (${calendarNote(calendar, receivedOn, paidOn)})`,
     ),
     entry(
       params,
@@ -119,4 +255,20 @@ export function manualClaimSla(input: ManualClaimSlaInput): Result<ManualClaimSl
     ),
   ];
   return ok({ workingDays, withinSla, deadline, withinDeadline, trail });
+}
+
+/** Which source counted the days: "holidays of 2024: chinese-days 1.5.7", and any file days it overruled. */
+function calendarNote(calendar: WorkingDayCalendar, from: LocalDate, to: LocalDate): string {
+  const parts: string[] = [];
+  for (let year = yearOf(from); year <= yearOf(to); year++) {
+    const source = calendar.sourceOf(year);
+    if (source === undefined) continue;
+    const overruled = source.overruled;
+    const note =
+      overruled === undefined
+        ? ''
+        : `; ${overruled.file} differs on ${overruled.days.join(', ')} and is not used there`;
+    parts.push(`holidays of ${year}: ${source.source}${note}`);
+  }
+  return parts.join('; ');
 }

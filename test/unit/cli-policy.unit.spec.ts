@@ -43,8 +43,8 @@ describe.concurrent('hub policy', () => {
       const run = await hub(
         ['policy', 'supplement'],
         `{"region":"533100","serviceDate":"2024-05-10","eligible":true,
-          "ytd":{"basicFundPaid":"145000.00","supplementPaid":0},
-          "claim":{"inScopeAmount":30000,"basicFundPaid":5000.00,"overCapAmount":"10.01",
+          "ytd":{"basicFundPaid":"145000.00","supplementPaid":"0"},
+          "claim":{"inScopeAmount":"30000","basicFundPaid":"5000.00","overCapAmount":"10.01",
                    "outOfArea":true,"referred":false,"medicalType":"inpatient"}}`,
       );
       expect(run.stderr).toBe('');
@@ -107,9 +107,9 @@ describe.concurrent('hub policy', () => {
       what: 'an amount with three decimals',
       args: ['policy', 'supplement'],
       stdin:
-        '{"region":"533100","serviceDate":"2024-05-10","eligible":true,"ytd":{"basicFundPaid":"0","supplementPaid":"0"},"claim":{"inScopeAmount":"1","basicFundPaid":"1","overCapAmount":12.345,"outOfArea":false,"referred":false,"medicalType":"inpatient"}}',
+        '{"region":"533100","serviceDate":"2024-05-10","eligible":true,"ytd":{"basicFundPaid":"0","supplementPaid":"0"},"claim":{"inScopeAmount":"1","basicFundPaid":"1","overCapAmount":"12.345","outOfArea":false,"referred":false,"medicalType":"inpatient"}}',
       stderr:
-        'hub policy supplement: claim.overCapAmount: expected an amount with at most 2 decimals, got 12.345\n',
+        'hub policy supplement: claim.overCapAmount: expected an amount with at most 2 decimals, got "12.345"\n',
     },
     {
       what: 'an unknown region',
@@ -147,8 +147,7 @@ describe.concurrent('hub policy', () => {
     async () => {
       const run = await hub(['policy', 'premium'], '', 'npx');
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain("unknown subcommand 'premium'");
-      expect(run.stderr).toContain('usage: hub policy <supplement|eligibility|sla|params>');
+      expect(run.stderr).toBe("hub policy: unknown command 'premium'\n(see hub policy --help)\n");
     },
     TIMEOUT,
   );

@@ -593,7 +593,14 @@ describe('hub simulate: arguments', () => {
 
   it.each([
     [[], '--region is required (known: 410200, 533100)'],
-    [['--region', '999999'], '--region 999999: no policy file for this region (known: 410200, 533100)'],
+    [
+      ['--region', '999999'],
+      "option '--region <code>' argument '999999' is invalid. No policy file for region 999999 in shared/policy/regions/ (known: 410200 Kaifeng, 533100 Dehong)",
+    ],
+    [
+      ['--region', 'kaifeng'],
+      "option '--region <code>' argument 'kaifeng' is invalid. Expected a 6-digit region code such as 410200 or 533100",
+    ],
     [
       ['--region', KAIFENG, '--year', '2023'],
       '--year 2023: Kaifeng 汴政办〔2023〕38号 takes effect on 2024-01-01',
@@ -617,7 +624,7 @@ describe('hub simulate: arguments', () => {
       ['--region', DEHONG, '--truth', '/no/such/folder/t.json'],
       '--truth /no/such/folder/t.json: folder /no/such/folder does not exist',
     ],
-    [['--region', DEHONG, '--members'], '--members needs a value'],
+    [['--region', DEHONG, '--members'], "option '--members <n>' argument missing"],
     [['--region', DEHONG, '--region', KAIFENG], '--region is given twice'],
     [['--region', DEHONG, '--verbose'], "unknown option '--verbose'"],
   ])('refuses %j: %s', (args, message) => {
@@ -626,7 +633,7 @@ describe('hub simulate: arguments', () => {
 
   it('refuses a year whose manual claims fall outside the holiday data', () => {
     expect(invalid(['--region', DEHONG, '--year', '2026'])).toMatch(
-      /^--year 2026: its manual claims are paid up to 2027, but the holiday data \(chinese-days\) covers 2004–2026/,
+      /^--year 2026: its manual claims are paid up to 2027, but the holiday data \(chinese-days and shared\/policy\/holidays\/\) covers 2004–2026; use a year from 2005 to 2025, or add shared\/policy\/holidays\/2027\.json$/,
     );
   });
 

@@ -1490,16 +1490,18 @@ describe('manual reimbursements (Dehong art. 16): due by policy, paid to the mem
     expect(posting.flags).toEqual([]);
   });
 
-  it('a year without official holiday data is a configuration gap: it throws, it is not refused', () => {
+  it('a year without holiday data (neither chinese-days nor a holiday file) is refused for a redrive once the file is added', () => {
     const books = new Books();
-    const claim = dehongManual('CLM-2027', 1, AT_CAP, {
-      insuranceYear: 2027,
-      serviceDate: '2027-01-10',
-      receivedOn: '2027-02-01',
-      paidOn: '2027-02-10',
+    // 2090: far beyond any State Council notice, so no holiday file added later changes this test.
+    const claim = dehongManual('CLM-2090', 1, AT_CAP, {
+      insuranceYear: 2090,
+      serviceDate: '2090-01-10',
+      receivedOn: '2090-02-01',
+      paidOn: '2090-02-10',
     });
 
-    expect(() => books.apply(claim)).toThrow(ConfigError);
+    expect(books.apply(claim)).toEqual([]);
+    expect(books.refused.map((r) => [r.code, r.field])).toEqual([['HOLIDAYS_UNKNOWN', 'receivedOn']]);
   });
 });
 
