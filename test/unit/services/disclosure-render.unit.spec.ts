@@ -82,10 +82,13 @@ describe('disclosure renderers', () => {
     expect(() => parseJsonFeed('{"nope":1}')).toThrow(/not a disclosure feed/);
   });
 
-  it('CSV: one header row in English and Chinese, then one row per disclosure', () => {
+  it('CSV: a byte-order mark, one header row in English and Chinese, then one row per disclosure', () => {
     const records = sample();
     const csv = renderCsv(records);
-    const lines = csv.split('\r\n');
+    // A UTF-8 byte-order mark first, so Excel on Chinese Windows does not read the file as GBK.
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(Buffer.from(csv, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const lines = csv.slice(1).split('\r\n');
     expect(lines).toHaveLength(records.length + 2); // header, rows, final empty
     expect(lines[0]?.startsWith('regionCode 统筹区代码,periodKind 期间类别,periodLabel 期间,')).toBe(true);
     expect(lines[0]).toContain('premiumIncome 保费收入（元）');
