@@ -81,7 +81,7 @@ function ceilingCell(
     negativeIsLoss: ratio === 'profitRate',
   });
   const flag = FLAGS[verdict](standing);
-  return `<td>${ratioValue(record, ceiling)}${source}${flag ? `<br>${flag}` : ''}</td>`;
+  return `<td>${ratioValue(record, ceiling)}${source}${flag}</td>`;
 }
 
 /** Says plainly which ratios the region's policy sets no ceiling for, citing where it says so. */
