@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two kinds of test, selected by file name (style.md): *.unit.spec.ts are pure and need no I/O;
-// *.int.spec.ts talk to a real Kafka, schema registry and Redis resolved by test/setup/stack.ts.
+// Three kinds of test, selected by file name (style.md): *.unit.spec.ts are pure and need no I/O;
+// *.int.spec.ts talk to a real Kafka, schema registry and Redis resolved by test/setup/stack.ts;
+// *.browser.spec.ts serve pages on localhost to Debian's Chromium and need no Kafka stack.
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.browser.spec.ts'],
+          environment: 'node',
+          // One Chromium at a time on two shared cores.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

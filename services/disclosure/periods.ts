@@ -73,6 +73,10 @@ export function monthsOf(period: Period): Period[] {
   return months;
 }
 
+/** The calendar day in China (UTC+8, no daylight saving) of an instant, "YYYY-MM-DD". */
+export const chinaDateOf = (instant: Date): string =>
+  new Date(instant.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
+
 const KIND_ORDER: Record<PeriodKind, number> = { YEAR: 0, QUARTER: 1, MONTH: 2 };
 
 /** Year first, then its quarters, then its months; earlier years first. */

@@ -6,6 +6,9 @@ import { FIELD_LABELS_ZH } from './labels.js';
  * CSV (RFC 4180, UTF-8, CRLF): one header row "premiumIncome 保费收入（元）", then one row per disclosure
  * in chain order with the JSON feed's text (null as an empty cell, changes joined by "; ").
  */
+
+/** Spreadsheet programs on Chinese Windows read a CSV without it as GBK and garble every name. */
+export const UTF8_BOM = '\uFEFF';
 const cell = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 
 export const csvHeader = (): string[] =>
@@ -23,5 +26,5 @@ export function renderCsv(disclosures: readonly PublicDisclosure[]): string {
       }).join(','),
     );
   }
-  return `${rows.join('\r\n')}\r\n`;
+  return `${UTF8_BOM}${rows.join('\r\n')}\r\n`;
 }

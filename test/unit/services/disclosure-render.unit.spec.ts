@@ -68,6 +68,29 @@ function sample(): PublicDisclosure[] {
   return [...dehong.records, ...kaifeng.records];
 }
 
+const pageOf = (records: readonly PublicDisclosure[]) =>
+  renderPage(records, { publicKeyPem: key.publicKeyPem, signingKeyId: key.keyId, generatedAt: now });
+
+/** Every data-figure element of a page: id → its text and whether it is marked null. */
+function figuresOnPage(html: string): Map<string, { text: string; isNull: boolean }> {
+  const onPage = new Map<string, { text: string; isNull: boolean }>();
+  for (const [, id, isNull, text] of html.matchAll(
+    /<span data-figure="([^"]+)"( data-null="true")?>([^<]*)<\/span>/g,
+  )) {
+    expect(onPage.has(id as string), `${id} appears once`).toBe(false);
+    onPage.set(id as string, { text: text as string, isNull: isNull !== undefined });
+  }
+  return onPage;
+}
+
+/** The markup of the section with this id, up to the next section at its level. */
+function section(html: string, id: string): string {
+  const start = html.indexOf(`<section class="year" id="${id}"`);
+  expect(start, id).toBeGreaterThanOrEqual(0);
+  const end = html.indexOf('<section class="year"', start + 1);
+  return html.slice(start, end < 0 ? html.indexOf('</main>') : end);
+}
+
 describe('disclosure renderers', () => {
   it('JSON: the feed carries every record in the text form the hash covers, and round-trips', () => {
     const records = sample();
@@ -82,10 +105,13 @@ describe('disclosure renderers', () => {
     expect(() => parseJsonFeed('{"nope":1}')).toThrow(/not a disclosure feed/);
   });
 
-  it('CSV: one header row in English and Chinese, then one row per disclosure', () => {
+  it('CSV: a byte-order mark, one header row in English and Chinese, then one row per disclosure', () => {
     const records = sample();
     const csv = renderCsv(records);
-    const lines = csv.split('\r\n');
+    // A UTF-8 byte-order mark first, so Excel on Chinese Windows does not read the file as GBK.
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(Buffer.from(csv, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const lines = csv.slice(1).split('\r\n');
     expect(lines).toHaveLength(records.length + 2); // header, rows, final empty
     expect(lines[0]?.startsWith('regionCode 统筹区代码,periodKind 期间类别,periodLabel 期间,')).toBe(true);
     expect(lines[0]).toContain('premiumIncome 保费收入（元）');
@@ -138,56 +164,80 @@ describe('disclosure renderers', () => {
     expect(correction).toContain('premiumIncome: 200000.00 → 210000.00');
   });
 
-  it('page: Chinese, charts as inline SVG, every figure equal to the JSON feed’s latest value', () => {
+  it('page: Chinese, charts as inline SVG, every figure shown equal to the JSON feed’s latest value', () => {
     const records = sample();
-    const html = renderPage(records, {
-      publicKeyPem: key.publicKeyPem,
-      signingKeyId: key.keyId,
-      generatedAt: now,
-    });
+    const html = pageOf(records);
     expect(html).toMatch(/^<!doctype html>\n<html lang="zh-CN">/);
-    expect(html).toContain('<svg');
-    expect(html.match(/<svg/g)?.length).toBe(4); // bar and line for each region's year
+    expect(html).not.toContain('<script');
+    // Dehong's three months: two charts, each drawn for a phone and a wider screen. Kaifeng's single
+    // month gets no chart, only a note.
+    expect(html.match(/<svg/g)?.length).toBe(4);
+    expect(html).toContain('本年度已公示的月份不足两个，暂不绘制图表');
     expect(html).toContain('德宏傣族景颇族自治州');
     expect(html).toContain('npx hub disclosure verify');
     expect(html).toContain(key.publicKeyPem.trim().split('\n')[1]);
 
-    const onPage = new Map<string, { text: string; isNull: boolean }>();
-    for (const [, id, isNull, text] of html.matchAll(
-      /<span data-figure="([^"]+)"( data-null="true")?>([^<]*)<\/span>/g,
-    )) {
-      expect(onPage.has(id as string), `${id} appears once`).toBe(false);
-      onPage.set(id as string, { text: text as string, isNull: isNull !== undefined });
-    }
+    const onPage = figuresOnPage(html);
     const latest = new Map<string, PublicDisclosure>();
     for (const record of records) latest.set(`${record.regionCode}:${record.periodLabel}`, record);
-    let compared = 0;
-    for (const [period, record] of latest) {
-      const json = toDisclosureJson(record) as unknown as Record<string, unknown>;
-      for (const field of FIGURE_FIELDS) {
-        if (field === 'parametersIllustrative') continue;
-        const shown = onPage.get(`${period}:${field}`);
-        expect(shown, `${period}:${field}`).toBeDefined();
-        const value = json[field];
-        expect(shown?.text).toBe(value === null ? '' : String(value));
-        expect(shown?.isNull).toBe(value === null);
-        compared += 1;
-      }
+    for (const [id, shown] of onPage) {
+      const [region, period, field] = id.split(':');
+      const record = latest.get(`${region}:${period}`);
+      expect(record, id).toBeDefined();
+      const value = (toDisclosureJson(record as PublicDisclosure) as unknown as Record<string, unknown>)[
+        field as string
+      ];
+      expect(shown.text, id).toBe(value === null ? '' : String(value));
+      expect(shown.isNull, id).toBe(value === null);
     }
-    expect(compared).toBe(onPage.size);
-    // The superseded figure is gone from the page; the correction's is shown.
+    // The year shows every figure but the threshold (stated in the definitions); months and quarters
+    // their amounts and counts only.
+    const fieldsOf = (period: string) =>
+      [...onPage.keys()].filter((id) => id.startsWith(`${period}:`)).map((id) => id.split(':')[2]);
+    expect(new Set(fieldsOf('533100:2025'))).toEqual(
+      new Set(FIGURE_FIELDS.filter((f) => f !== 'parametersIllustrative' && f !== 'suppressionThreshold')),
+    );
+    for (const period of ['533100:2025-01', '533100:2025-02', '533100:2025-Q1', '410200:2025-01']) {
+      expect(fieldsOf(period), period).toEqual([
+        'premiumIncome',
+        'claimsPaidDirect',
+        'claimsPaidManual',
+        'operatingCost',
+        'surplusCarriedForward',
+        'beneficiaries',
+        'visits',
+        'manualClaimsDecided',
+        'manualClaimsWithinSla',
+      ]);
+    }
+    // The superseded figure is gone from the page; the correction's is shown, with what it changed.
     expect(onPage.get('533100:2025-02:premiumIncome')?.text).toBe('210000.00');
-    expect(html).toContain('不足 10，不予公布');
-    expect(html).toContain('政策未规定');
-    expect(html).toMatch(/✗ 超过上限|✓ 未超上限/);
+    expect(html).toContain('保费收入（元）：200000.00 → 210000.00');
+    expect(onPage.get('410200:2025-01:beneficiaries')).toEqual({ text: '', isNull: true });
+    expect(html).toContain('不予公布');
+  });
+
+  it('page: the headline of a finished year, laid out as a fund report, with its ratios judged', () => {
+    const records = sample();
+    const html = pageOf(records);
+    const year = section(html, 'y-533100-2025');
+    // Published 2025-01-01 (China) and later: the sample's year is over on publication, so it is final.
+    expect(year).toContain('2025 年度 <span class="status final">年度已结束</span>');
+    // Spending 420 000 + 100 + 50 000 = 470 100; income 500 000; balance 29 900 (hand sums).
+    expect(year).toContain('<span data-derived="533100:2025:totalSpending">470100.00</span>');
+    expect(year).toContain('<span data-derived="533100:2025:periodSurplus">29900.00</span>');
+    expect(year).toContain('<span data-derived="533100:2025:surplusBroughtForward">0.00</span>');
+    expect(year).toContain('47.01 万元'); // 470 100 / 10 000
+    // 50 000 / 500 000 = 10 % over the 9 % of Dehong art. 21; profit 29 900 / 500 000 = 5.98 % over 1 %.
+    expect(year).toContain('<span class="pct">10.00%</span>');
+    expect(year).toContain('<span class="pct">5.98%</span>');
+    expect(year.match(/flag over/g)?.length).toBe(2);
+    expect(year).toContain('第二十一条');
+    expect(year).not.toContain('flag ok');
   });
 
   it('page: an empty chain still renders the page and the verification section', () => {
-    const html = renderPage([], {
-      publicKeyPem: key.publicKeyPem,
-      signingKeyId: key.keyId,
-      generatedAt: now,
-    });
+    const html = pageOf([]);
     expect(html).toContain('尚无公示');
     expect(html).toContain('id="verification"');
   });
