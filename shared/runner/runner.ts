@@ -199,6 +199,8 @@ export async function startService<Input>(
     readUncommitted: false,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+    // Stopping waits for the fetch in flight, which the broker holds this long when there is nothing new.
+    maxWaitTimeInMs: 1_000,
   });
   let joined = false;
   let stopping = false;
