@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { Redis } from 'ioredis';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
@@ -18,11 +19,14 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const startedAt = Date.now();
   const fromEnv = endpointsFromEnvironment();
   if (fromEnv) {
     announce('environment', fromEnv);
     project.provide('stack', { ...fromEnv, source: 'environment' });
-    return async () => {};
+    return async () => {
+      await deleteNamespacesSince(fromEnv.redisUrl, startedAt);
+    };
   }
   if (process.env.HUB_TEST_STACK !== 'local' && (await containerRuntimeAnswers())) {
     const { startContainers } = await import('./containers.js');
@@ -38,8 +42,37 @@ export default async function setup(project: TestProject): Promise<() => Promise
   announce(started ? 'local-stack (started for this run)' : 'local-stack (already running)', endpoints);
   project.provide('stack', { ...endpoints, source: 'local-stack' });
   return async () => {
+    await deleteNamespacesSince(endpoints.redisUrl, startedAt);
     if (started && process.env.HUB_TEST_KEEP_STACK !== '1') await stackDown(options);
   };
+}
+
+/**
+ * The test files' namespaces (test/support/fresh-namespace.ts: "test-<base-36 time>-…", and their "-b",
+ * "-c" siblings) leave their keys in Redis, which may be a machine's shared one: this run deletes those
+ * it created, and nothing older.
+ */
+async function deleteNamespacesSince(redisUrl: string, since: number): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'test-*', 'COUNT', 1000);
+      cursor = next;
+      const ours = keys.filter((key) => {
+        const time = /^test-([0-9a-z]+)-/.exec(key)?.[1];
+        return time !== undefined && Number.parseInt(time, 36) >= since;
+      });
+      if (ours.length > 0) deleted += await redis.unlink(...ours);
+    } while (cursor !== '0');
+    process.stderr.write(`[stack] deleted ${deleted} Redis keys of this run's test namespaces\n`);
+  } catch (error) {
+    process.stderr.write(`[stack] could not delete this run's Redis keys: ${(error as Error).message}\n`);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function announce(source: string, endpoints: Endpoints): void {
