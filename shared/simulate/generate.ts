@@ -46,6 +46,7 @@ import {
   type ClaimPlan,
   chronicEpisodes,
   type EpisodePlan,
+  type HeavyOptions,
   heavyEpisodes,
   lastDayOfMonth,
   lightEpisodes,
@@ -148,7 +149,9 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
     }),
   );
   assignRoles(root.fork('roles'), stories, planCtx);
-  for (const story of stories) planMember(root.fork(`member:${story.member.index}`), story, planCtx);
+  const courses = heavyCourses(root.fork('heavy-courses'), stories, planCtx);
+  for (const story of stories)
+    planMember(root.fork(`member:${story.member.index}`), story, planCtx, courses.get(story));
   injectLateClaims(root.fork('late-claims'), stories, planCtx);
   const corrections = planCorrections(root.fork('corrections'), stories, planCtx);
 
@@ -256,10 +259,38 @@ function assignRoles(rng: Rng, stories: MemberStory[], ctx: Context): void {
   }
 }
 
-function planMember(rng: Rng, story: MemberStory, ctx: Context): void {
+/** The first day an honest member is treated: the insurance year's, or the day after a window opening in it. */
+const firstCareDay = (ctx: Context): LocalDate =>
+  ctx.window.opensOn >= ctx.yearStart ? addDays(ctx.window.opensOn, 1) : ctx.yearStart;
+
+/**
+ * The course of each honest heavy user's illness, half of them acute (first in the shuffled order) and
+ * half ongoing. The acute onsets are spread evenly over the months, starting in January, so that even a
+ * small region has members crossing the basic cap early, mid and late in the year, as a real fund of
+ * hundreds of thousands of members has every month. Heavy users with a premium story draw their own course.
+ */
+function heavyCourses(
+  rng: Rng,
+  stories: readonly MemberStory[],
+  ctx: Context,
+): Map<MemberStory, HeavyOptions> {
+  const honest = rng.shuffled(stories.filter((s) => s.member.profile === 'heavy' && s.role === 'normal'));
+  const acute = honest.filter((_, i) => i % 2 === 0);
+  const from = firstCareDay(ctx);
+  const courses = new Map<MemberStory, HeavyOptions>();
+  for (const story of honest) courses.set(story, { course: 'ongoing' });
+  acute.forEach((story, j) => {
+    const month = Math.floor((j * 12) / acute.length) + 1;
+    const monthStart = `${ctx.year}-${String(month).padStart(2, '0')}-01` as LocalDate;
+    const onset = minDate(ctx.yearEnd, maxDate(from, addDays(monthStart, rng.int(0, 20))));
+    courses.set(story, { course: 'acute', onset });
+  });
+  return courses;
+}
+
+function planMember(rng: Rng, story: MemberStory, ctx: Context, heavy: HeavyOptions | undefined): void {
   const { member } = story;
-  const opensInYear = ctx.window.opensOn >= ctx.yearStart;
-  let careFrom = opensInYear ? addDays(ctx.window.opensOn, 1) : ctx.yearStart;
+  let careFrom = firstCareDay(ctx);
   const single = () => singlePaymentPlan(ctx.params, member.kind);
 
   switch (story.role) {
@@ -306,7 +337,13 @@ function planMember(rng: Rng, story: MemberStory, ctx: Context): void {
       story.episodes =
         story.role === 'before-premium'
           ? beforePremiumEpisodes(rng, story, ctx)
-          : heavyEpisodes(rng, member, careFrom, ctx);
+          : heavyEpisodes(
+              rng,
+              member,
+              careFrom,
+              ctx,
+              heavy ?? { course: rng.chance(0.5) ? 'acute' : 'ongoing' },
+            );
       break;
     case 'away':
       story.claims = awayClaims(rng, member, careFrom, ctx);
@@ -339,8 +376,9 @@ function beforePremiumEpisodes(rng: Rng, story: MemberStory, ctx: Context): Epis
     ? minDate(ctx.window.closesOn, addDays(first, rng.int(3, 15)))
     : dayBetween(rng, ctx.window.opensOn, ctx.window.closesOn);
   const episodes = heavyEpisodes(rng, story.member, first, ctx, {
-    firstCrosses: { date: first },
-    laterFrom: windowStillOpen ? addDays(paidOn, 1) : addDays(first, 1),
+    course: 'acute',
+    onset: first,
+    followFrom: windowStillOpen ? addDays(paidOn, 1) : addDays(first, 1),
   });
   const firstEpisode = episodes[0] as EpisodePlan;
   const pay = payment(story, story.member.parts[0] as PremiumPart, ctx.premiumDueFen, paidOn, rng, null);

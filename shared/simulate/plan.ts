@@ -15,7 +15,7 @@ import {
   inScopeCrossingCap,
 } from './care.js';
 import { institutionCode, outOfAreaDistrict } from './identities.js';
-import { dayBetween, type Hospital, type Member } from './population.js';
+import { dayBetween, daysBetween, type Hospital, type Member } from './population.js';
 import type { Rng } from './random.js';
 
 /** One visit settled directly at a designated hospital of the region. */
@@ -165,82 +165,107 @@ export function chronicEpisodes(rng: Rng, member: Member, from: LocalDate, ctx: 
   return episodes.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }
 
+/**
+ * How far above the basic cap a member's year goes, as a share of what reaches the cap: most members who
+ * cross it go a little over, a few far over (right-skewed). The supplement's spending, and so the fund's
+ * loss ratio, is this excess times the cap times the supplement ratio, summed over the members who cross.
+ */
+export function excessOverCap(rng: Rng): number {
+  return clamp(rng.logNormal(EXCESS.median, EXCESS.sigma), EXCESS.low, EXCESS.high);
+}
+// Calibrated with the illustrative premiums (README.issue11-calibration.md): mean excess about 0.2.
+const EXCESS = { median: 0.16, sigma: 0.6, low: 0.03, high: 1.5 } as const;
+
+/**
+ * A serious illness's course through the year:
+ * - `acute`: a catastrophic stay (major surgery, intensive care) that alone takes the member over the basic
+ *   cap on its onset day, then a few follow-up stays and treatments in the months after;
+ * - `ongoing`: treatment all year (cancer therapy, dialysis with complications): special-outpatient cycles
+ *   about monthly from the member's first day of cover to December and a few stays, more intensive early;
+ *   the member usually crosses the cap in the second half of the year and keeps claiming to December.
+ */
+export type HeavyCourse = 'acute' | 'ongoing';
+
 export interface HeavyOptions {
-  /** The first stay alone takes the member over the basic cap (it must claim a supplement). */
-  readonly firstCrosses?: { readonly date: LocalDate };
-  /** Later episodes start here (e.g. after a premium the first one preceded). */
-  readonly laterFrom?: LocalDate;
-  /** Upper bound of the year's in-scope spending above deductibles, in fen. */
-  readonly maxEligibleFen?: number;
+  readonly course: HeavyCourse;
+  /** acute: the day of the cap-crossing stay (drawn from `from` when absent). */
+  readonly onset?: LocalDate;
+  /** acute: follow-up care starts here at the earliest (e.g. after a premium the first stay preceded). */
+  readonly followFrom?: LocalDate;
 }
 
 /**
- * Serious illness treated in the region: a few long stays and chemotherapy-like cycles at one large
- * hospital, spending a multiple of what takes the member to the basic cap.
+ * Serious illness treated in the region, mostly at one large or medium hospital. Amounts are set as the
+ * basic fund's share of each visit (its "basic-equivalent"), so the year's visits add up to about
+ * (1 + excess) × the basic cap in basic-fund terms (less any follow-up falling after 31 December): the
+ * member always crosses the cap, and the in-scope cost above it is about excess × cap / ratio.
  */
 export function heavyEpisodes(
   rng: Rng,
   member: Member,
   from: LocalDate,
   ctx: PlanContext,
-  options: HeavyOptions = {},
+  options: HeavyOptions,
 ): EpisodePlan[] {
   const main = pickHospital(rng, ctx.hospitals, ['large', 'medium']);
-  const capEligibleFen = ctx.basicCapFen / 0.87;
-  let totalFen = capEligibleFen * (1 + rng.logNormal(0.35, 0.7));
-  if (options.maxEligibleFen !== undefined) totalFen = Math.min(totalFen, options.maxEligibleFen);
-  const stays = rng.int(2, 6);
-  const cycles = rng.int(0, 12);
-  const episodes: EpisodePlan[] = [];
   const hospitalFor = () => (rng.chance(0.85) ? main : pickHospital(rng, ctx.hospitals));
+  const excess = excessOverCap(rng);
+  const visit = (date: LocalDate, hospital: Hospital, type: MedicalType, basicFen: number): EpisodePlan => {
+    const ratio = basicRatioOf(type, hospital.tier, member.retiree);
+    return episode(rng, member, date, hospital, type, Math.max(10_000, Math.round(basicFen / ratio)));
+  };
+  const byDate = (a: EpisodePlan, b: EpisodePlan) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0);
 
-  let start = dayBetween(
-    rng,
-    from,
-    maxDate(from, minDate(`${ctx.year}-07-31` as LocalDate, addDays(ctx.yearEnd, -30))),
-  );
-  if (options.firstCrosses !== undefined) {
+  if (options.course === 'acute') {
+    const onset = options.onset ?? dayBetween(rng, from, maxDate(from, addDays(ctx.yearEnd, -45)));
+    const firstShare = rng.uniform(0.35, 0.75);
+    // The crossing stay: the basic cap and part of the excess, in one settlement.
     const deductibleFen = deductibleOf('INPATIENT', main.tier, false);
     const basicRatio = basicRatioOf('INPATIENT', main.tier, member.retiree);
     const crossing = inScopeCrossingCap(
       ctx.basicCapFen,
       { deductibleFen, basicRatio },
-      rng.uniform(1.08, 1.4),
+      1 + excess * firstShare,
     );
-    episodes.push(
-      episode(rng, member, options.firstCrosses.date, main, 'INPATIENT', crossing - deductibleFen),
-    );
-    totalFen = Math.max(0, totalFen - crossing);
-    start = maxDate(
-      options.laterFrom ?? addDays(options.firstCrosses.date, 1),
-      addDays(options.firstCrosses.date, 14),
-    );
+    const episodes = [episode(rng, member, onset, main, 'INPATIENT', crossing - deductibleFen)];
+    const follow: { date: LocalDate; type: MedicalType; weight: number }[] = [];
+    let date = maxDate(options.followFrom ?? onset, addDays(onset, rng.int(10, 25)));
+    for (let i = rng.int(3, 6); i > 0 && date <= ctx.yearEnd; i -= 1) {
+      const type: MedicalType = rng.chance(0.6) ? 'SPECIAL_OUTPATIENT' : 'INPATIENT';
+      follow.push({ date, type, weight: rng.logNormal(type === 'INPATIENT' ? 2 : 1, 0.4) });
+      date = addDays(date, rng.int(20, 35));
+    }
+    const weightSum = follow.reduce((sum, f) => sum + f.weight, 0);
+    const restFen = excess * (1 - firstShare) * ctx.basicCapFen;
+    for (const f of follow)
+      episodes.push(visit(f.date, hospitalFor(), f.type, (restFen * f.weight) / weightSum));
+    return episodes.sort(byDate);
   }
 
+  // Ongoing: cycles about monthly, front-loaded (twice as intensive in January as in December), and stays.
   const dates: { date: LocalDate; type: MedicalType; weight: number }[] = [];
-  let stayDate = start;
-  for (let i = 0; i < stays; i += 1) {
-    dates.push({ date: stayDate, type: 'INPATIENT', weight: rng.logNormal(4, 0.35) });
-    stayDate = addDays(stayDate, rng.int(18, 60));
+  const span = Math.max(1, daysBetween(from, ctx.yearEnd));
+  const intensity = (d: LocalDate) => 1.35 - 0.7 * (daysBetween(from, d) / span);
+  for (let d = dayBetween(rng, from, minDate(addDays(from, 20), ctx.yearEnd)); d <= ctx.yearEnd; ) {
+    dates.push({ date: d, type: 'SPECIAL_OUTPATIENT', weight: rng.logNormal(1, 0.25) * intensity(d) });
+    d = addDays(d, rng.int(26, 34));
   }
-  let cycleDate = addDays(start, rng.int(10, 20));
-  for (let i = 0; i < cycles; i += 1) {
-    dates.push({ date: cycleDate, type: 'SPECIAL_OUTPATIENT', weight: rng.logNormal(1, 0.3) });
-    cycleDate = addDays(cycleDate, rng.int(21, 30));
+  for (let i = rng.int(2, 4); i > 0; i -= 1) {
+    const d = seasonalDay(rng, from, ctx.yearEnd);
+    dates.push({ date: d, type: 'INPATIENT', weight: rng.logNormal(3, 0.35) * intensity(d) });
   }
-  const inYear = dates.filter((d) => d.date <= ctx.yearEnd);
-  const weightSum = inYear.reduce((sum, d) => sum + d.weight, 0);
-  for (const d of inYear) {
-    const eligibleFen = Math.max(10_000, Math.round((totalFen * d.weight) / weightSum));
-    episodes.push(episode(rng, member, d.date, hospitalFor(), d.type, eligibleFen));
-  }
-  return episodes.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const weightSum = dates.reduce((sum, d) => sum + d.weight, 0);
+  const totalFen = (1 + excess) * ctx.basicCapFen;
+  return dates
+    .map((d) => visit(d.date, hospitalFor(), d.type, (totalFen * d.weight) / weightSum))
+    .sort(byDate);
 }
 
 /**
  * Serious illness treated outside the region (referred or not): one to three claims, the first large
  * enough to take the member over the basic cap, each received some weeks after discharge and paid
  * within the service level. Treatment ends by 31 October so every claim is paid well before the deadline.
+ * Like a heavy user's, the year goes (1 + excess) × the cap over in basic-fund terms.
  */
 export function awayClaims(rng: Rng, member: Member, from: LocalDate, ctx: PlanContext): ClaimPlan[] {
   const count = rng.weighted([1, 2, 3], [0.5, 0.35, 0.15]);
@@ -250,6 +275,10 @@ export function awayClaims(rng: Rng, member: Member, from: LocalDate, ctx: PlanC
   const hospitalCode = rng.chance(0.8)
     ? institutionCode(outOfAreaDistrict(ctx.region), rng.int(1, 999))
     : null;
+  const excess = excessOverCap(rng);
+  const firstShare = count === 1 ? 1 : rng.uniform(0.35, 0.75);
+  const later = Array.from({ length: count - 1 }, () => rng.logNormal(1, 0.4));
+  const laterSum = later.reduce((sum, w) => sum + w, 0);
   const claims: ClaimPlan[] = [];
   let serviceDate = dayBetween(rng, from, maxDate(from, addDays(lastService, -120)));
   let previousPaid: LocalDate | null = null;
@@ -259,8 +288,14 @@ export function awayClaims(rng: Rng, member: Member, from: LocalDate, ctx: PlanC
     const ratio = basicRatioOf(medicalType, 'large', member.retiree, { referred });
     const inScopeFen =
       i === 0
-        ? inScopeCrossingCap(ctx.basicCapFen, { deductibleFen, basicRatio: ratio }, rng.uniform(1.05, 1.6))
-        : deductibleFen + clamp(Math.round(rng.logNormal(3_000_000, 0.6)), 200_000, 20_000_000);
+        ? inScopeCrossingCap(ctx.basicCapFen, { deductibleFen, basicRatio: ratio }, 1 + excess * firstShare)
+        : deductibleFen +
+          Math.max(
+            200_000,
+            Math.round(
+              (excess * (1 - firstShare) * ctx.basicCapFen * ((later[i - 1] as number) / laterSum)) / ratio,
+            ),
+          );
     let receivedOn = nextWorkingDay(addDays(serviceDate, rng.int(7, 40)));
     // One claim at a time: the next is received after the previous one was paid, so they are decided in order.
     if (previousPaid !== null && receivedOn <= previousPaid)

@@ -288,6 +288,10 @@ export function makeMembers(
   return members;
 }
 
+// Members crossing the basic cap in a year: treated in the region, and away (README.issue11-calibration.md).
+const HEAVY_SHARE = 0.004;
+const AWAY_SHARE = 0.001;
+
 /**
  * How much care each member needs. Heavy and away members are counted out (a handful per thousand,
  * older members more likely, never fewer than `minimum`); the rest draw light or chronic care by age.
@@ -298,10 +302,13 @@ export function assignProfiles(
   minimum: { readonly heavy: number; readonly away: number },
 ): void {
   const ageWeight = (m: Member) => (m.retiree ? 3 : 1);
-  const heavyCount = Math.min(members.length, Math.max(minimum.heavy, Math.round(members.length * 0.0015)));
+  const heavyCount = Math.min(
+    members.length,
+    Math.max(minimum.heavy, Math.round(members.length * HEAVY_SHARE)),
+  );
   const awayCount = Math.min(
     members.length - heavyCount,
-    Math.max(minimum.away, Math.round(members.length * 0.0006)),
+    Math.max(minimum.away, Math.round(members.length * AWAY_SHARE)),
   );
   const pool = [...members];
   const draw = (n: number, profile: CareProfile) => {
