@@ -36,6 +36,9 @@ export interface AvroFieldSchema {
 
 const MS_PER_DAY = 86_400_000;
 
+/** avsc's validation hook, called with a value a type refuses. */
+type BranchHook = (value: unknown, type: avsc.Type) => void;
+
 /** A schema whose logical type the hub cannot read (e.g. a decimal on `fixed`): the schema is wrong, retrying cannot help. */
 export class LogicalTypeError extends Error {
   constructor(message: string) {
@@ -66,8 +69,14 @@ function integerAttribute(schema: AvroSchemaInput, attribute: string): number | 
   return value;
 }
 
+// Amounts within ±2^47 fen (about 1.4 trillion yuan) take the fast path through a JS integer: exact,
+// since every such integer is a safe integer, and no BigInt or hex text is built.
+const FAST_LIMIT = 2 ** 47;
+const FAST_LIMIT_BIG = BigInt(FAST_LIMIT);
+
 /** Two's-complement big-endian bytes of the shortest length (as Java's BigInteger.toByteArray). */
 export function bigintToTwosComplement(n: bigint): Buffer {
+  if (n >= -FAST_LIMIT_BIG && n < FAST_LIMIT_BIG) return integerToTwosComplement(Number(n));
   let bytes = 1;
   while (n < -(1n << BigInt(8 * bytes - 1)) || n >= 1n << BigInt(8 * bytes - 1)) bytes += 1;
   const hex = BigInt.asUintN(8 * bytes, n)
@@ -76,9 +85,26 @@ export function bigintToTwosComplement(n: bigint): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
+/** The same for a safe integer within ±2^47 (at most 6 bytes). */
+function integerToTwosComplement(n: number): Buffer {
+  let bytes = 1;
+  while (n < -(2 ** (8 * bytes - 1)) || n >= 2 ** (8 * bytes - 1)) bytes += 1;
+  const buffer = Buffer.allocUnsafe(bytes);
+  buffer.writeIntBE(n, 0, bytes);
+  return buffer;
+}
+
 export function twosComplementToBigint(bytes: Buffer): bigint {
   if (bytes.length === 0) throw new Error('decimal logical type: empty bytes are not a number');
+  if (bytes.length <= 6) return BigInt(bytes.readIntBE(0, bytes.length));
   return BigInt.asIntN(8 * bytes.length, BigInt(`0x${bytes.toString('hex')}`));
+}
+
+/** "-123.45" from the unscaled integer -12345 and scale 2: exact text, no floating point. */
+function scaledText(unscaled: number, scale: number): string {
+  const digits = String(Math.abs(unscaled)).padStart(scale + 1, '0');
+  const sign = unscaled < 0 ? '-' : '';
+  return scale === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
 /**
@@ -109,22 +135,38 @@ export class DecimalType extends avsc.types.LogicalType {
 
   /** Why `value` cannot be written, or undefined when it can. */
   problem(value: unknown): string | undefined {
+    const checked = this.check(value);
+    return typeof checked === 'string' ? checked : undefined;
+  }
+
+  // avsc checks a value against every logical branch of a union before it writes it: the last value
+  // checked is remembered, so the write that follows does not convert it again.
+  private lastValue: unknown;
+  private lastChecked: bigint | string = '';
+
+  /** The unscaled integer of `value`, or why it cannot be written. */
+  private check(value: unknown): bigint | string {
+    if (value === this.lastValue) return this.lastChecked;
+    const checked = this.convert(value);
+    this.lastValue = value;
+    this.lastChecked = checked;
+    return checked;
+  }
+
+  private convert(value: unknown): bigint | string {
     const label = this.label;
     if (!Decimal.isDecimal(value)) return `${label} expects a Money (decimal.js) value, got ${typeof value}`;
     if (!value.isFinite()) return `${value.toString()} is not a finite amount for ${label}`;
     if (value.decimalPlaces() > this.scale) {
       return `${value.toString()} has ${value.decimalPlaces()} decimals; ${label} allows at most ${this.scale} (round explicitly first)`;
     }
-    const digits = this.unscaled(value).toString().replace('-', '').length;
+    // toFixed never uses exponent notation, and with decimals ≤ scale it is exact.
+    const text = value.toFixed(this.scale);
+    const digits = text.length - (this.scale > 0 ? 1 : 0) - (text.startsWith('-') ? 1 : 0);
     if (digits > this.precision) {
       return `${value.toString()} needs ${digits} digits; ${label} allows at most ${this.precision}`;
     }
-    return undefined;
-  }
-
-  private unscaled(value: Money): bigint {
-    // toFixed never uses exponent notation, and with decimals ≤ scale it is exact.
-    return BigInt(value.toFixed(this.scale).replace('.', ''));
+    return BigInt(this.scale > 0 ? text.replace('.', '') : text);
   }
 
   /** "decimal(18,2)", as the schema writes it. */
@@ -134,13 +176,22 @@ export class DecimalType extends avsc.types.LogicalType {
 
   protected override _fromValue(bytes: Buffer): Money {
     if (ranOut(bytes)) return new Decimal(0);
+    if (bytes.length > 0 && bytes.length <= 6)
+      return new Decimal(scaledText(bytes.readIntBE(0, bytes.length), this.scale));
     return new Decimal(`${twosComplementToBigint(bytes).toString()}e-${this.scale}`);
   }
 
   protected override _toValue(value: unknown): Buffer {
-    const problem = this.problem(value);
-    if (problem !== undefined) throw new Error(`cannot write money: ${problem}`);
-    return bigintToTwosComplement(this.unscaled(value as Money));
+    const checked = this.check(value);
+    if (typeof checked === 'string') throw new Error(`cannot write money: ${checked}`);
+    return bigintToTwosComplement(checked);
+  }
+
+  /** A value is valid without an Error thrown and caught (avsc's default), for unions' branch checks. */
+  protected _check(value: unknown, _flags?: unknown, hook?: BranchHook): boolean {
+    const valid = typeof this.check(value) !== 'string';
+    if (!valid && hook) hook(value, this);
+    return valid;
   }
 
   protected override _resolve(
@@ -193,18 +244,48 @@ export function isLocalDate(text: unknown): text is LocalDate {
   return typeof text === 'string' && localDateToEpochDay(text) !== undefined;
 }
 
+// A year of records names a few hundred dates: each is converted once per process.
+const epochDayByText = new Map<string, number>();
+const textByEpochDay = new Map<number, LocalDate>();
+const MEMO_LIMIT = 100_000;
+
+function epochDayOf(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  let days = epochDayByText.get(value);
+  if (days === undefined) {
+    days = localDateToEpochDay(value);
+    if (days === undefined) return undefined;
+    if (epochDayByText.size >= MEMO_LIMIT) epochDayByText.clear();
+    epochDayByText.set(value, days);
+  }
+  return days;
+}
+
 /** Avro `date` on `int` (days since the epoch) ⇄ LocalDate "YYYY-MM-DD". */
 export class DateType extends avsc.types.LogicalType {
   protected override _fromValue(days: number): LocalDate {
     if (ranOut(days)) return '1970-01-01';
-    return epochDayToLocalDate(days);
+    let text = textByEpochDay.get(days);
+    if (text === undefined) {
+      text = epochDayToLocalDate(days);
+      if (textByEpochDay.size >= MEMO_LIMIT) textByEpochDay.clear();
+      textByEpochDay.set(days, text);
+    }
+    return text;
   }
 
   protected override _toValue(value: unknown): number {
-    const days = typeof value === 'string' ? localDateToEpochDay(value) : undefined;
+    const days = epochDayOf(value);
     if (days === undefined)
       throw new Error(`cannot write date: ${String(value)} is not a calendar date YYYY-MM-DD`);
     return days;
+  }
+
+  /** Valid without an Error thrown and caught, for unions' branch checks. */
+  protected _check(value: unknown, _flags?: unknown, hook?: BranchHook): boolean {
+    const valid = epochDayOf(value) !== undefined;
+    if (!valid && hook) hook(value, this);
+    return valid;
   }
 
   protected override _resolve(
@@ -228,6 +309,13 @@ export class TimestampMillisType extends avsc.types.LogicalType {
       throw new Error(`cannot write timestamp-millis: ${String(value)} is not a valid Date`);
     }
     return value.getTime();
+  }
+
+  /** Valid without an Error thrown and caught, for unions' branch checks. */
+  protected _check(value: unknown, _flags?: unknown, hook?: BranchHook): boolean {
+    const valid = value instanceof Date && Number.isFinite(value.getTime());
+    if (!valid && hook) hook(value, this);
+    return valid;
   }
 
   protected override _resolve(

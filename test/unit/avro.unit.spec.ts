@@ -161,6 +161,41 @@ describe('decimal(18,2) ⇄ Money', () => {
     );
   });
 
+  // Java's BigInteger.toByteArray for the same numbers, around the 6-byte fast path's edges.
+  it.each([
+    [0n, '00'],
+    [127n, '7f'],
+    [128n, '0080'],
+    [-1n, 'ff'],
+    [-128n, '80'],
+    [-129n, 'ff7f'],
+    [2n ** 47n - 1n, '7fffffffffff'],
+    [-(2n ** 47n), '800000000000'],
+    [2n ** 47n, '00800000000000'],
+    [-(2n ** 47n) - 1n, 'ff7fffffffffff'],
+  ])('two’s complement of %s is %s, as Java writes it', (n, hex) => {
+    expect(bigintToTwosComplement(n).toString('hex')).toBe(hex);
+    expect(twosComplementToBigint(Buffer.from(hex, 'hex'))).toBe(n);
+  });
+
+  it('property: the integer fast path (within ±2^47) writes the bytes the BigInt path writes', () => {
+    // Reference: shortest byte count by sign-extension bound, then BigInt.asUintN as hex.
+    const reference = (n: bigint): string => {
+      let bytes = 1;
+      while (n < -(1n << BigInt(8 * bytes - 1)) || n >= 1n << BigInt(8 * bytes - 1)) bytes += 1;
+      return BigInt.asUintN(8 * bytes, n)
+        .toString(16)
+        .padStart(2 * bytes, '0');
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 48n), max: 2n ** 48n }), (n) => {
+        const bytes = bigintToTwosComplement(n);
+        return bytes.toString('hex') === reference(n) && twosComplementToBigint(bytes) === n;
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('refuses empty decimal bytes on read', () => {
     expect(() => money.fromBuffer(rawBytes.toBuffer(Buffer.alloc(0)))).toThrow(/empty bytes/);
   });
