@@ -153,8 +153,8 @@ async function registryCall(
 export class TopicCodec {
   private readonly writerIds = new Map<string, number>();
   private readonly readerTypes = new Map<string, avsc.Type>();
-  /** Per writer schema id: how to read it as our reader type of the topic. */
-  private readonly readers = new Map<string, (bytes: Buffer) => unknown>();
+  /** Per topic and writer schema id: how to read it as our reader type of the topic. */
+  private readonly readers = new Map<string, Map<number, (bytes: Buffer) => unknown>>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -187,11 +187,48 @@ export class TopicCodec {
     const type = this.readerTypes.get(topic.name);
     if (!type) throw new HubError(`codec not prepared for ${topic.name}`);
     const payload = topic.records.length === 1 ? value : { [fullRecordName(record)]: value };
-    const body = type.toBuffer(payload);
-    const header = Buffer.alloc(5);
-    header.writeUInt8(0, 0);
-    header.writeInt32BE(this.schemaId(topic), 1);
-    return Buffer.concat([header, body]);
+    // Framing and body are written into one scratch buffer, then copied out once.
+    let end = type.encode(payload, this.scratch, HEADER_BYTES);
+    if (end < 0) {
+      this.scratch = Buffer.allocUnsafe(
+        Math.max(2 * this.scratch.length, this.scratch.length - end + HEADER_BYTES),
+      );
+      end = type.encode(payload, this.scratch, HEADER_BYTES);
+    }
+    this.scratch.writeUInt8(0, 0);
+    this.scratch.writeInt32BE(this.schemaId(topic), 1);
+    const framed = Buffer.allocUnsafe(end);
+    this.scratch.copy(framed, 0, 0, end);
+    return framed;
+  }
+
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+
+  /**
+   * `decode` without a promise when the writer schema is known already (every message after the first of
+   * each schema id): the runner calls this per message and awaits `decode` only when it returns undefined.
+   */
+  decodeKnown(topic: TopicSpec, bytes: Buffer | null): Result<DecodedValue> | undefined {
+    if (bytes === null || bytes.length < HEADER_BYTES || bytes[0] !== 0) return undefined;
+    const schemaId = bytes.readInt32BE(1);
+    const read = this.readers.get(topic.name)?.get(schemaId);
+    if (read === undefined) return undefined;
+    return this.read(topic, read, bytes, schemaId);
+  }
+
+  private read(
+    topic: TopicSpec,
+    read: (bytes: Buffer) => unknown,
+    bytes: Buffer,
+    schemaId: number,
+  ): Result<DecodedValue> {
+    let decoded: unknown;
+    try {
+      decoded = read(bytes.subarray(HEADER_BYTES));
+    } catch (error) {
+      return refuse(undecodable(schemaId, bytes.length - HEADER_BYTES, (error as Error).message));
+    }
+    return this.unwrap(topic, decoded, schemaId);
   }
 
   /**
@@ -205,13 +242,7 @@ export class TopicCodec {
     const schemaId = bytes.readInt32BE(1);
     const read = await this.readerFor(topic, schemaId);
     if (!read.ok) return read;
-    let decoded: unknown;
-    try {
-      decoded = read.value(bytes.subarray(HEADER_BYTES));
-    } catch (error) {
-      return refuse(undecodable(schemaId, bytes.length - HEADER_BYTES, (error as Error).message));
-    }
-    return this.unwrap(topic, decoded, schemaId);
+    return this.read(topic, read.value, bytes, schemaId);
   }
 
   private unwrap(topic: TopicSpec, decoded: unknown, schemaId: number): Result<DecodedValue> {
@@ -234,8 +265,7 @@ export class TopicCodec {
   }
 
   private async readerFor(topic: TopicSpec, schemaId: number): Promise<Result<(bytes: Buffer) => unknown>> {
-    const cacheKey = `${topic.name}:${schemaId}`;
-    const cached = this.readers.get(cacheKey);
+    const cached = this.readers.get(topic.name)?.get(schemaId);
     if (cached) return ok(cached);
     const reader = this.readerTypes.get(topic.name);
     if (!reader) throw new HubError(`codec not prepared for ${topic.name}`);
@@ -262,7 +292,9 @@ export class TopicCodec {
       }
       read = (bytes) => reader.fromBuffer(bytes, resolver);
     }
-    this.readers.set(cacheKey, read);
+    const ofTopic = this.readers.get(topic.name) ?? new Map<number, (bytes: Buffer) => unknown>();
+    ofTopic.set(schemaId, read);
+    this.readers.set(topic.name, ofTopic);
     return ok(read);
   }
 

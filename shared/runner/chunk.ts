@@ -147,7 +147,9 @@ export class ChunkProcessor<Input> {
     for (const message of chunk) {
       const timestamp = Number(message.timestamp);
       const receivedOn = chinaDateOf(timestamp);
-      const decoded = await this.codec.decode(this.service.input, message.value);
+      const decoded =
+        this.codec.decodeKnown(this.service.input, message.value) ??
+        (await this.codec.decode(this.service.input, message.value));
       if (!decoded.ok) {
         items.push({ kind: 'refused', message, error: decoded.error });
         continue;
