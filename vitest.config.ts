@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three kinds of test, selected by file name (style.md): *.unit.spec.ts are pure and need no I/O;
+// Three kinds of test, selected by file name: *.unit.spec.ts are pure and need no I/O;
 // *.int.spec.ts talk to a real Kafka, schema registry and Redis resolved by test/setup/stack.ts;
 // *.browser.spec.ts serve pages on localhost to Debian's Chromium and need no Kafka stack.
 export default defineConfig({
@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.unit.spec.ts', 'services/**/*.unit.spec.ts', 'shared/**/*.unit.spec.ts'],
           environment: 'node',
+          // Property tests run thousands of cases; on two busy cores 5 s (the default) is too tight a guard.
+          testTimeout: 30_000,
         },
       },
       {

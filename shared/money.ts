@@ -31,11 +31,10 @@ export function formatMoney(amount: Decimal): string {
 
 /** True when the amount has no more than two decimals and fits decimal(18,2). */
 export function isMoneyExact(amount: Decimal): boolean {
-  return (
-    amount.decimalPlaces() <= MONEY_SCALE &&
-    amount.abs().lt(new Decimal(10).pow(MONEY_PRECISION - MONEY_SCALE))
-  );
+  return amount.decimalPlaces() <= MONEY_SCALE && amount.abs().lt(MONEY_LIMIT);
 }
+
+const MONEY_LIMIT = new Decimal(10).pow(MONEY_PRECISION - MONEY_SCALE);
 
 /**
  * Parses an amount written as text ("1234.5", "-20.00"). Returns undefined for anything that is

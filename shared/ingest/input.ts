@@ -37,32 +37,32 @@ export function requireMonth(text: string, field: string): Result<string> {
 /** Which amounts a field accepts; every amount must also fit decimal(18,2). */
 export type AmountRule = 'positive' | 'non-negative' | 'non-positive' | 'non-zero';
 
+/** Each sign rule: whether an amount meets it, and the dead-letter code and text when it does not. */
+const AMOUNT_RULES: Record<AmountRule, { meets: (amount: Money) => boolean; code: string; text: string }> = {
+  positive: { meets: (a) => a.gt(0), code: 'AMOUNT_NOT_POSITIVE', text: 'must be greater than 0' },
+  'non-negative': { meets: (a) => !a.isNegative(), code: 'AMOUNT_NEGATIVE', text: 'must be 0 or more' },
+  'non-positive': { meets: (a) => !a.gt(0), code: 'AMOUNT_POSITIVE', text: 'must be 0 or less' },
+  'non-zero': {
+    meets: (a) => !a.isZero(),
+    code: 'AMOUNT_ZERO',
+    text: 'must not be 0: nothing would be posted',
+  },
+};
+
 export function checkAmount(amount: Money, field: string, rule: AmountRule): Result<Money> {
-  const shown = amount.toString();
-  // design.md §2: money is decimal(18,2) end to end; a third decimal would be rounded silently downstream.
+  // Money is decimal(18,2) end to end; a third decimal would be rounded silently downstream.
   if (!isMoneyExact(amount)) {
     return refuse(
       invalidInput(
         'AMOUNT_PRECISION',
         field,
         'an amount has at most 2 decimals and fits decimal(18,2)',
-        shown,
+        amount.toString(),
       ),
     );
   }
-  if (rule === 'positive' && !amount.gt(0)) {
-    return refuse(invalidInput('AMOUNT_NOT_POSITIVE', field, 'must be greater than 0', shown));
-  }
-  if (rule === 'non-negative' && amount.isNegative()) {
-    return refuse(invalidInput('AMOUNT_NEGATIVE', field, 'must be 0 or more', shown));
-  }
-  if (rule === 'non-positive' && amount.gt(0)) {
-    return refuse(invalidInput('AMOUNT_POSITIVE', field, 'must be 0 or less', shown));
-  }
-  if (rule === 'non-zero' && amount.isZero()) {
-    return refuse(invalidInput('AMOUNT_ZERO', field, 'must not be 0: nothing would be posted', shown));
-  }
-  return ok(amount);
+  const { meets, code, text } = AMOUNT_RULES[rule];
+  return meets(amount) ? ok(amount) : refuse(invalidInput(code, field, text, amount.toString()));
 }
 
 /**
