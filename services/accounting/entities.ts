@@ -83,7 +83,30 @@ export const memberYearId = (region: string, year: number, pseudonym: string): s
 
 const CLAIM_KINDS: readonly ClaimKind[] = ['settlement', 'reversal', 'manual'];
 
+// Claims and payments are immutable, and a member-year keeps the ones a fact did not change: each is
+// written as text once, not again on every chunk that touches its member-year.
+const claimText = new WeakMap<Claim, string>();
+const paymentText = new WeakMap<Payment, string>();
+
 function claimOut(c: Claim): string {
+  let text = claimText.get(c);
+  if (text === undefined) {
+    text = claimJson(c);
+    claimText.set(c, text);
+  }
+  return text;
+}
+
+function paymentOut(p: Payment): string {
+  let text = paymentText.get(p);
+  if (text === undefined) {
+    text = JSON.stringify([formatMoney(p.amount), p.paidOn, originOut(p.origin)]);
+    paymentText.set(p, text);
+  }
+  return text;
+}
+
+function claimJson(c: Claim): string {
   const f = c.figures;
   const b = c.booking;
   return JSON.stringify({
@@ -196,9 +219,7 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
         c: state.corrections.map(([id, origin]) => [id, originOut(origin)]),
       }),
     };
-    for (const p of state.payments) {
-      fields[`p:${p.eventId}`] = JSON.stringify([formatMoney(p.amount), p.paidOn, originOut(p.origin)]);
-    }
+    for (const p of state.payments) fields[`p:${p.eventId}`] = paymentOut(p);
     for (const c of state.claims) fields[`c:${c.id}`] = claimOut(c);
     return fields;
   },

@@ -481,11 +481,39 @@ const sameBooking = (a: Booking, b: Decision): boolean => {
   return a.due.eq(b.due) && a.flags.includes('NOT_COVERED') === b.flags.includes('NOT_COVERED');
 };
 
-/** What a decided claim adds to the year-to-date: its basic-fund payment and its due. */
-function applied(claim: Claim): YearToDate | undefined {
+const NOTHING_YET: YearToDate = { basicFundPaid: ZERO, supplementPaid: ZERO };
+
+/** What a claim adds to the year-to-date: a decided claim its basic-fund payment and its due. */
+function contribution(claim: Claim): YearToDate {
   return claim.booking.state === 'decided'
     ? { basicFundPaid: claim.figures.basicFundPaid, supplementPaid: claim.booking.due }
-    : undefined;
+    : NOTHING_YET;
+}
+
+// The year-to-date of all of a claims list, kept per list: evolve derives the next list's total from
+// the previous one, so a fact that adds a claim at the end does not sum the member's whole year again.
+const totals = new WeakMap<readonly Claim[], YearToDate>();
+
+function totalOf(claims: readonly Claim[]): YearToDate {
+  let total = totals.get(claims);
+  if (total === undefined) {
+    total = NOTHING_YET;
+    for (const claim of claims) total = addYearToDate(total, contribution(claim));
+    totals.set(claims, total);
+  }
+  return total;
+}
+
+/** The year-to-date before the claim at `index`: the list's total when every claim from there on adds nothing yet. */
+function ytdBefore(claims: readonly Claim[], index: number): YearToDate {
+  let laterAddNothing = true;
+  for (let i = index; i < claims.length && laterAddNothing; i++) {
+    laterAddNothing = (claims[i] as Claim).booking.state !== 'decided';
+  }
+  if (laterAddNothing) return totalOf(claims);
+  let ytd = NOTHING_YET;
+  for (let i = 0; i < index; i++) ytd = addYearToDate(ytd, contribution(claims[i] as Claim));
+  return ytd;
 }
 
 /**
@@ -500,15 +528,18 @@ function rebook(
   from: number,
 ): MemberYearEvent[] {
   const events: MemberYearEvent[] = [];
-  let ytd: YearToDate = { basicFundPaid: ZERO, supplementPaid: ZERO };
+  let ytd = ytdBefore(state.claims, from);
+  // The bookings decided in this pass; an earlier claim's stands in the state (a reversal looks its settlement up).
   const decided = new Map<string, Extract<Decision, { state: 'decided' }>>();
-  for (const claim of state.claims.slice(0, from)) {
-    const change = applied(claim);
-    if (change) ytd = addYearToDate(ytd, change);
-    if (claim.booking.state === 'decided') decided.set(claim.id, claim.booking);
-  }
-  for (const claim of state.claims.slice(from)) {
-    const target = targetOf(claim, cover, ytd, env, decided);
+  const bookingOf = (id: string) => {
+    const now = decided.get(id);
+    if (now !== undefined) return now;
+    const booking = state.claims.find((c) => c.id === id)?.booking;
+    return booking?.state === 'decided' ? booking : undefined;
+  };
+  for (let i = from; i < state.claims.length; i++) {
+    const claim = state.claims[i] as Claim;
+    const target = targetOf(claim, cover, ytd, env, bookingOf);
     const decision = target.booking;
     if (decision.state === 'decided') {
       decided.set(claim.id, decision);
@@ -539,13 +570,13 @@ function targetOf(
   cover: Cover,
   ytd: YearToDate,
   env: MemberYearEnv,
-  decided: ReadonlyMap<string, Extract<Decision, { state: 'decided' }>>,
+  decidedBooking: (claimId: string) => Extract<Decision, { state: 'decided' }> | undefined,
 ): Target {
   const basis: BookingBasis = { cover: cover.state, ytdBefore: ytd };
   if (cover.state === 'pending') return { booking: { state: 'held' }, basis };
   if (claim.kind === 'reversal') {
     // A reversal applies its settlement's booking with the opposite sign, so the year-to-date returns.
-    const original = decided.get(claim.reverses ?? '');
+    const original = decidedBooking(claim.reverses ?? '');
     const due = (original?.due ?? ZERO).negated();
     // It keeps the settlement's NOT_COVERED, so the member-year's reconciliation nets the two.
     const flags = original?.flags.includes('NOT_COVERED') ? (['NOT_COVERED'] as const) : [];
@@ -597,7 +628,28 @@ export function manualClaimInstant(paidOn: LocalDate): number {
   return chinaMidnight(addDays(paidOn, 1)).getTime() - 1;
 }
 
+// decide evolves a state by an event to look ahead, the caller folds the same events, and rendering
+// folds them once more: each (state, event) is applied once.
+const evolved = new WeakMap<MemberYearEvent, { readonly from: MemberYear; readonly to: MemberYear }>();
+
 export function evolveMemberYear(state: MemberYear, event: MemberYearEvent): MemberYear {
+  const known = evolved.get(event);
+  if (known !== undefined && known.from === state) return known.to;
+  const next = apply(state, event);
+  evolved.set(event, { from: state, to: next });
+  return next;
+}
+
+/** The claims with `claim` in its canonical place (most arrive last); the settlement it reverses marked. */
+function withClaim(claims: readonly Claim[], claim: Claim): Claim[] {
+  let at = claims.length;
+  while (at > 0 && compareClaims(claims[at - 1] as Claim, claim) > 0) at -= 1;
+  const next = [...claims.slice(0, at), claim, ...claims.slice(at)];
+  if (claim.reverses === null) return next;
+  return next.map((c) => (c.id === claim.reverses ? { ...c, reversedBy: claim.id } : c));
+}
+
+function apply(state: MemberYear, event: MemberYearEvent): MemberYear {
   switch (event.type) {
     case 'premium-paid':
       return {
@@ -623,17 +675,32 @@ export function evolveMemberYear(state: MemberYear, event: MemberYearEvent): Mem
         reversedBy: null,
         booking: { state: 'held', revision: -1, postingId: '' },
       };
-      const claims = [...state.claims, claim]
-        .map((c) => (c.id === claim.reverses ? { ...c, reversedBy: claim.id } : c))
-        .sort(compareClaims);
+      const claims = withClaim(state.claims, claim);
+      // A claim arrives held (it adds nothing), and marking a settlement reversed changes no amount.
+      const total = totals.get(state.claims);
+      if (total !== undefined) totals.set(claims, total);
       return { ...state, claims };
     }
-    case 'claim-booked':
-      return {
-        ...state,
-        claims: state.claims.map((c) => (c.id === event.claimId ? { ...c, booking: event.to } : c)),
-        sequence: state.sequence + 1,
-      };
+    case 'claim-booked': {
+      let before: Claim | undefined;
+      let after: Claim | undefined;
+      const claims = state.claims.map((c) => {
+        if (c.id !== event.claimId) return c;
+        before = c;
+        after = { ...c, booking: event.to };
+        return after;
+      });
+      const total = totals.get(state.claims);
+      if (total !== undefined && before !== undefined && after !== undefined) {
+        const was = contribution(before);
+        const is = contribution(after);
+        totals.set(claims, {
+          basicFundPaid: total.basicFundPaid.minus(was.basicFundPaid).plus(is.basicFundPaid),
+          supplementPaid: total.supplementPaid.minus(was.supplementPaid).plus(is.supplementPaid),
+        });
+      }
+      return { ...state, claims, sequence: state.sequence + 1 };
+    }
     default: {
       const unknown: never = event;
       throw new RangeError(`unknown member-year event ${JSON.stringify(unknown)}`);
