@@ -28,9 +28,23 @@ export function isRetriable(error: unknown): boolean {
     error instanceof ReferenceError
   )
     return false;
+  // kafkajs gives up on these after its own few retries and marks them not retriable, but each is a
+  // broker away or moving (a restart, a coordinator loading): for the hub, waiting helps.
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name === 'string' && BROKER_AWAY.has(name)) return true;
   const flag = (error as { retriable?: unknown } | null)?.retriable;
   return flag !== false;
 }
+
+const BROKER_AWAY = new Set([
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSBrokerNotFound',
+]);
 
 /**
  * Retries an I/O step until it succeeds: a broker, registry or Redis that is away is waited for,

@@ -1,7 +1,6 @@
 import '../support/fresh-namespace.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartKafkaNode, stackOptionsFromEnvironment } from '../../deploy/local/launcher.js';
@@ -36,14 +35,13 @@ import { MemoryStore } from '../unit/services/journal.js';
 const kafka = testKafka('faults-int');
 let admin: Admin;
 let producer: Producer;
-let redis: Redis;
 let codec: TopicCodec;
 let inProcess: RunningService[] = [];
 let bed: HubTestBed;
 
 beforeAll(async () => {
   bed = await hubTestBed(kafka);
-  ({ admin, producer, redis, codec } = bed);
+  ({ admin, producer, codec } = bed);
   inProcess = bed.running;
 });
 
@@ -274,5 +272,5 @@ describe('faults', () => {
     const ids = postings.map((p) => p.postingId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe(stream.length);
-  });
+  }, 240_000); // the restart, the coordinator loading and the 120 s wait for the ledger
 });
