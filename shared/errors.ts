@@ -1,5 +1,5 @@
 /**
- * Errors are of two kinds, and callers ask one question (style.md, after kafkajs's errors.js):
+ * Errors are of two kinds, and callers ask one question (after kafkajs's errors.js):
  * - InvalidInput: the message is wrong. A value, never thrown across a service boundary; the
  *   runner turns it into a dead-letter record. Retrying cannot help.
  * - HubError with retriable=true: I/O failed (broker, registry, Redis). Thrown, retried with backoff.

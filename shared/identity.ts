@@ -1,5 +1,5 @@
 /**
- * National ID numbers (身份证号) and the pseudonyms that replace them (design.md §4): an ID is
+ * National ID numbers (身份证号) and the pseudonyms that replace them: an ID is
  * checked once on an input topic, then only its keyed pseudonym travels further. Pure functions:
  * no I/O, the clock and the environment are passed in.
  */

@@ -3,8 +3,8 @@ import { type Logger, pino } from 'pino';
 export type { Logger };
 
 /**
- * Paths of personal data that must never be written, wherever they appear in a logged object
- * (design.md §4). Logging a raw payload is forbidden anyway; this is the safety net.
+ * Paths of personal data that must never be written, wherever they appear in a logged object.
+ * Logging a raw payload is forbidden anyway; this is the safety net.
  */
 export const REDACTED_PATHS = [
   'nationalId',

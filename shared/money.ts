@@ -3,7 +3,7 @@ import { Decimal as DecimalJs } from 'decimal.js';
 /**
  * The hub's one Decimal: an isolated clone so no other code's global settings can change ours.
  * Precision 40 is far above the 18 digits money needs, so arithmetic is exact and only the
- * explicit fen rounding below ever rounds (design.md §2: half-up, 四舍五入, at defined points only).
+ * explicit fen rounding below ever rounds (half-up, 四舍五入, at defined points only).
  */
 export const Decimal = DecimalJs.clone({ precision: 40, rounding: DecimalJs.ROUND_HALF_UP });
 export type Decimal = InstanceType<typeof Decimal>;

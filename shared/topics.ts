@@ -38,7 +38,7 @@ const INPUT_RETENTION = {
 };
 // Dead letters wait for an operator to look, fix and redrive: a whole insurance year plus the 31 March deadline.
 const DEAD_LETTER_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': String(400 * DAY_MS) };
-// The ledger is the system of record (design.md §2): append-only, never compacted, never expired.
+// The ledger is the system of record: append-only, never compacted, never expired.
 const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 
 export const TOPICS = {

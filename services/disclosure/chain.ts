@@ -13,7 +13,7 @@ import type { PeriodKind, PublicDisclosure } from '../../shared/records.js';
 import type { DisclosureFigures } from './figures.js';
 
 /**
- * The region's hash chain of disclosures (design.md §3): canonical form, SHA-256 hash, Ed25519
+ * The region's hash chain of disclosures: canonical form, SHA-256 hash, Ed25519
  * signature, and the checks anyone can run on a published feed. A published disclosure is never
  * rewritten: a changed period gets a new record, correction n + 1, superseding the last one.
  */

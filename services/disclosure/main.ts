@@ -15,7 +15,7 @@ import { disclosureSettingsFromEnvironment } from './settings.js';
  * (aggregates → signed chain on the disclosure topic, every HUB_DISCLOSURE_INTERVAL_SECONDS) and the
  * public HTTP feed. Configuration is read and checked before anything connects.
  */
-/** Bad configuration stops the process with one line (style.md). */
+/** Bad configuration stops the process with one line. */
 function configure() {
   try {
     return {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../shared/errors.js';
 /** Which periods `publishAll` publishes: every period with aggregates, or only those that have ended. */
 export type PublishedPeriods = 'all' | 'closed';
 
-/** The disclosure service's own settings, read once at start-up (style.md: one clear line on a bad value). */
+/** The disclosure service's own settings, read once at start-up: a bad value stops it with one clear line. */
 export interface DisclosureSettings {
   /** HUB_DISCLOSURE_MIN_GROUP: counts from 1 to this − 1 are published as null. */
   readonly minGroup: number;

@@ -67,7 +67,7 @@ export function checkAmount(amount: Money, field: string, rule: AmountRule): Res
 
 /**
  * The region's parameters in force on a date of the event. A region without a policy file is refused on
- * the record's `regionCode` field (design.md §1: a region exists only by configuration).
+ * the record's `regionCode` field: a region exists only by configuration.
  */
 export function regionParams(regionCode: string, date: LocalDate, dateField: string): Result<PolicyParams> {
   const params = regionParamsOn(regionCode, date, dateField);
@@ -84,7 +84,7 @@ export interface MemberIdentityContext {
 }
 
 /**
- * Validates a national ID and returns only its keyed pseudonym (design.md §4): the ID goes no further
+ * Validates a national ID and returns only its keyed pseudonym: the ID goes no further
  * than this call, and a refusal shows it masked.
  */
 export function memberPseudonymOf(

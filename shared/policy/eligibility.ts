@@ -58,7 +58,7 @@ const skip = (_make: () => TrailEntry): void => {};
 const paidBetween = (payments: readonly PremiumPayment[], from: LocalDate, to: LocalDate): Money =>
   sumMoney(payments.filter((p) => isBetween(p.paidOn, from, to)).map((p) => p.amount));
 
-/** Decides whether a member is covered for a year from the premium payments (design.md §3, premium ingest). */
+/** Decides whether a member is covered for a year from the premium payments. */
 export function decideEligibility(input: EligibilityInput): EligibilityDecision {
   const { params, year, enrolledOn, payments } = input;
   const window = premiumWindowFor(params, year);
@@ -128,7 +128,8 @@ export function decideEligibility(input: EligibilityInput): EligibilityDecision 
   const reason = notCoveredReason(payments, paidTotal, premiumDue, window);
   const outcome = params.notPaidInFull;
   switch (outcome) {
-    // Kaifeng art. 8 (Dehong by design.md): not paid in full in the window means no benefits that year.
+    // Kaifeng art. 8: not paid in full in the window means no benefits that year. Dehong art. 8 sets the
+    // deadline but names no consequence; the hub applies the same one.
     case 'not-covered':
       note(() => entry(params, 'not-paid-in-full', ['notPaidInFull'], `${reason}: not covered in ${year}`));
       return { ...facts, covered: false, reason, trail };

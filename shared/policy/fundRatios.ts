@@ -39,7 +39,7 @@ function check(amount: Money, premiumIncome: Money, ceiling: Decimal | null): Ce
 const show = (ratio: Decimal | null): string =>
   ratio === null ? 'n/a' : formatRatio(ratio.toDecimalPlaces(4));
 
-/** The insurer's operating-cost and profit ratios to premiums, against the region's ceilings (design.md §3 disclosure). */
+/** The insurer's operating-cost and profit ratios to premiums, against the region's ceilings. */
 export function fundRatios(input: FundRatiosInput): FundRatiosDecision {
   const { params, premiumIncome, operatingCost, claimsPaid } = input;
   const profit = premiumIncome

@@ -4,7 +4,7 @@ import { type LocalDate, type MonthDay, parseMonthDay } from './dates.js';
 
 /**
  * The parameters a region's policy sets, each versioned by effective date in shared/policy/regions/*.json.
- * Every value the engine uses comes from here, never from a literal in code (design.md §1).
+ * Every value the engine uses comes from here, never from a literal in code.
  */
 
 export const MEDICAL_TYPES = ['inpatient', 'special-outpatient', 'general-outpatient', 'pharmacy'] as const;

@@ -2,6 +2,17 @@ import { type Decimal, formatMoney, type Money, maxMoney, minMoney, roundToFen, 
 import { formatRatio, type MedicalType, type PolicyParams } from './params.js';
 import { entry, type TrailEntry } from './trail.js';
 
+/*
+ * The supplement for one settlement, in five steps (the articles are in each region's policy file):
+ * 1. covered? the member-year's premium decides (Kaifeng art. 8-9, Dehong art. 8, 11); not covered owes 0;
+ * 2. basic cap reached? only the in-scope amount above the basic fund's annual cap counts (Kaifeng
+ *    art. 13, Dehong art. 10);
+ * 3. ratio: the region's supplement ratio, lower for an out-of-area stay without referral (Dehong art. 12);
+ * 4. half-up (四舍五入) to the fen, the one rounding point, then the annual cap (Kaifeng art. 14; Dehong
+ *    art. 10: none);
+ * 5. a reversal applies the original change with the opposite sign, so the year-to-date returns exactly.
+ */
+
 /** A member's running totals for one region and insurance year. */
 export interface YearToDate {
   readonly basicFundPaid: Money;
@@ -97,7 +108,7 @@ function capRemainingAfter(params: PolicyParams, supplementPaid: Money): Money |
   return params.supplementCap === null ? null : maxMoney(ZERO, params.supplementCap.minus(supplementPaid));
 }
 
-/** Recomputes what the supplement owes for one settlement (design.md §6, steps 1–4). */
+/** Recomputes what the supplement owes for one settlement (steps 1–4 above). */
 export function decideSupplement(input: SupplementInput): SupplementDecision {
   const { params, eligible, ytd, claim } = input;
   requireNonNegative('claim.inScopeAmount', claim.inScopeAmount);
@@ -200,7 +211,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
       [],
       `${formatMoney(claim.overCapAmount)} × ${formatRatio(ratio)} = ${exact.toString()} → ${formatMoney(rounded)} (half-up to the fen)`,
       {},
-      'design.md §2, §6 step 4: 四舍五入 to the fen',
+      'step 4: 四舍五入 to the fen, the only rounding of the supplement',
     ),
   );
 
@@ -227,7 +238,7 @@ export function decideSupplement(input: SupplementInput): SupplementDecision {
   return decided(due);
 }
 
-/** Design.md §6 step 5: a reversal applies the original change with the opposite sign, so ytd returns exactly. */
+/** Step 5: a reversal applies the original change with the opposite sign, so ytd returns exactly. */
 export function reverseSupplement(input: ReversalInput): ReversalDecision {
   const { params, ytd, original } = input;
   const applied = {
@@ -245,7 +256,7 @@ export function reverseSupplement(input: ReversalInput): ReversalDecision {
       [],
       `reverses basic fund ${formatMoney(original.basicFundPaid)} and supplement ${formatMoney(original.supplementPaid)} with the opposite sign`,
       {},
-      'design.md §6 step 5',
+      'step 5: the original booking with the opposite sign',
     ),
   ];
   return {

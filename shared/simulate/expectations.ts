@@ -1,7 +1,7 @@
 /**
  * The ground truth of a simulated year, computed from the generator's own records: what was published,
  * which ledger postings and dead letters the ingest services must produce, and the state every
- * reconciliation item must reach (the reconciler's rules, design.md §3).
+ * reconciliation item must reach (the reconciler's rules, services/reconciler/README.md).
  */
 import { Decimal, formatMoney } from '../money.js';
 import type { PostingKind, ReconciliationStatus } from '../records.js';

@@ -1,5 +1,5 @@
 /**
- * A realistic synthetic insurance year for one region (design.md §3 "Operations"), pure and seeded:
+ * A realistic synthetic insurance year for one region, pure and seeded:
  * the tax authority's premium collections, the hospitals' direct settlements and reversals, the
  * insurer's monthly settlements, manual reimbursements and operating costs, in publication order,
  * with the faults the hub must catch and a ground truth of what it should make of them.
@@ -541,7 +541,7 @@ type Action =
 
 /**
  * Settles a member's visits and claims in the order the hub will see them, computing the platform's
- * figures and the hub's due from the same year-to-date the hub keeps (design.md §6).
+ * figures and the hub's due from the same year-to-date the hub keeps (shared/policy/supplement.ts).
  */
 function processMember(
   story: MemberStory,

@@ -107,7 +107,7 @@ async function sendAll(
   topic: TopicSpec,
   messages: { key: string; value: Buffer }[],
 ): Promise<void> {
-  // ≤ 1k messages per send: kafkajs groups a send per partition with a quadratic loop (perf-notes.md).
+  // ≤ 1k messages per send: kafkajs groups a send per partition with a quadratic loop.
   for (let i = 0; i < messages.length; i += 1000) {
     await producer.send({ topic: topic.name, messages: messages.slice(i, i + 1000) });
   }

@@ -48,7 +48,7 @@ const text = (d: SupplementDecision) => ({
   capRemaining: d.capRemaining === null ? null : formatMoney(d.capRemaining),
 });
 
-describe('design.md §6 step 1: covered?', () => {
+describe('supplement step 1: covered?', () => {
   it('Dehong art. 8 / Kaifeng art. 8: a member not covered for the year is owed nothing, and it is flagged', () => {
     const d = when(dehong, { eligible: false, claim: { basicFundPaid: '1000.00' } });
     expect(formatMoney(d.due)).toBe('0.00');
@@ -66,7 +66,7 @@ describe('design.md §6 step 1: covered?', () => {
   });
 });
 
-describe('design.md §6 step 2: basic cap reached? (Dehong art. 10, Kaifeng art. 13)', () => {
+describe('supplement step 2: basic cap reached? (Dehong art. 10, Kaifeng art. 13)', () => {
   it('Dehong art. 10: the basic cap crossed inside one settlement makes the over-cap amount due', () => {
     const d = when(dehong, {
       ytd: { basicFundPaid: '145000.00', supplementPaid: '0.00' },
@@ -98,7 +98,7 @@ describe('design.md §6 step 2: basic cap reached? (Dehong art. 10, Kaifeng art.
   });
 });
 
-describe('design.md §6 step 3: ratio and referral (Dehong art. 10, art. 12)', () => {
+describe('supplement step 3: ratio and referral (Dehong art. 10, art. 12)', () => {
   it.each([
     { region: 'Dehong', params: dehong, outOfArea: false, referred: false, ratio: '0.90', due: '9000.00' },
     { region: 'Dehong', params: dehong, outOfArea: true, referred: true, ratio: '0.90', due: '9000.00' },
@@ -122,7 +122,7 @@ describe('design.md §6 step 3: ratio and referral (Dehong art. 10, art. 12)', (
   });
 });
 
-describe('design.md §6 step 4: rounding half-up to the fen', () => {
+describe('supplement step 4: rounding half-up to the fen', () => {
   it.each([
     { overCap: '100.05', outOfArea: false, exact: '90.045', due: '90.05' },
     { overCap: '0.05', outOfArea: false, exact: '0.045', due: '0.05' },
@@ -144,7 +144,7 @@ describe('design.md §6 step 4: rounding half-up to the fen', () => {
   });
 });
 
-describe('design.md §6 step 4: annual cap (Kaifeng art. 14; Dehong art. 10: none)', () => {
+describe('supplement step 4: annual cap (Kaifeng art. 14; Dehong art. 10: none)', () => {
   it('Kaifeng art. 14: the annual supplement cap used up inside one settlement pays only what is left', () => {
     const d = when(kaifeng, {
       ytd: { basicFundPaid: '100000.00', supplementPaid: '319000.00' },
@@ -183,7 +183,7 @@ describe('design.md §6 step 4: annual cap (Kaifeng art. 14; Dehong art. 10: non
   });
 });
 
-describe('design.md §6 step 5: reversal', () => {
+describe('supplement step 5: reversal', () => {
   it('a reversal restores ytd exactly (Kaifeng, cap-limited settlement)', () => {
     const ytd = { basicFundPaid: yuan('99000.00'), supplementPaid: yuan('319000.00') };
     const d = decideSupplement({
