@@ -1,9 +1,14 @@
 import { HubError } from '../../shared/errors.js';
-import { Decimal, type Money, parseMoneyText, roundToFen, ZERO } from '../../shared/money.js';
+import { Decimal, type Money, roundToFen, ZERO } from '../../shared/money.js';
 import type { LocalDate } from '../../shared/policy/dates.js';
 import type { ParamName, PolicyParams } from '../../shared/policy/params.js';
 import { paramsOn, regionPolicy } from '../../shared/policy/regions.js';
-import type { PublicDisclosure } from '../../shared/records.js';
+import { amountOf, type Counters, countOf } from '../../shared/reconciliation.js';
+import {
+  type PublicDisclosure,
+  RECONCILIATION_KINDS,
+  type ReconciliationKind,
+} from '../../shared/records.js';
 import type { PeriodAggregate } from './aggregate.js';
 import type { Period } from './periods.js';
 
@@ -28,36 +33,34 @@ export type DisclosureFigures = Omit<
 
 /** What the disclosure reports of reconciliation, for a region and insurance year. */
 export interface ReconciliationStatus {
-  /** Items not closed: OPEN or DISCREPANCY (public-disclosure.avsc reconciliationOpenItems). */
+  /** Items not closed: OPEN or DISCREPANCY, of every kind (public-disclosure.avsc reconciliationOpenItems). */
   readonly openItems: number;
-  /** Of which in DISCREPANCY. */
+  /** The items in DISCREPANCY whose differences `openAmount` adds up. */
   readonly discrepancies: number;
-  /** Σ |difference| of the items in DISCREPANCY. */
+  /** Σ |actual − expected| of those items. */
   readonly openAmount: Money;
 }
 
-/** The reconciler's counter fields (`reconciliationRegionYear`) this service reads. */
-export const RECONCILIATION_COUNTERS = ['open', 'discrepancy', 'openAmount'] as const;
-
 /**
- * Reads the reconciler's counters (`open`, `discrepancy`: items by status; `openAmount`); absent
- * fields (the reconciler not yet running) count as 0.
+ * The items whose money the open discrepancy adds up: where the insurer paid otherwise than policy says.
+ * A member-year item holds the same claims as their hospital-months (a claim for a member without cover
+ * is in both), so its amount would count those yuan twice; it is counted among the open items only.
  */
-export function readReconciliation(
-  hash: Readonly<Record<string, string | null | undefined>>,
-): ReconciliationStatus {
-  const count = (field: string): number => {
-    const text = hash[field];
-    if (text === undefined || text === null || text === '') return 0;
-    if (!/^\d+$/.test(text)) throw new HubError(`reconciliation counter ${field}: '${text}' is not a count`);
-    return Number(text);
-  };
-  const amountText = hash.openAmount;
-  const openAmount =
-    amountText === undefined || amountText === null || amountText === '' ? ZERO : parseMoneyText(amountText);
-  if (openAmount === undefined) throw new HubError(`reconciliation openAmount: '${amountText}' is not money`);
-  const discrepancies = count('discrepancy');
-  return { openItems: count('open') + discrepancies, discrepancies, openAmount };
+export const MONEY_DISCREPANCY_KINDS: readonly ReconciliationKind[] = ['HOSPITAL_MONTH', 'MANUAL_CLAIM'];
+
+/** The published reconciliation figures from both reconciler stages' counters, added up (pure). */
+export function reconciliationStatus(counters: Counters): ReconciliationStatus {
+  let openItems = 0;
+  for (const kind of RECONCILIATION_KINDS) {
+    openItems += countOf(counters, kind, 'OPEN') + countOf(counters, kind, 'DISCREPANCY');
+  }
+  let discrepancies = 0;
+  let openAmount: Money = ZERO;
+  for (const kind of MONEY_DISCREPANCY_KINDS) {
+    discrepancies += countOf(counters, kind, 'DISCREPANCY');
+    openAmount = openAmount.plus(amountOf(counters, kind, 'DISCREPANCY'));
+  }
+  return { openItems, discrepancies, openAmount };
 }
 
 export interface FigureInputs {

@@ -9,16 +9,8 @@ import { ZERO } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import { loadRegions } from '../../shared/policy/regions.js';
-import {
-  addCounters,
-  amountOf,
-  COUNTERS,
-  countersFrom,
-  countersId,
-  countOf,
-} from '../../shared/reconciliation.js';
+import { addCounters, COUNTERS, countersFrom, countersId } from '../../shared/reconciliation.js';
 import type { PublicDisclosure } from '../../shared/records.js';
-import { RECONCILIATION_KINDS } from '../../shared/records.js';
 import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { entityKey } from '../../shared/runner/partition-state.js';
@@ -39,6 +31,7 @@ import {
   type DisclosureFigures,
   paramsForPeriod,
   type ReconciliationStatus,
+  reconciliationStatus,
   surplusOf,
 } from './figures.js';
 import { comparePeriods, type Period, parsePeriod } from './periods.js';
@@ -124,12 +117,7 @@ async function totalsOf(
   return parts.reduce((sum, hash, p) => addAggregates(sum, readAggregate(hash, keys[p])), EMPTY_AGGREGATE);
 }
 
-/**
- * What the disclosure reports of reconciliation for a region-year, from both reconciler stages'
- * counters. Items open or in discrepancy are counted; the open amount adds up only the money paid out
- * otherwise than policy says (hospital-months and manual claims in discrepancy), so a yuan claimed for an
- * uncovered member is counted once, where the insurer paid it, and not again in its member-year item.
- */
+/** What the disclosure reports of reconciliation for a region-year (see reconciliationStatus). */
 export async function reconciliationOf(
   redis: Redis,
   region: string,
@@ -148,16 +136,7 @@ export async function reconciliationOf(
   const counters = addCounters(
     (await readHashes(redis, keys)).map((hash, i) => countersFrom(hash, keys[i] as string)),
   );
-  let open = 0;
-  let discrepancies = 0;
-  for (const kind of RECONCILIATION_KINDS) {
-    open += countOf(counters, kind, 'OPEN');
-    discrepancies += countOf(counters, kind, 'DISCREPANCY');
-  }
-  const openAmount = amountOf(counters, 'HOSPITAL_MONTH', 'DISCREPANCY').plus(
-    amountOf(counters, 'MANUAL_CLAIM', 'DISCREPANCY'),
-  );
-  return { openItems: open + discrepancies, discrepancies, openAmount };
+  return reconciliationStatus(counters);
 }
 
 /** Reads a region's figures for one period from every partition's totals and counters. */

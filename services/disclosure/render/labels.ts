@@ -31,7 +31,7 @@ export const FIELD_LABELS_ZH: { readonly [K in keyof PublicDisclosure]: string }
   manualClaimsWithinSla: '时限内办结件数',
   slaCompliance: '时限达标率',
   reconciliationOpenItems: '未结对账项数',
-  reconciliationDiscrepancies: '存在差异的对账项数',
+  reconciliationDiscrepancies: '计入差异金额的对账项数',
   reconciliationOpenAmount: '未结差异金额（元）',
   suppressionThreshold: '小组抑制阈值',
   previousHash: '上一期哈希',

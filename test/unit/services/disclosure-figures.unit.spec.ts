@@ -5,18 +5,30 @@ import {
   type FigureInputs,
   paramsForPeriod,
   ratio4,
-  readReconciliation,
+  reconciliationStatus,
   suppressCount,
 } from '../../../services/disclosure/figures.js';
 import { type Period, parsePeriod } from '../../../services/disclosure/periods.js';
 import { disclosureSettingsFromEnvironment } from '../../../services/disclosure/settings.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { Decimal, ZERO } from '../../../shared/money.js';
+import { addCounters, type Counters, countersFrom, EMPTY_COUNTERS } from '../../../shared/reconciliation.js';
 
 const DEHONG = '533100';
 const KAIFENG = '410200';
 const yuan = (text: string) => new Decimal(text);
 const period = (label: string): Period => parsePeriod(label) as Period;
+/** A counters hash as a reconciler stage stores it, from [kind, status, items, Σ |difference|] rows. */
+const counted = (rows: [string, string, number, string][]): Counters =>
+  countersFrom(
+    Object.fromEntries(
+      rows.flatMap(([k, s, n, a]) => [
+        [`n:${k}:${s}`, String(n)],
+        [`a:${k}:${s}`, a],
+      ]),
+    ),
+    'test',
+  );
 
 const aggregate = (partial: Partial<PeriodAggregate>): PeriodAggregate => ({
   ...EMPTY_AGGREGATE,
@@ -182,13 +194,33 @@ describe('disclosure figures', () => {
     expect(paramsForPeriod(KAIFENG, period('2023-Q4')).date).toBe('2024-01-01');
   });
 
-  it('reads the reconciler counters, treating absent ones as 0', () => {
-    expect(readReconciliation({})).toEqual({ openItems: 0, discrepancies: 0, openAmount: ZERO });
-    // Open items are those OPEN or in DISCREPANCY (public-disclosure.avsc); the reconciler counts each status.
-    const status = readReconciliation({ open: '4', discrepancy: '1', openAmount: '567.89', matched: '9' });
-    expect([status.openItems, status.discrepancies, status.openAmount.toFixed(2)]).toEqual([5, 1, '567.89']);
-    expect(readReconciliation({ open: null, discrepancy: '2' }).openItems).toBe(2);
-    expect(() => readReconciliation({ open: 'many' })).toThrow(/not a count/);
+  it('counts each yuan of discrepancy once: a member-year item adds to the open items, not to the amount', () => {
+    expect(reconciliationStatus(EMPTY_COUNTERS)).toEqual({
+      openItems: 0,
+      discrepancies: 0,
+      openAmount: ZERO,
+    });
+    // Hand-worked region-year: member m claimed 9,000.00 without cover and the insurer paid it, so the
+    // same 9,000.00 stands in m's member-year item and in hospital H1's March item; H2's April was paid
+    // 120.50 short; a manual claim was paid late but in full (difference 0.00); one member-year is open.
+    const counters = addCounters([
+      counted([
+        ['MEMBER_YEAR', 'DISCREPANCY', 1, '9000.00'],
+        ['MEMBER_YEAR', 'OPEN', 1, '300.00'],
+      ]),
+      counted([
+        ['HOSPITAL_MONTH', 'DISCREPANCY', 2, '9120.50'],
+        ['HOSPITAL_MONTH', 'MATCHED', 7, '0.00'],
+      ]),
+      counted([
+        ['MANUAL_CLAIM', 'DISCREPANCY', 1, '0.00'],
+        ['MANUAL_CLAIM', 'CLOSED', 2, '0.00'],
+      ]),
+    ]);
+    const status = reconciliationStatus(counters);
+    expect(status.openItems).toBe(5); // 1 + 1 member-year, 2 hospital-months, 1 manual claim
+    expect(status.discrepancies).toBe(3); // the items the amount adds up: 2 hospital-months, 1 manual claim
+    expect(status.openAmount.toFixed(2)).toBe('9120.50'); // not 18,120.50: the member-year's 9,000.00 once
   });
 
   it('reads its settings from the environment with defaults, refusing bad values in one line', () => {
