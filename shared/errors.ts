@@ -24,10 +24,6 @@ export function invalidInput(code: string, field: string, rule: string, value?: 
     : { kind: 'invalid-input', code, field, rule, value };
 }
 
-export function isInvalidInput(x: unknown): x is InvalidInput {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'invalid-input';
-}
-
 export function describeInvalidInput(e: InvalidInput): string {
   const value = e.value === undefined ? '' : ` (value: ${e.value})`;
   return `${e.code} at ${e.field}: ${e.rule}${value}`;

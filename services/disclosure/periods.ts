@@ -64,19 +64,6 @@ export function periodsContaining(date: string): readonly [Period, Period, Perio
   return [monthPeriod(year, month), quarterPeriod(year, Math.ceil(month / 3)), yearPeriod(year)];
 }
 
-/** The months of a quarter or year (a month is its own only month), in order. */
-export function monthsOf(period: Period): Period[] {
-  const first = Number(period.start.slice(5, 7));
-  const last = Number(period.end.slice(5, 7));
-  const months: Period[] = [];
-  for (let m = first; m <= last; m += 1) months.push(monthPeriod(period.year, m));
-  return months;
-}
-
-/** The calendar day in China (UTC+8, no daylight saving) of an instant, "YYYY-MM-DD". */
-export const chinaDateOf = (instant: Date): string =>
-  new Date(instant.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
-
 const KIND_ORDER: Record<PeriodKind, number> = { YEAR: 0, QUARTER: 1, MONTH: 2 };
 
 /** Year first, then its quarters, then its months; earlier years first. */

@@ -65,17 +65,13 @@ export function compareDates(a: LocalDate, b: LocalDate): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function isOnOrBefore(a: LocalDate, b: LocalDate): boolean {
-  return a <= b;
-}
-
 /** Inclusive on both ends. */
 export function isBetween(date: LocalDate, from: LocalDate, to: LocalDate): boolean {
   return from <= date && date <= to;
 }
 
 // China keeps one time zone, UTC+8, without daylight saving.
-const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+export const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 /** The calendar day in China of an instant: the agencies' business day. */
 export function chinaDateOf(instant: Date | number): LocalDate {

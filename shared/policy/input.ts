@@ -37,11 +37,6 @@ export const readObject: Reader<JsonObject> = (value, field) =>
 export const readBoolean: Reader<boolean> = (value, field) =>
   typeof value === 'boolean' ? ok(value) : wrong('NOT_A_BOOLEAN', field, 'expected true or false', value);
 
-export const readString: Reader<string> = (value, field) =>
-  typeof value === 'string' && value.trim() !== ''
-    ? ok(value)
-    : wrong('NOT_A_STRING', field, 'expected a non-empty string', value);
-
 /** An amount as a JSON string or number, read from its text: at most 2 decimals, no exponent. */
 export const readMoney: Reader<Money> = (value, field) => {
   const text = typeof value === 'string' ? value : value instanceof JsonNumber ? value.text : undefined;

@@ -4,7 +4,7 @@
  */
 import type { PseudonymKey } from '../identity.js';
 import { Decimal, formatMoney, type Money } from '../money.js';
-import type { LocalDate } from '../policy/dates.js';
+import { chinaMidnight, type LocalDate } from '../policy/dates.js';
 import type { PolicyParams } from '../policy/params.js';
 import { regionParamsOn } from '../policy/regions.js';
 import type { ManualClaimSlaDecision } from '../policy/workingDays.js';
@@ -142,10 +142,9 @@ export interface Context extends PlanContext {
 export const fen = (n: number): Money => new Decimal(n === 0 ? 0 : n).div(100);
 export const toFen = (amount: Money): number => Math.round(amount.times(100).toNumber());
 export const money = (n: number): string => formatMoney(fen(n));
-export const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 /** An instant from a calendar day in China and minutes after its midnight. */
 export const chinaAt = (date: LocalDate, minute: number): number =>
-  Date.parse(`${date}T00:00:00Z`) - CHINA_OFFSET_MS + minute * 60_000;
+  chinaMidnight(date).getTime() + minute * 60_000;
 export const monthOf = (date: LocalDate): string => date.slice(0, 7);
 export const byAt = <T extends { at: number }>(a: T, b: T) => a.at - b.at;
 export const maxDate = (a: LocalDate, b: LocalDate): LocalDate => (a > b ? a : b);

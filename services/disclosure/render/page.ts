@@ -1,10 +1,11 @@
 import { HubError } from '../../../shared/errors.js';
+import { CHINA_OFFSET_MS, chinaDateOf } from '../../../shared/policy/dates.js';
 import type { PolicyParams } from '../../../shared/policy/params.js';
 import { loadRegions } from '../../../shared/policy/regions.js';
 import type { PublicDisclosure } from '../../../shared/records.js';
 import { chainsFrom } from '../chain.js';
 import { paramsForPeriod } from '../figures.js';
-import { chinaDateOf, parsePeriod } from '../periods.js';
+import { parsePeriod } from '../periods.js';
 import { yearCharts } from './charts.js';
 import { disclosureBasis } from './citation.js';
 import { changesList, periodDetail } from './detail.js';
@@ -125,7 +126,7 @@ function contents(
 
 /** "2026-05-10 10:00（北京时间）". */
 function beijingTime(instant: Date): string {
-  const shifted = new Date(instant.getTime() + 8 * 60 * 60 * 1000).toISOString();
+  const shifted = new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString();
   return `${shifted.slice(0, 10)} ${shifted.slice(11, 16)}（北京时间）`;
 }
 

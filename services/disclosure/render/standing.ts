@@ -1,6 +1,6 @@
 import type { Decimal } from '../../../shared/money.js';
+import { chinaDateOf } from '../../../shared/policy/dates.js';
 import type { PublicDisclosure } from '../../../shared/records.js';
-import { chinaDateOf } from '../periods.js';
 
 /**
  * How a published period stands, read from the record alone (never the wall clock): whether its
