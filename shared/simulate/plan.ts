@@ -173,7 +173,7 @@ export function chronicEpisodes(rng: Rng, member: Member, from: LocalDate, ctx: 
 export function excessOverCap(rng: Rng): number {
   return clamp(rng.logNormal(EXCESS.median, EXCESS.sigma), EXCESS.low, EXCESS.high);
 }
-// Calibrated with the illustrative premiums (README.issue11-calibration.md): mean excess about 0.2.
+// Calibrated with the illustrative premiums (README.md, "The synthetic year"): mean excess about 0.2.
 const EXCESS = { median: 0.16, sigma: 0.6, low: 0.03, high: 1.5 } as const;
 
 /**

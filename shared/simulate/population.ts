@@ -288,7 +288,7 @@ export function makeMembers(
   return members;
 }
 
-// Members crossing the basic cap in a year: treated in the region, and away (README.issue11-calibration.md).
+// Members crossing the basic cap in a year: treated in the region, and away (README.md, "The synthetic year").
 const HEAVY_SHARE = 0.004;
 const AWAY_SHARE = 0.001;
 

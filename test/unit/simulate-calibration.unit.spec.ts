@@ -8,7 +8,7 @@ import { type InputEvent, type MemoryHubRun, runMemoryHub } from '../support/mem
 
 // The demo's year (`npm run demo` runs `hub simulate --region R --year 2025 --members 2000 --seed 1`, every
 // fault on, for Kaifeng and Dehong), decided by the whole hub in memory: its annual figures against the
-// illustrative premiums (README.issue11-calibration.md has the figures and where the bands come from).
+// illustrative premiums (README.md "The synthetic year" has the figures and where the bands come from).
 
 const KAIFENG = '410200';
 const DEHONG = '533100';
