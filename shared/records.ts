@@ -5,6 +5,8 @@
  * by hand and test/unit/schemas.unit.spec.ts checks every field name against the schema.
  */
 import type { Money } from './money.js';
+import type { NotCoveredReason } from './policy/eligibility.js';
+import type { SupplementFlag } from './policy/supplement.js';
 
 /**
  * A calendar date as ISO "YYYY-MM-DD" (Avro `date`, days since 1970-01-01). A plain string, not a
@@ -392,6 +394,19 @@ export interface LedgerLine {
 }
 
 /** schemas/ledger-posting.avsc: double entry; Σ DEBIT = Σ CREDIT. */
+/**
+ * Every flag a ledger posting carries (ledger-posting.avsc `flags`), so the services that read them are
+ * checked against the ones accounting writes: the supplement's, a claim held for cover or reversed, a
+ * manual claim's time limits, and a premium's reason for no cover.
+ */
+export type LedgerFlag =
+  | SupplementFlag
+  | 'COVER_PENDING'
+  | 'REVERSAL'
+  | 'SLA_BREACHED'
+  | 'PAST_DEADLINE'
+  | NotCoveredReason;
+
 export interface LedgerPosting {
   postingId: string;
   sourceEventId: string;
@@ -413,7 +428,7 @@ export interface LedgerPosting {
   policyVersion: string | null;
   description: string | null;
   /** Why due differs from claimed, or what is notable (schema default []). */
-  flags?: string[];
+  flags?: LedgerFlag[];
   /** Number among the postings of its key, region and insurance year (1, 2, …): readers skip a copy. */
   sequence: number;
   /** 0 for an event's own posting; 1, 2, … for later bookings of the same claim. */

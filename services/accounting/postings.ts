@@ -13,6 +13,7 @@ import { cite } from '../../shared/policy/trail.js';
 import {
   LEDGER_ACCOUNTS,
   type LedgerAccount,
+  type LedgerFlag,
   type LedgerLine,
   type LedgerPosting,
   type PostingKind,
@@ -237,7 +238,7 @@ function claimPosting(
   const params = env.paramsOn(claim.serviceDate);
   const to = event.to;
   const kind: PostingKind = bookingKind(claim, event.from, to);
-  const flags: string[] = to.state === 'held' ? ['COVER_PENDING'] : [...to.flags];
+  const flags: LedgerFlag[] = to.state === 'held' ? ['COVER_PENDING'] : [...to.flags];
   if (claim.kind === 'reversal') flags.push('REVERSAL');
   if (claim.manual !== null) {
     if (!claim.manual.sla.withinSla) flags.push('SLA_BREACHED');
