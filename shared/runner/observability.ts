@@ -9,6 +9,7 @@ export class RunnerMetrics {
   readonly deadLettered: Counter<'code'>;
   readonly replayed: Counter;
   readonly retries: Counter<'stage'>;
+  readonly brokerRetries: Counter<'answer'>;
   readonly batchSeconds: Histogram;
   readonly lag: Gauge<'topic' | 'partition'>;
 
@@ -43,6 +44,12 @@ export class RunnerMetrics {
       name: 'hub_retries_total',
       help: 'Batches retried after a transient fault, by the stage that failed',
       labelNames: ['stage'],
+      registers,
+    });
+    this.brokerRetries = new Counter({
+      name: 'hub_kafka_expected_retries_total',
+      help: 'Expected broker answers kafkajs retried by itself (a coordinator loading or moving, a rebalance, concurrent transactions, a broker away), by answer',
+      labelNames: ['answer'],
       registers,
     });
     this.batchSeconds = new Histogram({

@@ -157,7 +157,9 @@ export async function startService<Input>(
 ): Promise<RunningService> {
   const log = options.logger.child({ service: service.name, instance: options.instanceId });
   const metrics = new RunnerMetrics(service.name);
-  const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log);
+  const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log, (answer) =>
+    metrics.brokerRetries.inc({ answer }),
+  );
   const redis: Redis | undefined = service.state ? createRedis(options.endpoints) : undefined;
   redis?.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
@@ -218,7 +220,10 @@ export async function startService<Input>(
   });
   consumer.on(consumer.events.CRASH, (event) => {
     joined = false;
-    log.error({ err: event.payload.error.message, restart: event.payload.restart }, 'consumer crashed');
+    // kafkajs restarts the consumer after a retriable failure (a broker away too long): not an error yet.
+    const fields = { err: event.payload.error.message, restart: event.payload.restart };
+    if (event.payload.restart) log.warn(fields, 'consumer crashed; kafkajs restarts it');
+    else log.error(fields, 'consumer crashed');
     if (!event.payload.restart && !stopping) process.exitCode = 1;
   });
   // A fetch that held only transaction markers (our inputs' producers may be transactional) never
