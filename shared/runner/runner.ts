@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { type Endpoints, loadEndpoints } from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
@@ -505,14 +505,15 @@ async function commitTransaction(
   nextOffset: bigint,
   prepared: PreparedChunk,
 ): Promise<void> {
-  const byTopic = new Map<string, { key: string | null; value: Buffer; partition?: number }[]>();
+  const byTopic = new Map<string, Message[]>();
   for (const record of prepared.records) {
     const list = byTopic.get(record.topic) ?? [];
-    list.push(
-      record.partition === undefined
-        ? { key: record.key, value: record.value }
-        : { key: record.key, value: record.value, partition: record.partition },
-    );
+    list.push({
+      key: record.key,
+      value: record.value,
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+      ...(record.headers === undefined ? {} : { headers: { ...record.headers } }),
+    });
     byTopic.set(record.topic, list);
   }
   const transaction = await producer.transaction();
