@@ -12,6 +12,7 @@ import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
+import { advertisedHost, announceHealth } from './announce.js';
 import { isRetriable, retryTransient } from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
@@ -33,8 +34,10 @@ export interface RunnerOptions {
   readonly endpoints: Endpoints;
   /** Distinguishes instances of one service: each gets its own transactional id (kafkajs has no KIP-447). */
   readonly instanceId: string;
-  /** 0 picks a free port (logged). */
+  /** 0 picks a free port (logged, and announced in Redis: announce.ts). */
   readonly healthPort: number;
+  /** The host announced with the health port; default: HUB_HEALTH_HOST or the first non-loopback IPv4. */
+  readonly healthHost?: string;
   /** Messages per transaction: kafkajs's send is quadratic past about a thousand per partition. */
   readonly maxChunk: number;
   /** Entities kept in memory per partition; the least recently written are dropped first (Redis has them). */
@@ -477,6 +480,16 @@ export async function startService<Input>(
   const server: Server = await serveHealth(options.healthPort, metrics, isReady);
   const healthPort = (server.address() as AddressInfo).port;
   log.info({ healthPort, input: service.input.name, transactionalId }, 'service started');
+  // A stateless service has no Redis client of its own: one just for the announcement.
+  const announceRedis = redis ?? createRedis(options.endpoints);
+  if (!redis) announceRedis.on('error', () => {});
+  const announcer = announceHealth(announceRedis, {
+    namespace: NAMESPACE,
+    service: service.name,
+    instance: options.instanceId,
+    address: `${options.healthHost ?? advertisedHost()}:${healthPort}`,
+    log,
+  });
 
   return {
     healthPort,
@@ -485,6 +498,8 @@ export async function startService<Input>(
     stop: async () => {
       if (stopping) return;
       stopping = true;
+      await announcer.stop();
+      if (!redis) announceRedis.disconnect();
       await consumer.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
       await admin.disconnect().catch(() => {});
