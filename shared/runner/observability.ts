@@ -12,6 +12,9 @@ export class RunnerMetrics {
   readonly brokerRetries: Counter<'answer'>;
   readonly batchSeconds: Histogram;
   readonly lag: Gauge<'topic' | 'partition'>;
+  readonly lagSeconds: Gauge<'topic' | 'partition'>;
+  readonly ready: Gauge;
+  private readyProbe: () => boolean = () => false;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -64,6 +67,26 @@ export class RunnerMetrics {
       labelNames: ['topic', 'partition'],
       registers,
     });
+    this.lagSeconds = new Gauge({
+      name: 'hub_consumer_lag_seconds',
+      help: "Estimated age of the oldest unprocessed record after the last batch: the age of the batch's last record while messages remain behind it, else 0 (hub status reads the exact age)",
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+    const probe = () => this.readyProbe();
+    this.ready = new Gauge({
+      name: 'hub_ready',
+      help: '1 while the instance is consuming (what /readyz says), else 0',
+      registers,
+      collect() {
+        this.set(probe() ? 1 : 0);
+      },
+    });
+  }
+
+  /** What hub_ready reports: the runner's own readiness. */
+  reportReadiness(isReady: () => boolean): void {
+    this.readyProbe = isReady;
   }
 }
 

@@ -372,9 +372,13 @@ export async function startService<Input>(
           resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
           await heartbeat();
         }
-        metrics.lag.set(
-          { topic: batch.topic, partition: String(batch.partition) },
-          Number(batch.offsetLag()),
+        const behind = Number(batch.offsetLag());
+        const labels = { topic: batch.topic, partition: String(batch.partition) };
+        metrics.lag.set(labels, behind);
+        const last = batch.messages[batch.messages.length - 1];
+        metrics.lagSeconds.set(
+          labels,
+          behind > 0 && last ? Math.max(0, (Date.now() - Number(last.timestamp)) / 1000) : 0,
         );
       } catch (error) {
         // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
@@ -477,6 +481,7 @@ export async function startService<Input>(
 
   const isReady = () =>
     joined && !stopping && fatal === undefined && (redis === undefined || redis.status === 'ready');
+  metrics.reportReadiness(isReady);
   const server: Server = await serveHealth(options.healthPort, metrics, isReady);
   const healthPort = (server.address() as AddressInfo).port;
   log.info({ healthPort, input: service.input.name, transactionalId }, 'service started');
