@@ -48,7 +48,8 @@ export interface ServiceStatus {
   readonly lag: number;
   /** Age of the oldest record not yet committed by the group, in seconds; null when none is behind. */
   readonly lagSeconds: number | null;
-  readonly instances: readonly InstanceHealth[];
+  /** A text instead when the announcements could not be read (Redis away). */
+  readonly instances: readonly InstanceHealth[] | string;
   /** Dead letters in the service's dead-letter topic, by error code. */
   readonly deadLetters: Readonly<Record<string, number>>;
 }
@@ -92,7 +93,8 @@ export function oldestOpenDiscrepancy(
 }
 
 /** A service's instances in one phrase: "2 of 2 ready", "none announced", with the odd ones named. */
-export function describeInstances(instances: readonly InstanceHealth[]): string {
+export function describeInstances(instances: readonly InstanceHealth[] | string): string {
+  if (typeof instances === 'string') return `unknown: ${instances}`;
   if (instances.length === 0) return 'none announced (stopped?)';
   const ready = instances.filter((i) => i.alive && i.ready).length;
   const odd = instances

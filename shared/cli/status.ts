@@ -125,7 +125,9 @@ export async function gatherStatus(
       lags.filter((l) => l.committed < l.high),
     ),
     readDeadLettersAndResults(kafka, codec, readable),
-    Promise.all(SERVICES.map((s) => instanceHealth(redis, s.name, now()))),
+    Promise.all(SERVICES.map((s) => instanceHealth(redis, s.name, now()))).catch(
+      (error: Error) => `the announcements in Redis could not be read (${error.message})`,
+    ),
   ]);
   const at = now().getTime();
   const services = SERVICES.map((service, i): ServiceStatus => {
@@ -141,7 +143,7 @@ export async function gatherStatus(
       end: mine.reduce((n, l) => n + l.high, 0),
       lag: mine.reduce((n, l) => n + (l.high - l.committed), 0),
       lagSeconds: ages.length === 0 ? null : Math.max(...ages),
-      instances: instances[i] ?? [],
+      instances: typeof instances === 'string' ? instances : (instances[i] ?? []),
       deadLetters: letters.deadLetters.get(service.deadLetters.name) ?? {},
     };
   });

@@ -136,6 +136,7 @@ describe('the status text', () => {
           topicExists: false,
           instances: [],
         },
+        { ...base, service: 'accounting', topic: 'demo.fund.journal.v1', instances: 'Redis did not answer' },
       ],
       {
         kind: 'HOSPITAL_MONTH',
@@ -161,6 +162,10 @@ describe('the status text', () => {
         'payout-ingest (input demo.insurer.payout.v1)',
         '  lag           no topic',
         '  instances     none announced (stopped?)',
+        '  dead letters  4: ID_CHECKSUM 3, NOT_AVRO 1',
+        'accounting (input demo.fund.journal.v1)',
+        '  lag           0 of 120 messages',
+        '  instances     unknown: Redis did not answer',
         '  dead letters  4: ID_CHECKSUM 3, NOT_AVRO 1',
         'reconciliation: 4 open discrepancies; oldest HOSPITAL_MONTH 533100 2026-09, opened 2026-10-01, 61 days (>30 days)',
         'some topics do not exist in namespace demo: run `npx hub topics create --namespace demo`',
