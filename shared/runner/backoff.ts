@@ -22,10 +22,6 @@ export interface RetryOptions {
  */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof HubError) return error.retriable;
-  // kafkajs gave up its own retries (a broker restarting for longer than they last): whether waiting
-  // helps is for the error it retried to say, as kafkajs's consumer itself decides when it restarts.
-  if ((error as { name?: unknown } | null)?.name === 'KafkaJSNumberOfRetriesExceeded')
-    return isRetriable((error as { cause?: unknown }).cause);
   if (
     error instanceof TypeError ||
     error instanceof SyntaxError ||

@@ -1,15 +1,10 @@
 import { Writable } from 'node:stream';
-import {
-  KafkaJSConnectionError,
-  KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
-  logLevel,
-} from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createKafka, kafkaLogVerdict } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
-import { isRetriable, retryTransient } from '../../shared/runner/backoff.js';
+import { retryTransient } from '../../shared/runner/backoff.js';
 
 /**
  * Quiet logs (issue 12, item 6): kafkajs writes every retried broker answer at error level. The lines
@@ -147,21 +142,5 @@ describe("the runner's own retries", () => {
       maxDelayMs: 5,
     });
     expect(lines.map((l) => l.level)).toEqual([40]);
-  });
-});
-
-describe('a broker away longer than kafkajs retries', () => {
-  it("is still waited out: kafkajs's retries exceeded on a connection error is retriable", () => {
-    const away = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:29092');
-    expect(isRetriable(new KafkaJSNumberOfRetriesExceeded(away, { retryCount: 30, retryTime: 2000 }))).toBe(
-      true,
-    );
-  });
-
-  it('retries exceeded on an error that retrying cannot help stays fatal', () => {
-    const fatal = new KafkaJSNonRetriableError('Topic authorization failed');
-    expect(isRetriable(new KafkaJSNumberOfRetriesExceeded(fatal, { retryCount: 3, retryTime: 100 }))).toBe(
-      false,
-    );
   });
 });
