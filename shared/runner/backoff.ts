@@ -15,6 +15,9 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
 }
 
+/** Attempts of an expected broker answer logged at debug before the retries are logged at warn. */
+export const QUIET_ATTEMPTS = 3;
+
 /**
  * Whether waiting can help: a HubError says so itself (as kafkajs's errors do with `retriable`); a
  * programming error (TypeError, SyntaxError, RangeError, ReferenceError) never; any other error comes
@@ -32,9 +35,6 @@ export function isRetriable(error: unknown): boolean {
   const flag = (error as { retriable?: unknown } | null)?.retriable;
   return flag !== false;
 }
-
-/** Attempts of an expected broker answer logged at debug before the retries are logged at warn. */
-export const QUIET_ATTEMPTS = 3;
 
 /**
  * Retries an I/O step until it succeeds: a broker, registry or Redis that is away is waited for,
