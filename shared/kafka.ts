@@ -1,11 +1,96 @@
-import { Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { Kafka, type LogEntry, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
 import type { Endpoints } from './config.js';
 import type { Logger } from './logger.js';
 
-/** A kafkajs client whose own log lines go through our pino logger, as structured events. */
-export function createKafka(endpoints: Endpoints, clientId: string, logger: Logger): Kafka {
+/**
+ * Broker answers that kafkajs retries by itself and that are part of normal operation: a transaction's
+ * markers still being written, a coordinator loading or moving after a restart, a group rebalancing,
+ * a partition's leader moving. Keyed by the broker's error name; the value is the text kafkajs puts in
+ * its log line (node_modules/kafkajs/src/protocol/error.js).
+ */
+export const EXPECTED_BROKER_ANSWERS: Readonly<Record<string, string>> = {
+  CONCURRENT_TRANSACTIONS:
+    'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+  COORDINATOR_LOAD_IN_PROGRESS: "The coordinator is loading and hence can't process requests",
+  COORDINATOR_NOT_AVAILABLE: 'coordinator is not available',
+  NOT_COORDINATOR: 'This is not the correct coordinator',
+  REBALANCE_IN_PROGRESS: 'The group is rebalancing, so a rejoin is needed',
+  UNKNOWN_MEMBER_ID: 'The coordinator is not aware of this member',
+  ILLEGAL_GENERATION: 'Specified group generation id is not valid',
+  NOT_LEADER_FOR_PARTITION: 'This server is not the leader for that topic-partition',
+  LEADER_NOT_AVAILABLE: 'There is no leader for this topic-partition',
+  UNSTABLE_OFFSET_COMMIT: 'There are unstable offsets that need to be cleared',
+  REQUEST_TIMED_OUT: 'The request timed out',
+};
+
+/** The expected broker answer a text (an error's message, a log line) carries, if any. */
+export function expectedBrokerAnswer(text: string): string | undefined {
+  for (const [answer, words] of Object.entries(EXPECTED_BROKER_ANSWERS))
+    if (text.includes(words)) return answer;
+  return undefined;
+}
+
+/** A broker that is away for a while (restarting): kafkajs reconnects by itself. Logged at warn. */
+const BROKER_AWAY = [
+  'Connection error:',
+  'Connection timeout',
+  'Closed connection',
+  'Failed to connect to seed broker',
+  'Failed to connect to broker, reconnecting',
+  'The server disconnected before a response was received',
+];
+
+/**
+ * kafkajs warns when an idempotent producer's retries are bounded. The runner's transactional producer
+ * bounds them on purpose: when kafkajs gives up, the runner aborts the transaction, renews the producer
+ * and retries the whole chunk (runner.ts), so no record is committed twice.
+ */
+const SETTLED_WARNINGS = ['Limiting retries for the idempotent producer may invalidate EoS guarantees'];
+
+export type LogLevelName = 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaLogVerdict {
+  readonly level: LogLevelName;
+  /** Set for an expected, retried answer: what the metric counts it as. */
+  readonly expected?: string;
+}
+
+const NAMES: Readonly<Record<number, LogLevelName>> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * The level a kafkajs log line is written at. kafkajs logs every retried broker answer at error;
+ * those that are expected go to debug (a broker's answer) or warn (a broker away), counted by `expected`.
+ */
+export function kafkaLogVerdict(level: logLevel, message: string, error?: unknown): KafkaLogVerdict {
+  const named = NAMES[level] ?? 'info';
+  if (level !== logLevel.ERROR && level !== logLevel.WARN) return { level: named };
+  const text = `${message} ${typeof error === 'string' ? error : ''}`;
+  if (SETTLED_WARNINGS.some((w) => text.includes(w))) return { level: 'debug' };
+  const answer = expectedBrokerAnswer(text);
+  if (answer !== undefined) return { level: 'debug', expected: answer };
+  if (BROKER_AWAY.some((w) => text.includes(w))) return { level: 'warn', expected: 'BROKER_AWAY' };
+  if (text.startsWith('Restarting the consumer in')) return { level: 'warn', expected: 'CONSUMER_RESTART' };
+  return { level: named };
+}
+
+/**
+ * The hub's kafkajs client: its log lines go through our pino logger as structured events, at the level
+ * `kafkaLogVerdict` gives; `onExpected` counts the expected, retried answers (a service's metric).
+ * Every producer partitions with kafkajs's DefaultPartitioner (Java's murmur2), said explicitly.
+ */
+export function createKafka(
+  endpoints: Endpoints,
+  clientId: string,
+  logger: Logger,
+  onExpected?: (answer: string) => void,
+): Kafka {
   const log = logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  return new HubKafka({
     clientId,
     brokers: endpoints.kafkaBrokers,
     logLevel: logLevel.WARN,
@@ -13,10 +98,17 @@ export function createKafka(endpoints: Endpoints, clientId: string, logger: Logg
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        if (level === logLevel.ERROR) log.error(rest, message);
-        else if (level === logLevel.WARN) log.warn(rest, message);
-        else log.info(rest, message);
+        const verdict = kafkaLogVerdict(level, message, rest.error);
+        if (verdict.expected !== undefined) onExpected?.(verdict.expected);
+        log[verdict.level]({ ...rest, ...(verdict.expected ? { expected: verdict.expected } : {}) }, message);
       },
     retry: { initialRetryTime: 200, retries: 8 },
   });
+}
+
+/** A Kafka client whose producers use the DefaultPartitioner unless told otherwise. */
+class HubKafka extends Kafka {
+  override producer(config?: ProducerConfig): ReturnType<Kafka['producer']> {
+    return super.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+  }
 }

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Batch, Kafka } from 'kafkajs';
 import { HubError } from './errors.js';
 import { NAMESPACE } from './namespace.js';
 import type { RecordBySchemaName, SchemaName } from './records.js';
@@ -16,35 +16,64 @@ export async function readTopic<N extends SchemaName>(
   topic: TopicSpec,
   options: { idleMs?: number; groupPrefix?: string } = {},
 ): Promise<RecordBySchemaName[N][]> {
+  const values: RecordBySchemaName[N][] = [];
+  const failures: string[] = [];
+  await readToEnd(
+    kafka,
+    [topic.name],
+    async (batch) => {
+      for (const message of batch.messages) {
+        const decoded = await codec.decode(topic, message.value);
+        if (decoded.ok) values.push(decoded.value.value as RecordBySchemaName[N]);
+        else failures.push(`${batch.partition}/${message.offset}: ${decoded.error.code}`);
+      }
+    },
+    options,
+  );
+  if (failures.length > 0)
+    throw new Error(`undecodable records on ${topic.name}: ${failures.slice(0, 5).join(', ')}`);
+  return values;
+}
+
+/**
+ * Reads topics from the beginning to their ends at the start (read_committed), one group join for all,
+ * handing each batch to `each`. A topic that does not exist is refused at once, naming the command to run.
+ */
+export async function readToEnd(
+  kafka: Kafka,
+  topics: readonly string[],
+  each: (batch: Batch) => Promise<void>,
+  options: { idleMs?: number; groupPrefix?: string } = {},
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+  const remaining = new Map<string, number>();
   try {
     // kafkajs retries an unknown topic for 30 s and then throws a stack trace: say it at once.
-    if (!(await admin.listTopics()).includes(topic.name)) {
-      throw new HubError(
-        `topic ${topic.name} does not exist: run \`npx hub topics create\` (namespace ${NAMESPACE})`,
-      );
+    const existing = new Set(await admin.listTopics());
+    for (const topic of topics) {
+      if (!existing.has(topic)) {
+        throw new HubError(
+          `topic ${topic} does not exist: run \`npx hub topics create\` (namespace ${NAMESPACE})`,
+        );
+      }
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        if (Number(p.high) > 0) remaining.set(`${topic}/${p.partition}`, Number(p.high) - 1);
+      }
     }
-    ends = await admin.fetchTopicOffsets(topic.name);
   } finally {
     await admin.disconnect();
   }
-  const remaining = new Map(
-    ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high) - 1]),
-  );
-  const values: RecordBySchemaName[N][] = [];
-  if (remaining.size === 0) return values;
+  if (remaining.size === 0) return;
 
   const consumer = kafka.consumer({
     groupId: `${options.groupPrefix ?? 'hub-reader'}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
     readUncommitted: false,
   });
   await consumer.connect();
-  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
   const idleMs = options.idleMs ?? 3000;
   let lastSeen = Date.now();
-  const failures: string[] = [];
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       if (remaining.size === 0 || Date.now() - lastSeen > idleMs) {
@@ -55,18 +84,12 @@ export async function readTopic<N extends SchemaName>(
     void consumer.run({
       eachBatch: async ({ batch }) => {
         lastSeen = Date.now();
-        for (const message of batch.messages) {
-          const decoded = await codec.decode(topic, message.value);
-          if (decoded.ok) values.push(decoded.value.value as RecordBySchemaName[N]);
-          else failures.push(`${batch.partition}/${message.offset}: ${decoded.error.code}`);
-        }
-        const end = remaining.get(batch.partition);
-        if (end !== undefined && Number(batch.lastOffset()) >= end) remaining.delete(batch.partition);
+        await each(batch);
+        const key = `${batch.topic}/${batch.partition}`;
+        const end = remaining.get(key);
+        if (end !== undefined && Number(batch.lastOffset()) >= end) remaining.delete(key);
       },
     });
   });
   await consumer.disconnect();
-  if (failures.length > 0)
-    throw new Error(`undecodable records on ${topic.name}: ${failures.slice(0, 5).join(', ')}`);
-  return values;
 }

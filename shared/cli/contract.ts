@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadSchema } from '../avro.js';
 import { NAMESPACE, namespaceFrom } from '../namespace.js';
+import { DEAD_LETTER_HEADERS } from '../runner/dead-letter-headers.js';
 import { TOPICS, type TopicSpec } from '../topics.js';
 import { SERVICE_INPUTS } from './status.js';
 
@@ -58,6 +59,17 @@ const capitalised = (text: string): string => `${text[0]?.toUpperCase() ?? ''}${
 const camel = (text: string): string =>
   text.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
+/** The Kafka Connect error headers every dead letter carries (shared/runner/dead-letter-headers.ts). */
+const DEAD_LETTER_HEADER_SCHEMA: Json = {
+  type: 'object',
+  description:
+    "Kafka Connect's dead-letter-queue header names, so kcat and Kafka UIs show the reason without the Avro schema; never the refused value",
+  properties: Object.fromEntries(
+    Object.values(DEAD_LETTER_HEADERS).map((name) => [name, { type: 'string' }]),
+  ),
+  required: Object.values(DEAD_LETTER_HEADERS),
+};
+
 function message(topic: TopicSpec, record: string): { [key: string]: Json } {
   const schema = loadSchema(record);
   const union =
@@ -70,6 +82,7 @@ function message(topic: TopicSpec, record: string): { [key: string]: Json } {
     summary: schema.doc ?? '',
     description: `${WIRE_FORMAT}${union}`,
     contentType: 'application/octet-stream',
+    ...(record === 'dead-letter' ? { headers: DEAD_LETTER_HEADER_SCHEMA } : {}),
     payload: { schemaFormat: AVRO_FORMAT, schema: schema as unknown as Json },
     bindings: {
       kafka: {

@@ -1,11 +1,25 @@
 import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import type { Admin, Kafka } from 'kafkajs';
 import { SERVICES } from '../../services/catalogue.js';
 import { loadEndpoints } from '../config.js';
 import { createKafka } from '../kafka.js';
 import { createLogger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
-import type { TopicSpec } from '../topics.js';
+import { readToEnd } from '../read-topic.js';
+import type { DeadLetter, ReconciliationResult } from '../records.js';
+import { createRegistry, TopicCodec } from '../registry.js';
+import { announcedInstances } from '../runner/announce.js';
+import { DEAD_LETTER_HEADERS } from '../runner/dead-letter-headers.js';
+import { TOPICS, type TopicSpec } from '../topics.js';
 import { EXIT, exitWith } from './options.js';
+import {
+  type Discrepancy,
+  formatStatus,
+  type InstanceHealth,
+  oldestOpenDiscrepancy,
+  type ServiceStatus,
+} from './status-report.js';
 
 /** Each service's consumer group name and the topic it reads, from the services' own definitions. */
 export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = SERVICES.map(
@@ -61,7 +75,7 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description(
-      "each service's consumer lag: the end of its input topic and how far its group has committed",
+      "per service: consumer lag in messages and in seconds (the oldest unprocessed record's age), each announced instance alive and ready, dead letters by code; and the oldest open reconciliation discrepancy with its age bucket",
     )
     .action(exitWith(runStatus));
 }
@@ -69,20 +83,208 @@ export function registerStatus(program: Command): void {
 export async function runStatus(): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
-  const rows = await serviceLag(kafka);
-  process.stdout.write(
-    `namespace ${NAMESPACE}\n${'service'.padEnd(20)}${'input'.padEnd(44)}${'end'.padStart(10)}${'lag'.padStart(10)}\n`,
-  );
-  for (const r of rows) {
-    const lag = r.topicExists ? String(r.lag) : 'no topic';
-    process.stdout.write(
-      `${r.service.padEnd(20)}${r.topic.padEnd(44)}${String(r.end).padStart(10)}${lag.padStart(10)}\n`,
+  const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    const report = await gatherStatus(
+      kafka,
+      redis,
+      new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl),
     );
+    process.stdout.write(formatStatus(NAMESPACE, report.services, report.discrepancy));
+    return EXIT.done;
+  } finally {
+    redis.disconnect();
   }
-  if (rows.some((r) => !r.topicExists)) {
-    process.stdout.write(
-      `some topics do not exist in namespace ${NAMESPACE}: run \`npx hub topics create --namespace ${NAMESPACE}\`\n`,
-    );
-  }
-  return EXIT.done;
 }
+
+/** Everything `hub status` shows, read from Kafka, the registry, Redis and the instances' health endpoints. */
+export async function gatherStatus(
+  kafka: Kafka,
+  redis: Redis,
+  codec: TopicCodec,
+  now: () => Date = () => new Date(),
+): Promise<{ services: ServiceStatus[]; discrepancy: Discrepancy | null }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let lags: PartitionLag[];
+  let existing: Set<string>;
+  try {
+    existing = new Set(await admin.listTopics());
+    lags = await partitionLags(admin, existing);
+  } finally {
+    await admin.disconnect();
+  }
+  const readable = [...SERVICES.map((s) => s.deadLetters), TOPICS.reconciliation].filter((t) =>
+    existing.has(t.name),
+  );
+  await codec.prepare(readable);
+  const [oldest, letters, instances] = await Promise.all([
+    firstRecords(
+      kafka,
+      lags.filter((l) => l.committed < l.high),
+    ),
+    readDeadLettersAndResults(kafka, codec, readable),
+    Promise.all(SERVICES.map((s) => instanceHealth(redis, s.name, now()))).catch(
+      (error: Error) => `the announcements in Redis could not be read (${error.message})`,
+    ),
+  ]);
+  const at = now().getTime();
+  const services = SERVICES.map((service, i): ServiceStatus => {
+    const mine = lags.filter((l) => l.topic === service.input.name);
+    const ages = mine
+      .map((l) => oldest.get(`${l.topic}/${l.partition}`))
+      .filter((t): t is number => t !== undefined)
+      .map((t) => Math.max(0, (at - t) / 1000));
+    return {
+      service: service.name,
+      topic: service.input.name,
+      topicExists: existing.has(service.input.name),
+      end: mine.reduce((n, l) => n + l.high, 0),
+      lag: mine.reduce((n, l) => n + (l.high - l.committed), 0),
+      lagSeconds: ages.length === 0 ? null : Math.max(...ages),
+      instances: typeof instances === 'string' ? instances : (instances[i] ?? []),
+      deadLetters: letters.deadLetters.get(service.deadLetters.name) ?? {},
+    };
+  });
+  return { services, discrepancy: oldestOpenDiscrepancy(letters.results, now()) };
+}
+
+interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly high: number;
+  /** The group's committed offset, capped at high (transaction markers take offsets too); low when none. */
+  readonly committed: number;
+}
+
+async function partitionLags(admin: Admin, existing: ReadonlySet<string>): Promise<PartitionLag[]> {
+  const out: PartitionLag[] = [];
+  for (const [service, topic] of SERVICE_INPUTS) {
+    if (!existing.has(topic.name)) continue;
+    const ends = await admin.fetchTopicOffsets(topic.name);
+    const [committed] = await admin.fetchOffsets({
+      groupId: `${NAMESPACE}.${service}`,
+      topics: [topic.name],
+    });
+    for (const p of ends) {
+      const done = Number(committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? -1);
+      const high = Number(p.high);
+      out.push({
+        topic: topic.name,
+        partition: p.partition,
+        high,
+        committed: Math.min(high, done < 0 ? Number(p.low) : done),
+      });
+    }
+  }
+  return out;
+}
+
+/** How long `hub status` waits for a partition's oldest unprocessed record (only markers may be left). */
+const FIRST_RECORD_WAIT_MS = 8_000;
+
+/** The timestamp of the first record at or after each position, by "topic/partition". */
+async function firstRecords(kafka: Kafka, positions: readonly PartitionLag[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (positions.length === 0) return found;
+  const wanted = new Map(positions.map((p) => [`${p.topic}/${p.partition}`, BigInt(p.committed)]));
+  const consumer = kafka.consumer({
+    groupId: readerGroup('hub-status-lag'),
+    readUncommitted: false,
+    maxWaitTimeInMs: 500,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...new Set(positions.map((p) => p.topic))], fromBeginning: true });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const p of positions)
+        consumer.seek({ topic: p.topic, partition: p.partition, offset: String(p.committed) });
+    });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FIRST_RECORD_WAIT_MS);
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          const key = `${batch.topic}/${batch.partition}`;
+          const from = wanted.get(key);
+          if (from === undefined || found.has(key)) return;
+          const first = batch.messages.find((m) => BigInt(m.offset) >= from);
+          if (first === undefined) return;
+          found.set(key, Number(first.timestamp));
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+          if (found.size === wanted.size) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}
+
+/**
+ * Dead letters by code (from the hub's `__hub.errors.code` header, or the Avro record for one written
+ * before the headers were), and every reconciliation result: each topic read to its end at the start.
+ */
+async function readDeadLettersAndResults(
+  kafka: Kafka,
+  codec: TopicCodec,
+  topics: readonly TopicSpec[],
+): Promise<{ deadLetters: Map<string, Record<string, number>>; results: ReconciliationResult[] }> {
+  const deadLetters = new Map<string, Record<string, number>>();
+  const results: ReconciliationResult[] = [];
+  const byName = new Map(topics.map((t) => [t.name, t]));
+  await readToEnd(
+    kafka,
+    topics.map((t) => t.name),
+    async (batch) => {
+      const topic = byName.get(batch.topic) as TopicSpec;
+      for (const message of batch.messages) {
+        if (topic === TOPICS.reconciliation) {
+          const decoded = await codec.decode(topic, message.value);
+          if (decoded.ok) results.push(decoded.value.value as ReconciliationResult);
+          continue;
+        }
+        const code =
+          message.headers?.[DEAD_LETTER_HEADERS.code]?.toString() ??
+          (await codeOf(codec, topic, message.value));
+        const counts = deadLetters.get(batch.topic) ?? {};
+        counts[code] = (counts[code] ?? 0) + 1;
+        deadLetters.set(batch.topic, counts);
+      }
+    },
+    { groupPrefix: 'hub-status-read' },
+  );
+  return { deadLetters, results };
+}
+
+async function codeOf(codec: TopicCodec, topic: TopicSpec, value: Buffer | null): Promise<string> {
+  const decoded = await codec.decode(topic, value);
+  return decoded.ok ? (decoded.value.value as DeadLetter).errorCode : 'UNREADABLE';
+}
+
+/** Each announced instance of a service, asked at its /healthz and /readyz (one second each). */
+async function instanceHealth(redis: Redis, service: string, now: Date): Promise<InstanceHealth[]> {
+  const announced = await announcedInstances(redis, NAMESPACE, service);
+  return Promise.all(
+    announced.map(async (a): Promise<InstanceHealth> => {
+      const answers = async (path: string) => {
+        try {
+          const response = await fetch(`http://${a.address}${path}`, { signal: AbortSignal.timeout(1_000) });
+          await response.arrayBuffer();
+          return response.status === 200;
+        } catch {
+          return false;
+        }
+      };
+      const [alive, ready] = await Promise.all([answers('/healthz'), answers('/readyz')]);
+      return { instance: a.instance, address: a.address, alive, ready, stale: a.expiresAt < now.getTime() };
+    }),
+  );
+}
+
+const readerGroup = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

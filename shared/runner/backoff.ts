@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../errors.js';
+import { expectedBrokerAnswer } from '../kafka.js';
 import type { Logger } from '../logger.js';
 
 export interface RetryOptions {
@@ -13,6 +14,9 @@ export interface RetryOptions {
   readonly onRetry?: () => void;
   readonly maxDelayMs?: number;
 }
+
+/** Attempts of an expected broker answer logged at debug before the retries are logged at warn. */
+export const QUIET_ATTEMPTS = 3;
 
 /**
  * Whether waiting can help: a HubError says so itself (as kafkajs's errors do with `retriable`); a
@@ -59,14 +63,11 @@ export async function retryTransient<T>(step: () => Promise<T>, options: RetryOp
       // Only I/O faults are worth waiting out: corrupt state, a bug or bad configuration is raised at once.
       if (!options.isRunning() || !isRetriable(error)) throw error;
       const delayMs = Math.min(maxDelayMs, 200 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() / 2);
-      options.log.warn(
-        {
-          attempt,
-          delayMs: Math.round(delayMs),
-          err: error instanceof Error ? error.message : String(error),
-        },
-        `${options.what} failed; retrying`,
-      );
+      const err = error instanceof Error ? error.message : String(error);
+      // An expected broker answer (a transaction still finishing, a coordinator moving) is part of the
+      // work: debug for the first attempts, a warning once it persists.
+      const level = attempt <= QUIET_ATTEMPTS && expectedBrokerAnswer(err) !== undefined ? 'debug' : 'warn';
+      options.log[level]({ attempt, delayMs: Math.round(delayMs), err }, `${options.what} failed; retrying`);
       options.onRetry?.();
       await sleep(delayMs);
       await options.heartbeat?.().catch(() => {});

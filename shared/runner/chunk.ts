@@ -5,6 +5,7 @@ import { chinaDateOf } from '../policy/dates.js';
 import type { DeadLetter } from '../records.js';
 import type { TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
+import { deadLetterHeaders } from './dead-letter-headers.js';
 import type { RunnerMetrics } from './observability.js';
 import type { ChunkWork, PartitionState } from './partition-state.js';
 import {
@@ -22,6 +23,7 @@ export interface PreparedRecord {
   readonly key: string | null;
   readonly value: Buffer;
   readonly partition?: number;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** One chunk's outcome: what to commit, and the entities it changed (written once it is committed). */
@@ -198,6 +200,10 @@ export class ChunkProcessor<Input> {
       topic: this.service.deadLetters.name,
       key: message.key?.toString() ?? null,
       value: this.codec.encode(this.service.deadLetters, 'dead-letter', record),
+      headers: deadLetterHeaders(
+        { topic, partition, offset: message.offset, service: this.service.name },
+        error,
+      ),
     };
   }
 }

@@ -9,8 +9,12 @@ export class RunnerMetrics {
   readonly deadLettered: Counter<'code'>;
   readonly replayed: Counter;
   readonly retries: Counter<'stage'>;
+  readonly brokerRetries: Counter<'answer'>;
   readonly batchSeconds: Histogram;
   readonly lag: Gauge<'topic' | 'partition'>;
+  readonly lagSeconds: Gauge<'topic' | 'partition'>;
+  readonly ready: Gauge;
+  private readyProbe: () => boolean = () => false;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -45,6 +49,12 @@ export class RunnerMetrics {
       labelNames: ['stage'],
       registers,
     });
+    this.brokerRetries = new Counter({
+      name: 'hub_kafka_expected_retries_total',
+      help: 'Expected broker answers kafkajs retried by itself (a coordinator loading or moving, a rebalance, concurrent transactions, a broker away), by answer',
+      labelNames: ['answer'],
+      registers,
+    });
     this.batchSeconds = new Histogram({
       name: 'hub_batch_duration_seconds',
       help: 'Time from fetching a batch chunk to committing its transaction',
@@ -57,6 +67,26 @@ export class RunnerMetrics {
       labelNames: ['topic', 'partition'],
       registers,
     });
+    this.lagSeconds = new Gauge({
+      name: 'hub_consumer_lag_seconds',
+      help: "Estimated age of the oldest unprocessed record after the last batch: the age of the batch's last record while messages remain behind it, else 0 (hub status reads the exact age)",
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+    const probe = () => this.readyProbe();
+    this.ready = new Gauge({
+      name: 'hub_ready',
+      help: '1 while the instance is consuming (what /readyz says), else 0',
+      registers,
+      collect() {
+        this.set(probe() ? 1 : 0);
+      },
+    });
+  }
+
+  /** What hub_ready reports: the runner's own readiness. */
+  reportReadiness(isReady: () => boolean): void {
+    this.readyProbe = isReady;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { type Endpoints, loadEndpoints } from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
@@ -12,6 +12,7 @@ import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
+import { advertisedHost, announceHealth } from './announce.js';
 import { isRetriable, retryTransient } from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
@@ -33,8 +34,10 @@ export interface RunnerOptions {
   readonly endpoints: Endpoints;
   /** Distinguishes instances of one service: each gets its own transactional id (kafkajs has no KIP-447). */
   readonly instanceId: string;
-  /** 0 picks a free port (logged). */
+  /** 0 picks a free port (logged, and announced in Redis: announce.ts). */
   readonly healthPort: number;
+  /** The host announced with the health port; default: HUB_HEALTH_HOST or the first non-loopback IPv4. */
+  readonly healthHost?: string;
   /** Messages per transaction: kafkajs's send is quadratic past about a thousand per partition. */
   readonly maxChunk: number;
   /** Entities kept in memory per partition; the least recently written are dropped first (Redis has them). */
@@ -157,7 +160,9 @@ export async function startService<Input>(
 ): Promise<RunningService> {
   const log = options.logger.child({ service: service.name, instance: options.instanceId });
   const metrics = new RunnerMetrics(service.name);
-  const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log);
+  const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log, (answer) =>
+    metrics.brokerRetries.inc({ answer }),
+  );
   const redis: Redis | undefined = service.state ? createRedis(options.endpoints) : undefined;
   redis?.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
@@ -218,7 +223,10 @@ export async function startService<Input>(
   });
   consumer.on(consumer.events.CRASH, (event) => {
     joined = false;
-    log.error({ err: event.payload.error.message, restart: event.payload.restart }, 'consumer crashed');
+    // kafkajs restarts the consumer after a retriable failure (a broker away too long): not an error yet.
+    const fields = { err: event.payload.error.message, restart: event.payload.restart };
+    if (event.payload.restart) log.warn(fields, 'consumer crashed; kafkajs restarts it');
+    else log.error(fields, 'consumer crashed');
     if (!event.payload.restart && !stopping) process.exitCode = 1;
   });
   // A fetch that held only transaction markers (our inputs' producers may be transactional) never
@@ -364,9 +372,13 @@ export async function startService<Input>(
           resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
           await heartbeat();
         }
-        metrics.lag.set(
-          { topic: batch.topic, partition: String(batch.partition) },
-          Number(batch.offsetLag()),
+        const behind = Number(batch.offsetLag());
+        const labels = { topic: batch.topic, partition: String(batch.partition) };
+        metrics.lag.set(labels, behind);
+        const last = batch.messages[batch.messages.length - 1];
+        metrics.lagSeconds.set(
+          labels,
+          behind > 0 && last ? Math.max(0, (Date.now() - Number(last.timestamp)) / 1000) : 0,
         );
       } catch (error) {
         // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
@@ -469,9 +481,20 @@ export async function startService<Input>(
 
   const isReady = () =>
     joined && !stopping && fatal === undefined && (redis === undefined || redis.status === 'ready');
+  metrics.reportReadiness(isReady);
   const server: Server = await serveHealth(options.healthPort, metrics, isReady);
   const healthPort = (server.address() as AddressInfo).port;
   log.info({ healthPort, input: service.input.name, transactionalId }, 'service started');
+  // A stateless service has no Redis client of its own: one just for the announcement.
+  const announceRedis = redis ?? createRedis(options.endpoints);
+  if (!redis) announceRedis.on('error', () => {});
+  const announcer = announceHealth(announceRedis, {
+    namespace: NAMESPACE,
+    service: service.name,
+    instance: options.instanceId,
+    address: `${options.healthHost ?? advertisedHost()}:${healthPort}`,
+    log,
+  });
 
   return {
     healthPort,
@@ -480,6 +503,8 @@ export async function startService<Input>(
     stop: async () => {
       if (stopping) return;
       stopping = true;
+      await announcer.stop();
+      if (!redis) announceRedis.disconnect();
       await consumer.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
       await admin.disconnect().catch(() => {});
@@ -500,14 +525,15 @@ async function commitTransaction(
   nextOffset: bigint,
   prepared: PreparedChunk,
 ): Promise<void> {
-  const byTopic = new Map<string, { key: string | null; value: Buffer; partition?: number }[]>();
+  const byTopic = new Map<string, Message[]>();
   for (const record of prepared.records) {
     const list = byTopic.get(record.topic) ?? [];
-    list.push(
-      record.partition === undefined
-        ? { key: record.key, value: record.value }
-        : { key: record.key, value: record.value, partition: record.partition },
-    );
+    list.push({
+      key: record.key,
+      value: record.value,
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+      ...(record.headers === undefined ? {} : { headers: { ...record.headers } }),
+    });
     byTopic.set(record.topic, list);
   }
   const transaction = await producer.transaction();
