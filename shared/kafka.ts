@@ -1,6 +1,7 @@
 import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 import type { Endpoints } from './config.js';
 import type { Logger } from './logger.js';
+import { kafkajsSecurity } from './security.js';
 
 /** A kafkajs client whose own log lines go through our pino logger, as structured events. */
 export function createKafka(endpoints: Endpoints, clientId: string, logger: Logger): Kafka {
@@ -8,6 +9,7 @@ export function createKafka(endpoints: Endpoints, clientId: string, logger: Logg
   return new Kafka({
     clientId,
     brokers: endpoints.kafkaBrokers,
+    ...kafkajsSecurity(endpoints.security?.kafka),
     logLevel: logLevel.WARN,
     logCreator:
       () =>
