@@ -156,11 +156,16 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
   ]);
 
   rmSync(options.stateDir, { recursive: true, force: true });
-  mkdirSync(options.stateDir, { recursive: true });
+  // Owner only: a secured stack's broker configuration, state file and secrets hold credentials.
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
   const marker = `-Dmedfund.hub.stack=${options.stateDir}`;
   const processes: StartedProcess[] = [];
   const secrets: StackSecrets | undefined = secure
-    ? generateStackSecrets(options.stateDir, options.services ?? [])
+    ? generateStackSecrets(
+        options.stateDir,
+        // Every service of the catalogue unless the caller names them (tests and the bench do not).
+        options.services ?? (await import('../../services/catalogue.js')).SERVICES,
+      )
     : undefined;
   const plainEndpoints: Endpoints = {
     kafkaBrokers: kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
