@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
+import { type ClientSecurity, kafkaSecurityFrom, redisSecurityFrom } from './security.js';
 
 /** Root of the repository, found from this file so commands work from any directory. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,6 +18,8 @@ export interface Endpoints {
   readonly schemaRegistryUrl: string;
   /** e.g. "redis://127.0.0.1:6379". */
   readonly redisUrl: string;
+  /** Credentials and TLS of a secured stack (shared/security.ts); absent for a plaintext one. */
+  readonly security?: ClientSecurity;
 }
 
 const ENDPOINT_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL'] as const;
@@ -34,12 +37,18 @@ export function parseEnvFile(text: string): Record<string, string> {
   return values;
 }
 
-export function writeStackEnv(endpoints: Endpoints, file = STACK_ENV_FILE): void {
+/** `extra`: a secured stack's HUB_KAFKA_USERNAME, HUB_KAFKA_PASSWORD_FILE, … (paths, never secrets). */
+export function writeStackEnv(
+  endpoints: Endpoints,
+  file = STACK_ENV_FILE,
+  extra: Readonly<Record<string, string>> = {},
+): void {
   const lines = [
     '# Written by `npm run stack:up`; read by the hub and the tests when these variables are not set.',
     `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}`,
     `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`,
     `REDIS_URL=${endpoints.redisUrl}`,
+    ...Object.entries(extra).map(([name, value]) => `${name}=${value}`),
     '',
   ];
   writeFileSync(file, lines.join('\n'));
@@ -55,7 +64,7 @@ export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): 
       `set all of ${ENDPOINT_VARIABLES.join(', ')} or none of them; missing: ${missing.join(', ')}`,
     );
   }
-  return parseEndpoints(env as Record<EndpointVariable, string>);
+  return withSecurity(parseEndpoints(env as Record<EndpointVariable, string>), env);
 }
 
 /**
@@ -68,11 +77,19 @@ export function loadEndpoints(env: NodeJS.ProcessEnv = process.env, file = STACK
   if (existsSync(file)) {
     const values = parseEnvFile(readFileSync(file, 'utf8'));
     if (ENDPOINT_VARIABLES.every((name) => values[name]))
-      return parseEndpoints(values as Record<EndpointVariable, string>);
+      // The environment's own credentials win over the file's (a service started with its principal).
+      return withSecurity(parseEndpoints(values as Record<EndpointVariable, string>), { ...values, ...env });
   }
   throw new ConfigError(
     `no Kafka, registry and Redis endpoints: set ${ENDPOINT_VARIABLES.join(', ')} or run \`npm run stack:up\``,
   );
+}
+
+function withSecurity(endpoints: Endpoints, values: Readonly<Record<string, string | undefined>>): Endpoints {
+  const kafka = kafkaSecurityFrom(values);
+  const redis = redisSecurityFrom(values, endpoints.redisUrl);
+  if (kafka === undefined && redis === undefined) return endpoints;
+  return { ...endpoints, security: { ...(kafka ? { kafka } : {}), ...(redis ? { redis } : {}) } };
 }
 
 function parseEndpoints(values: Record<EndpointVariable, string>): Endpoints {

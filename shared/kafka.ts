@@ -1,6 +1,7 @@
 import { Kafka, type LogEntry, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
 import type { Endpoints } from './config.js';
 import type { Logger } from './logger.js';
+import { kafkajsSecurity } from './security.js';
 
 /**
  * Broker answers that kafkajs retries by itself and that are part of normal operation: a transaction's
@@ -93,6 +94,7 @@ export function createKafka(
   return new HubKafka({
     clientId,
     brokers: endpoints.kafkaBrokers,
+    ...kafkajsSecurity(endpoints.security?.kafka),
     logLevel: logLevel.WARN,
     logCreator:
       () =>

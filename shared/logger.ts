@@ -18,6 +18,14 @@ export const REDACTED_PATHS = [
   '*.payload',
   'value',
   '*.value',
+  // Secrets: a client's configuration must never be logged, but if it is, not its credentials.
+  'password',
+  '*.password',
+  '*.*.password',
+  'sasl',
+  '*.sasl',
+  'security',
+  '*.security',
 ];
 
 /** The one root logger of a process; services take `child({ service, partition })` from it. */

@@ -7,9 +7,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
 import { type Endpoints, STACK_ENV_FILE, writeStackEnv } from '../../shared/config.js';
+import { ioredisSecurity, kafkajsSecurity, redisConnectUrl } from '../../shared/security.js';
 import { StackError } from './errors.js';
 import { fetchKafka, fetchRegistry } from './fetch.js';
+import {
+  generateStackSecrets,
+  passwordFile,
+  type StackSecrets,
+  scramFormatArguments,
+  secureBrokerProperties,
+  secureRedisArguments,
+} from './secure.js';
 
 /**
  * The local stack for machines without Docker: KRaft Kafka and Apicurio Registry as Java processes
@@ -35,6 +45,15 @@ export interface StackOptions {
   readonly redisUrl: string;
   readonly envFile: string;
   readonly log: (line: string) => void;
+  /**
+   * SASL_SSL + SCRAM-SHA-512 with the StandardAuthorizer (deny by default), and a Redis of the stack's
+   * own with TLS and ACL users on `redisPort` (deploy/local/secure.ts). `stack:up --secure` or HUB_STACK_SECURE=1.
+   */
+  readonly secure?: boolean;
+  /** The secured stack's own Redis (HUB_REDIS_PORT, default 6380). */
+  readonly redisPort?: number;
+  /** The services whose principals and Redis users a secured stack creates (services/catalogue.ts). */
+  readonly services?: readonly { readonly name: string; readonly state?: unknown }[];
 }
 
 interface StartedProcess {
@@ -52,6 +71,8 @@ interface StackState {
   readonly registryVersion: string;
   readonly processes: StartedProcess[];
   readonly endpoints: Endpoints;
+  /** A secured stack's .stack.env additions (paths to its secrets, never the secrets). */
+  readonly secureEnv?: Readonly<Record<string, string>>;
 }
 
 export function stackOptionsFromEnvironment(
@@ -76,6 +97,8 @@ export function stackOptionsFromEnvironment(
     registryPort: port('HUB_REGISTRY_PORT', 8081),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     envFile: STACK_ENV_FILE,
+    secure: env.HUB_STACK_SECURE === '1',
+    redisPort: port('HUB_REDIS_PORT', 6380),
     log: (line) => process.stderr.write(`stack: ${line}\n`),
     ...overrides,
   };
@@ -102,7 +125,7 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
   const existing = readStackState(options);
   if (existing && stackIsRunning(existing)) {
     options.log(`already running (started ${existing.startedAt}); reusing it`);
-    writeStackEnv(existing.endpoints, options.envFile);
+    writeStackEnv(existing.endpoints, options.envFile, existing.secureEnv);
     return { endpoints: existing.endpoints, started: false };
   }
   if (existing) {
@@ -121,7 +144,11 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
     broker: options.kafkaPort + 2 * i,
     controller: options.kafkaPort + 2 * i + 1,
   }));
-  const redisStart = await redisPlan(options.redisUrl);
+  const secure = options.secure === true;
+  const redisPort = options.redisPort ?? 6380;
+  const redisStart = secure
+    ? { port: redisPort, binary: redisBinary(options.redisUrl) }
+    : await redisPlan(options.redisUrl);
   await requirePortsFree([
     ...kafkaPorts.flatMap((p) => [p.broker, p.controller]),
     options.registryPort,
@@ -129,14 +156,31 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
   ]);
 
   rmSync(options.stateDir, { recursive: true, force: true });
-  mkdirSync(options.stateDir, { recursive: true });
+  // Owner only: a secured stack's broker configuration, state file and secrets hold credentials.
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
   const marker = `-Dmedfund.hub.stack=${options.stateDir}`;
   const processes: StartedProcess[] = [];
-  const endpoints: Endpoints = {
+  const secrets: StackSecrets | undefined = secure
+    ? generateStackSecrets(
+        options.stateDir,
+        // Every service of the catalogue unless the caller names them (tests and the bench do not).
+        options.services ?? (await import('../../services/catalogue.js')).SERVICES,
+      )
+    : undefined;
+  const plainEndpoints: Endpoints = {
     kafkaBrokers: kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
     schemaRegistryUrl: `http://127.0.0.1:${options.registryPort}/apis/ccompat/v7`,
-    redisUrl: options.redisUrl,
+    redisUrl: secure ? `rediss://${ADMIN_PRINCIPAL}@127.0.0.1:${redisPort}` : options.redisUrl,
   };
+  const endpoints: Endpoints = secrets ? withAdmin(plainEndpoints, secrets) : plainEndpoints;
+  const secureEnv = secrets
+    ? {
+        HUB_KAFKA_USERNAME: ADMIN_PRINCIPAL,
+        HUB_KAFKA_PASSWORD_FILE: passwordFile(options.stateDir, ADMIN_PRINCIPAL),
+        HUB_KAFKA_CA_FILE: secrets.caFile,
+        HUB_REDIS_PASSWORD_FILE: passwordFile(options.stateDir, ADMIN_PRINCIPAL),
+      }
+    : undefined;
   const saveState = () =>
     writeFileSync(
       stateFile(options),
@@ -148,6 +192,7 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
           registryVersion: registry.version,
           processes,
           endpoints,
+          ...(secureEnv ? { secureEnv } : {}),
         } satisfies StackState,
         null,
         2,
@@ -162,17 +207,31 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
       const dir = join(options.stateDir, `kafka-${i + 1}`);
       mkdirSync(dir, { recursive: true });
       const props = join(dir, 'server.properties');
-      writeFileSync(props, brokerProperties(i + 1, ports, voters, join(dir, 'data'), nodes));
+      writeFileSync(
+        props,
+        brokerProperties(i + 1, ports, voters, join(dir, 'data'), nodes) +
+          (secrets ? secureBrokerProperties(ports, secrets, ADMIN_PRINCIPAL) : ''),
+      );
       writeFileSync(join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
       const jvm = kafkaJvmArgs(dir, kafka.classpath, nodes);
       const format = spawnSync(
         java,
-        [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props],
+        [
+          ...jvm,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          props,
+          ...(secrets ? scramFormatArguments(secrets) : []),
+        ],
         {
           encoding: 'utf8',
         },
       );
       if (format.status !== 0)
+        // The arguments carry the SCRAM passwords: only the tool's own message is shown.
         throw new StackError(`could not format Kafka storage in ${dir}:\n${format.stderr}`);
     }
     for (const [i] of kafkaPorts.entries()) {
@@ -220,7 +279,9 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
 
     if (redisStart) {
       options.log(
-        `no Redis answers at ${options.redisUrl}; starting redis-server on port ${redisStart.port}`,
+        secure
+          ? `starting the stack's own redis-server (TLS, ACL users) on port ${redisStart.port}`
+          : `no Redis answers at ${options.redisUrl}; starting redis-server on port ${redisStart.port}`,
       );
       processes.push(
         startDetached(
@@ -228,8 +289,9 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
           redisStart.binary,
           // The marker rides along as a harmless config name so `down` can recognise this process.
           [
-            '--port',
-            String(redisStart.port),
+            ...(secrets
+              ? secureRedisArguments(redisStart.port, secrets)
+              : ['--port', String(redisStart.port)]),
             '--bind',
             '127.0.0.1',
             '--save',
@@ -248,9 +310,9 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
 
     options.log('waiting for Kafka, the registry and Redis to be ready');
     await Promise.all([
-      waitForKafka(endpoints.kafkaBrokers, nodes, processes, options),
+      waitForKafka(endpoints, nodes, processes, options),
       waitForRegistry(endpoints.schemaRegistryUrl, processes, options),
-      waitForRedis(endpoints.redisUrl, processes, options),
+      waitForRedis(endpoints, processes, options),
     ]);
   } catch (error) {
     options.log('start failed; stopping what was started');
@@ -259,9 +321,9 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
     throw error;
   }
 
-  writeStackEnv(endpoints, options.envFile);
+  writeStackEnv(endpoints, options.envFile, secureEnv);
   options.log(
-    `ready in ${elapsed(t0)}: Kafka ${kafka.version} (${nodes} node${nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
+    `${secure ? 'secured (SASL_SSL, SCRAM-SHA-512, ACLs; Redis TLS + ACL users), ' : ''}ready in ${elapsed(t0)}: Kafka ${kafka.version} (${nodes} node${nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
   );
   return { endpoints, started: true };
 }
@@ -455,14 +517,16 @@ function kafkaJvmArgs(dir: string, classpath: string, nodes: number): string[] {
 
 /** Ready means: every broker registered, and a transaction and a group offset round trip work. */
 async function waitForKafka(
-  brokers: string[],
+  endpoints: Endpoints,
   nodes: number,
   processes: StartedProcess[],
   options: StackOptions,
 ): Promise<void> {
+  const brokers = endpoints.kafkaBrokers;
   const kafka = new Kafka({
     clientId: 'stack-launcher',
     brokers,
+    ...kafkajsSecurity(endpoints.security?.kafka),
     logLevel: logLevel.NOTHING,
     retry: { retries: 2 },
   });
@@ -517,14 +581,31 @@ async function waitForRegistry(
   options.log(`registry ready: ${url}`);
 }
 
-async function waitForRedis(url: string, processes: StartedProcess[], options: StackOptions): Promise<void> {
+async function waitForRedis(
+  endpoints: Endpoints,
+  processes: StartedProcess[],
+  options: StackOptions,
+): Promise<void> {
   await until(
     'Redis',
     30_000,
     processes.filter((p) => p.name === 'redis'),
-    () => redisAnswers(url),
+    () => redisAnswers(endpoints.redisUrl, endpoints),
   );
-  options.log(`Redis ready: ${url}`);
+  options.log(`Redis ready: ${endpoints.redisUrl}`);
+}
+
+/** The endpoints as the admin principal sees them (the launcher's own checks, the CLI, the tests' setup). */
+function withAdmin(endpoints: Endpoints, secrets: StackSecrets): Endpoints {
+  const password = secrets.passwords[ADMIN_PRINCIPAL] ?? '';
+  const ca = readFileSync(secrets.caFile, 'utf8');
+  return {
+    ...endpoints,
+    security: {
+      kafka: { username: ADMIN_PRINCIPAL, password, ca },
+      redis: { username: ADMIN_PRINCIPAL, password, ca },
+    },
+  };
 }
 
 /** Polls `check` until it returns true; fails at once when a process it waits for has died. */
@@ -562,8 +643,9 @@ function tail(file: string, lines: number): string {
 
 // ---- Redis ----
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
+async function redisAnswers(url: string, endpoints?: Endpoints): Promise<boolean> {
+  const redis = new Redis(redisConnectUrl(url, endpoints?.security?.redis), {
+    ...ioredisSecurity(endpoints?.security?.redis),
     lazyConnect: true,
     connectTimeout: 1000,
     maxRetriesPerRequest: 0,
@@ -589,6 +671,10 @@ async function redisPlan(url: string): Promise<{ port: number; binary: string } 
       `no Redis answers at ${url}, and it is not on this machine, so the stack cannot start one`,
     );
   }
+  return { port: Number(parsed.port || 6379), binary: redisBinary(url) };
+}
+
+function redisBinary(url: string): string {
   const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   const binary = which.stdout.trim();
   if (which.status !== 0 || binary === '') {
@@ -596,7 +682,7 @@ async function redisPlan(url: string): Promise<{ port: number; binary: string } 
       `no Redis answers at ${url} and redis-server is not installed (apt-get install redis-server), or set REDIS_URL`,
     );
   }
-  return { port: Number(parsed.port || 6379), binary };
+  return binary;
 }
 
 function elapsed(t0: number): string {

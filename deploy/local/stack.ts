@@ -1,3 +1,4 @@
+import { SERVICES } from '../../services/catalogue.js';
 import { STACK_ENV_FILE } from '../../shared/config.js';
 import { StackError } from './errors.js';
 import {
@@ -8,31 +9,47 @@ import {
   stackUp,
 } from './launcher.js';
 
-const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] | down | status>
+const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] [--secure | --insecure] | down | status>
 
   up         fetch Kafka and Apicurio Registry from Maven Central (once), start them and Redis
              if none answers; print the endpoints and write them to ${STACK_ENV_FILE}
   --cluster  three KRaft nodes on ports 9092/9094/9096 instead of one
+  --secure   SASL_SSL + SCRAM-SHA-512 for clients, ACLs (deny by default), a Redis of its own with TLS
+             and ACL users on HUB_REDIS_PORT (6380); credentials under HUB_STACK_DIR/secrets
+             (also HUB_STACK_SECURE=1)
+  --insecure the plain stack (the default for now)
   down       stop exactly what up started and delete its data
   status     say whether the stack is running and where
 
-environment: HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081),
+environment: HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081), HUB_REDIS_PORT (6380),
 REDIS_URL (redis://127.0.0.1:6379), HUB_CACHE_DIR (~/.cache/medfund-hub), HUB_STACK_DIR (<tmp>/medfund-hub-stack)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...flags] = argv;
-  const unknown = flags.filter((f) => f !== '--cluster');
+  const unknown = flags.filter((f) => !['--cluster', '--secure', '--insecure'].includes(f));
   if (unknown.length > 0 || (flags.length > 0 && command !== 'up')) {
     process.stderr.write(`stack: unknown option ${unknown[0] ?? flags[0]}\n${USAGE}`);
     return 2;
   }
-  const options = stackOptionsFromEnvironment(process.env, { cluster: flags.includes('--cluster') });
+  if (flags.includes('--secure') && flags.includes('--insecure')) {
+    process.stderr.write(`stack: --secure or --insecure, not both\n${USAGE}`);
+    return 2;
+  }
+  const options = stackOptionsFromEnvironment(process.env, {
+    cluster: flags.includes('--cluster'),
+    services: SERVICES,
+    ...(flags.includes('--secure') ? { secure: true } : {}),
+    ...(flags.includes('--insecure') ? { secure: false } : {}),
+  });
   switch (command) {
     case 'up': {
       const { endpoints } = await stackUp(options);
       process.stdout.write(
-        `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nSCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}\nREDIS_URL=${endpoints.redisUrl}\n`,
+        `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nSCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}\nREDIS_URL=${endpoints.redisUrl}\n` +
+          (endpoints.security
+            ? `# secured: credentials and the CA are in ${options.stateDir}/secrets (see ${options.envFile})\n`
+            : ''),
       );
       return 0;
     }

@@ -1,4 +1,5 @@
 import { HubError } from '../../shared/errors.js';
+import { bindAddress } from '../../shared/runner/observability.js';
 import {
   type RunningService,
   runnerOptionsFromEnvironment,
@@ -65,7 +66,7 @@ const server = createDisclosureServer({
   logger: log,
   ...(process.env.HUB_DISCLOSURE_BASE_URL ? { baseUrl: process.env.HUB_DISCLOSURE_BASE_URL } : {}),
 });
-const port = await listen(server, settings.port);
+const port = await listen(server, settings.port, bindAddress());
 log.info(
   { port, keyId: signingKey.keyId, interval: settings.intervalSeconds, periods: settings.periods },
   'disclosure feed listening',

@@ -37,10 +37,14 @@ export interface DisclosureServerOptions {
 }
 
 const REGION = /^\d{6}$/;
+/** Request headers beyond this are refused by node:http itself with 431. */
+export const MAX_HEADER_BYTES = 8192;
+/** A request target longer than any of the feed's paths with a query: 414. */
+export const MAX_URL_LENGTH = 1024;
 
 export function createDisclosureServer(options: DisclosureServerOptions): Server {
   const clock = options.clock ?? (() => new Date());
-  return createServer((request, response) => {
+  return createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     try {
       route(request, response, options, clock());
     } catch (error) {
@@ -61,7 +65,24 @@ function route(
     send(response, request, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
   }
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const target = request.url ?? '/';
+  if (target.length > MAX_URL_LENGTH) {
+    send(response, request, 414, 'text/plain; charset=utf-8', 'request target too long\n');
+    return;
+  }
+  // A read-only feed takes no body: a request that announces one is refused, and the body is not read.
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (request.headers['transfer-encoding'] !== undefined || !(length === 0)) {
+    response.setHeader('connection', 'close');
+    send(response, request, 413, 'text/plain; charset=utf-8', 'no request body is accepted\n');
+    return;
+  }
+  // `..` (or its percent-encoding) in a path is never a path of the feed: refuse it outright.
+  if (/(^|[/\\])(\.|%2e){2}([/\\?#]|$)/i.test(target.split('?')[0] ?? '')) {
+    send(response, request, 400, 'text/plain; charset=utf-8', 'bad path\n');
+    return;
+  }
+  const url = new URL(target, 'http://localhost');
   const region = url.searchParams.get('region');
   if (region !== null && !REGION.test(region)) {
     send(response, request, 400, 'text/plain; charset=utf-8', 'region must be a 6-digit code\n');
@@ -140,8 +161,14 @@ function send(
   response.setHeader('access-control-allow-origin', '*');
   response.setHeader(
     'content-security-policy',
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
+    // No script at all; the page's one <style> and ECharts' server-rendered SVG (style attributes) need
+    // inline styles; images only as data: URIs; nothing may frame it.
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   );
+  response.setHeader('x-frame-options', 'DENY');
+  response.setHeader('referrer-policy', 'no-referrer');
+  response.setHeader('cross-origin-opener-policy', 'same-origin');
+  response.setHeader('permissions-policy', 'camera=(), microphone=(), geolocation=()');
   response.setHeader('cache-control', 'no-cache');
   response.end(request.method === 'HEAD' ? undefined : bytes);
 }

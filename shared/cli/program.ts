@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { HubError } from '../errors.js';
+import { registerAcl } from './acl.js';
 import { registerDeadLetters } from './dead-letters.js';
 import { registerDisclosure } from './disclosure.js';
 import { EXIT, takeExitCode, UsageError } from './options.js';
@@ -23,6 +24,7 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   registerStatus,
   registerDeadLetters,
   registerRebuild,
+  registerAcl,
 ];
 
 const ROOT_HELP = `

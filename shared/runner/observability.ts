@@ -94,7 +94,16 @@ export class RunnerMetrics {
  * /healthz: the process is alive. /readyz: it is consuming (joined its group, producer and Redis up).
  * /metrics: Prometheus text format.
  */
-export function serveHealth(port: number, metrics: RunnerMetrics, isReady: () => boolean): Promise<Server> {
+/** Where the health, metrics and disclosure servers listen: HUB_BIND_ADDRESS, default loopback only. */
+export const bindAddress = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.HUB_BIND_ADDRESS || '127.0.0.1';
+
+export function serveHealth(
+  port: number,
+  metrics: RunnerMetrics,
+  isReady: () => boolean,
+  host = bindAddress(),
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -115,6 +124,6 @@ export function serveHealth(port: number, metrics: RunnerMetrics, isReady: () =>
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }

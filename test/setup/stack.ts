@@ -5,6 +5,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
 import { type Endpoints, endpointsFromEnvironment } from '../../shared/config.js';
+import { ioredisSecurity, redisConnectUrl, withoutPassword } from '../../shared/security.js';
 
 /**
  * Resolves the real Kafka, schema registry and Redis the integration tests run against, in this order:
@@ -25,7 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     announce('environment', fromEnv);
     project.provide('stack', { ...fromEnv, source: 'environment' });
     return async () => {
-      await deleteNamespacesSince(fromEnv.redisUrl, startedAt);
+      await deleteNamespacesSince(fromEnv, startedAt);
     };
   }
   if (process.env.HUB_TEST_STACK !== 'local' && (await containerRuntimeAnswers())) {
@@ -42,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   announce(started ? 'local-stack (started for this run)' : 'local-stack (already running)', endpoints);
   project.provide('stack', { ...endpoints, source: 'local-stack' });
   return async () => {
-    await deleteNamespacesSince(endpoints.redisUrl, startedAt);
+    await deleteNamespacesSince(endpoints, startedAt);
     if (started && process.env.HUB_TEST_KEEP_STACK !== '1') await stackDown(options);
   };
 }
@@ -52,8 +53,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
  * "-c" siblings) leave their keys in Redis, which may be a machine's shared one: this run deletes those
  * it created, and nothing older.
  */
-async function deleteNamespacesSince(redisUrl: string, since: number): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+async function deleteNamespacesSince(endpoints: Endpoints, since: number): Promise<void> {
+  const security = endpoints.security?.redis;
+  const redis = new Redis(redisConnectUrl(endpoints.redisUrl, security), {
+    ...ioredisSecurity(security),
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   try {
     await redis.connect();
     let cursor = '0';
@@ -78,7 +84,8 @@ async function deleteNamespacesSince(redisUrl: string, since: number): Promise<v
 function announce(source: string, endpoints: Endpoints): void {
   process.stderr.write(
     `[stack] integration tests use ${source}: kafka=${endpoints.kafkaBrokers.join(',')} ` +
-      `registry=${endpoints.schemaRegistryUrl} redis=${endpoints.redisUrl}\n`,
+      `registry=${endpoints.schemaRegistryUrl} redis=${withoutPassword(endpoints.redisUrl)}` +
+      `${endpoints.security?.kafka ? ' (secured: SASL_SSL, SCRAM-SHA-512, ACLs)' : ''}\n`,
   );
 }
 

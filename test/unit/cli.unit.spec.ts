@@ -61,6 +61,9 @@ const EVERY_COMMAND = [
   'dead-letters list',
   'dead-letters redrive',
   'rebuild',
+  'acl',
+  'acl apply',
+  'acl list',
 ];
 
 describe('hub: help and exit codes', () => {

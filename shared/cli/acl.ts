@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
+import { SERVICES } from '../../services/catalogue.js';
+import { aclTable, type KafkaAcl, kafkaAcls } from '../acl.js';
+import { loadEndpoints } from '../config.js';
+import { createKafka } from '../kafka.js';
+import { createLogger } from '../logger.js';
+import { NAMESPACE } from '../namespace.js';
+import { TOPICS } from '../topics.js';
+import { EXIT, exitWith } from './options.js';
+
+// kafkajs is CommonJS: its enums come with the default export (Node cannot see them as named exports).
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+
+/** The ACLs of this hub's namespace (HUB_NAMESPACE / --namespace), from the catalogue. */
+export const hubAcls = (namespace = NAMESPACE): KafkaAcl[] =>
+  kafkaAcls({ services: SERVICES, disclosureTopic: TOPICS.disclosure, namespace, specNamespace: NAMESPACE });
+
+export function registerAcl(program: Command): void {
+  const acl = program
+    .command('acl')
+    .description("each service's Kafka ACLs, derived from the service catalogue (a secured stack)");
+  acl
+    .command('apply')
+    .description('create the ACLs of this namespace on the broker (idempotent; needs the admin principal)')
+    .action(
+      exitWith(() =>
+        withAdmin(async (admin) => {
+          const acls = hubAcls();
+          await applyAcls(admin, acls);
+          process.stdout.write(`applied ${acls.length} ACLs for namespace ${NAMESPACE}\n`);
+          return EXIT.done;
+        }),
+      ),
+    );
+  acl
+    .command('list')
+    .description('print the ACLs of this namespace as a table (--broker: as the broker holds them)')
+    .option('--broker', 'read them from the broker instead of deriving them')
+    .action(
+      exitWith(async (options: { broker?: boolean }) => {
+        if (!options.broker) {
+          process.stdout.write(`${aclTable(hubAcls())}\n`);
+          return EXIT.done;
+        }
+        return withAdmin(async (admin) => {
+          process.stdout.write(`${aclTable(await brokerAcls(admin))}\n`);
+          return EXIT.done;
+        });
+      }),
+    );
+}
+
+async function withAdmin(run: (admin: Admin) => Promise<number>): Promise<number> {
+  const kafka = createKafka(loadEndpoints(), 'hub-cli', createLogger('hub-cli', 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await run(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function aclEntry(acl: KafkaAcl): AclEntry {
+  return {
+    principal: acl.principal,
+    host: '*',
+    operation: AclOperationTypes[acl.operation],
+    permissionType: AclPermissionTypes.ALLOW,
+    resourceType: AclResourceTypes[acl.resourceType],
+    resourceName: acl.resourceName,
+    resourcePatternType: ResourcePatternTypes[acl.patternType],
+  };
+}
+
+/** Creating an ACL the broker already holds changes nothing, so applying twice is applying once. */
+export async function applyAcls(admin: Admin, acls: readonly KafkaAcl[]): Promise<void> {
+  if (acls.length > 0) await admin.createAcls({ acl: acls.map(aclEntry) });
+}
+
+/** Every ALLOW ACL the broker holds, as KafkaAcl rows (why: "on the broker"). */
+export async function brokerAcls(admin: Admin): Promise<KafkaAcl[]> {
+  const described = await admin.describeAcls({
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  });
+  const name = <E extends Record<string, string | number>>(e: E, v: number) =>
+    (Object.entries(e).find(([, x]) => x === v)?.[0] ?? String(v)) as never;
+  return described.resources.flatMap((r) =>
+    r.acls.map((a) => ({
+      principal: a.principal,
+      resourceType: name(AclResourceTypes, r.resourceType),
+      patternType: name(ResourcePatternTypes, r.resourcePatternType),
+      resourceName: r.resourceName,
+      operation: name(AclOperationTypes, a.operation),
+      why: a.permissionType === AclPermissionTypes.ALLOW ? 'on the broker' : 'on the broker (DENY)',
+    })),
+  );
+}
