@@ -12,7 +12,7 @@ import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
-import { isRetriable, retryTransient } from './backoff.js';
+import { isGroupMembershipError, isRetriable, retryTransient } from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import { PartitionState } from './partition-state.js';
@@ -378,7 +378,8 @@ export async function startService<Input>(
         );
       } catch (error) {
         // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
-        if (!isRetriable(error)) {
+        // A lost group membership is neither: thrown on, kafkajs re-joins the group.
+        if (!isRetriable(error) && !isGroupMembershipError(error)) {
           stopForGood(error as Error);
           return;
         }
