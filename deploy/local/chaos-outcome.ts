@@ -47,9 +47,9 @@ export interface Counts {
   /** Shown, not compared: every posting read with its later revisions (releases depend on arrival order). */
   readonly postings: number;
   /**
-   * Shown, not compared: journal records that repeat another's input (an ingest chunk written again
-   * after its instance lost its partitions: kafkajs has no KIP-447 fencing); accounting dead-letters
-   * each as DUPLICATE_EVENT, and those dead letters are counted here, not above.
+   * Shown, not compared: journal records that repeat another's input (an ingest chunk written again, e.g.
+   * after a retried transaction or when its instance lost its partitions: kafkajs has no KIP-447
+   * fencing). Accounting books an event once; a dead letter such a copy gets is set aside here.
    */
   readonly journalCopies: number;
   /** Shown, not compared: dead letters read twice for the same record (the same bytes written again). */

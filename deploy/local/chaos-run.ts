@@ -240,10 +240,10 @@ async function killEpisode(admin: Admin, fault: Extract<ChaosFault, { kind: 'kil
         seen = `group ${state}, ${members} member(s)`;
         return state === 'PreparingRebalance' || state === 'CompletingRebalance';
       },
-      15_000,
+      45_000,
       50,
     );
-    if (!rebalancing) seen = `no rebalance seen in 15 s (${seen})`;
+    if (!rebalancing) seen = `no rebalance seen in 45 s (${seen})`;
   } else {
     await sleep(300);
     const { members } = await groupState(admin, fault.service).catch(() => ({ members: -1 }));
@@ -461,17 +461,30 @@ async function main(): Promise<void> {
 
   const published = await publishSlices(kafka, admin, codec);
   say('the year is published; waiting until every service has caught up');
-  const bar = new ProgressBar({ total: 1, stream: process.stderr, unit: 'services caught up' });
+  let bar: ProgressBar | undefined;
   let calm = 0;
   const done = await until(
     async () => {
+      let committed = 0;
+      let end = 0;
+      for (const service of SERVICES) {
+        const p = await position(admin, service.name);
+        committed += p.committed;
+        end += p.end;
+      }
+      bar ??= new ProgressBar({
+        total: end,
+        stream: process.stderr,
+        unit: 'records committed by the services',
+      });
+      bar.update(Math.min(committed, end));
       calm = (await caughtUp(admin)) ? calm + 1 : 0;
       return calm >= 3;
     },
     20 * 60_000,
     1000,
   );
-  bar.finish();
+  bar?.finish();
   if (!done)
     throw new StackError(
       `${NAMESPACE}: the services did not catch up within 20 minutes; logs in ${spec.logDir}`,

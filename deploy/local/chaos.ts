@@ -204,7 +204,7 @@ export function formatComparison(
     ],
     ['(shown) postings with revisions', `${e.counts.postings}`, `${a.counts.postings}`, ''],
     [
-      '(shown) journal copies, dead-lettered as duplicates',
+      '(shown) journal records repeating an input (set aside)',
       `${e.counts.journalCopies}`,
       `${a.counts.journalCopies}`,
       '',
