@@ -462,6 +462,7 @@ async function main(): Promise<void> {
   const published = await publishSlices(kafka, admin, codec);
   say('the year is published; waiting until every service has caught up');
   let bar: ProgressBar | undefined;
+  let total = 0;
   let calm = 0;
   const done = await until(
     async () => {
@@ -472,12 +473,14 @@ async function main(): Promise<void> {
         committed += p.committed;
         end += p.end;
       }
+      total ||= end;
       bar ??= new ProgressBar({
-        total: end,
+        total,
         stream: process.stderr,
         unit: 'records committed by the services',
       });
-      bar.update(Math.min(committed, end));
+      // Outputs keep arriving downstream while it runs: the bar counts against the first total seen.
+      bar.update(Math.min(committed, total));
       calm = (await caughtUp(admin)) ? calm + 1 : 0;
       return calm >= 3;
     },

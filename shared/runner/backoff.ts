@@ -47,8 +47,13 @@ const GROUP_MEMBERSHIP_ERRORS = new Set([
  * of its partition carries on from the committed offset.
  */
 export function isGroupMembershipError(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(type);
+  // kafkajs wraps a protocol error it gave up retrying in a KafkaJSNonRetriableError: look at its cause too.
+  let current = error as { type?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (typeof current.type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(current.type)) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
 }
 
 /**

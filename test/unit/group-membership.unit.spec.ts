@@ -1,4 +1,4 @@
-import { KafkaJSConnectionError, KafkaJSProtocolError } from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { HubError, StateLostError } from '../../shared/errors.js';
 import { isGroupMembershipError, isRetriable } from '../../shared/runner/backoff.js';
@@ -18,6 +18,12 @@ describe('a lost group membership', () => {
     const error = protocolError(type, code, message);
     expect(isRetriable(error)).toBe(false);
     expect(isGroupMembershipError(error)).toBe(true);
+  });
+
+  it('is found inside the error kafkajs throws once it gives up retrying (an offset commit, say)', () => {
+    const cause = protocolError('UNKNOWN_MEMBER_ID', 25, 'The coordinator is not aware of this member');
+    const wrapped = Object.assign(new KafkaJSNonRetriableError(cause), { cause });
+    expect(isGroupMembershipError(wrapped)).toBe(true);
   });
 
   it('lost state, a bug or a broker away are not membership errors', () => {
