@@ -196,6 +196,22 @@ async function groupState(admin: Admin, service: string): Promise<{ state: strin
   return { state: groups[0]?.state ?? 'Unknown', members: groups[0]?.members.length ?? 0 };
 }
 
+/**
+ * Runs a read again when it fails: after a broker's restart the cluster moves leaders back for a while,
+ * and kafkajs's admin and consumer then answer "not the leader" once before their metadata catch up.
+ */
+async function patiently<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      say(`reading failed (${(error as Error).message}); again in 3 s`);
+      await sleep(3000);
+    }
+  }
+}
+
 /** Polls until `check` is true or the time is up; false when it timed out. Errors (a broker away) count as not yet. */
 async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -498,7 +514,9 @@ async function main(): Promise<void> {
   const disclosures = await (async () => {
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const records = await readTopic<'public-disclosure'>(kafka, codec, TOPICS.disclosure, { idleMs: 1500 });
+      const records = await patiently(() =>
+        readTopic<'public-disclosure'>(kafka, codec, TOPICS.disclosure, { idleMs: 1500 }),
+      );
       if (REGIONS.every((r) => records.some((d) => d.regionCode === r && d.periodLabel === '2025')))
         return records;
       if (Date.now() > deadline) throw new StackError(`${NAMESPACE}: no 2025 disclosures after 3 minutes`);
@@ -521,10 +539,14 @@ async function main(): Promise<void> {
   const chainProblems =
     verify.status === 0 ? [] : `${verify.stdout}${verify.stderr}`.trim().split('\n').filter(Boolean);
 
-  const ledger = await readTopic<'ledger-posting'>(kafka, codec, TOPICS.ledger, { idleMs: 2000 });
-  const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
-    idleMs: 2000,
-  });
+  const ledger = await patiently(() =>
+    readTopic<'ledger-posting'>(kafka, codec, TOPICS.ledger, { idleMs: 2000 }),
+  );
+  const results = await patiently(() =>
+    readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
+      idleMs: 2000,
+    }),
+  );
   const deadLetters: DeadLetter[] = [];
   for (const topic of [
     TOPICS.premiumDeadLetters,
@@ -532,14 +554,18 @@ async function main(): Promise<void> {
     TOPICS.payoutDeadLetters,
     TOPICS.accountingDeadLetters,
   ])
-    deadLetters.push(...(await readTopic<'dead-letter'>(kafka, codec, topic, { idleMs: 1500 })));
-  const journal = await journalEntries(kafka, codec);
+    deadLetters.push(
+      ...(await patiently(() => readTopic<'dead-letter'>(kafka, codec, topic, { idleMs: 1500 }))),
+    );
+  const journal = await patiently(() => journalEntries(kafka, codec));
   const inputs: Record<string, { partition: number; offset: number }[]> = {};
   for (const topic of [TOPICS.taxPremium, TOPICS.hospitalSettlement, TOPICS.insurerPayout]) {
-    inputs[topic.name] = (await readCoordinates(kafka, topic.name)).map(({ partition, offset }) => ({
-      partition,
-      offset,
-    }));
+    inputs[topic.name] = (await patiently(() => readCoordinates(kafka, topic.name))).map(
+      ({ partition, offset }) => ({
+        partition,
+        offset,
+      }),
+    );
   }
   await admin.disconnect();
 
