@@ -284,7 +284,8 @@ export function compareOutcomes(expected: Outcome, actual: Outcome): Difference[
     deadLetters: c.deadLetters,
   });
   compareRecords('count', compared(expected.counts), compared(actual.counts));
-  return [...differences, ...checkRun(expected, 'fault-free run'), ...checkRun(actual, 'faulted run')];
+  // What must hold of each run first: a long list of figures that follow from it comes after.
+  return [...checkRun(expected, 'fault-free run'), ...checkRun(actual, 'faulted run'), ...differences];
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

@@ -107,6 +107,7 @@ describe('a year under faults (npm run chaos, short)', () => {
     });
     process.stderr.write(`[chaos] broken build:\n${run.stdout}`);
     expect(run.stdout).toMatch(/chaos: DIFFERENT/);
+    expect(run.stdout).toMatch(/inputs ending as exactly one of those[^\n]*DIFFERENT/);
     expect(run.stdout).toMatch(
       /faulted run: every input message ends as one posting, one dead letter or a notice/,
     );
