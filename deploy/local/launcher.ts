@@ -54,6 +54,8 @@ export interface StackOptions {
   readonly redisPort?: number;
   /** The services whose principals and Redis users a secured stack creates (services/catalogue.ts). */
   readonly services?: readonly { readonly name: string; readonly state?: unknown }[];
+  /** Keep the registry's schemas in an H2 file beside the stack's data, so a registry restart keeps them. */
+  readonly registryOnDisk?: boolean;
 }
 
 interface StartedProcess {
@@ -250,26 +252,32 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
       saveState();
     }
 
+    const registryArgs = [
+      '-Xms64m',
+      '-Xmx320m',
+      '-XX:+UseSerialGC',
+      // The registry is not on the hot path (ids are cached by clients): start fast, stay small.
+      '-XX:TieredStopAtLevel=1',
+      marker,
+      `-Dquarkus.http.port=${options.registryPort}`,
+      '-Dquarkus.http.host=127.0.0.1',
+      // In-memory H2 (unless registryOnDisk): schemas live exactly as long as this stack's Kafka data does.
+      '-Dapicurio.rest.deletion.artifact.enabled=true',
+      '-Dapicurio.rest.deletion.artifact-version.enabled=true',
+      '-Dapicurio.rest.deletion.group.enabled=true',
+      ...(options.registryOnDisk
+        ? [`-Dapicurio.datasource.url=jdbc:h2:file:${join(options.stateDir, 'registry-db', 'registry')}`]
+        : []),
+      '-jar',
+      registry.runnerJar,
+    ];
+    // Kept so a fault test can restart the registry exactly as it was started.
+    writeFileSync(join(options.stateDir, 'registry.cmdline.json'), JSON.stringify([java, ...registryArgs]));
     processes.push(
       startDetached(
         'registry',
         java,
-        [
-          '-Xms64m',
-          '-Xmx320m',
-          '-XX:+UseSerialGC',
-          // The registry is not on the hot path (ids are cached by clients): start fast, stay small.
-          '-XX:TieredStopAtLevel=1',
-          marker,
-          `-Dquarkus.http.port=${options.registryPort}`,
-          '-Dquarkus.http.host=127.0.0.1',
-          // In-memory H2: schemas live exactly as long as this stack's Kafka data does.
-          '-Dapicurio.rest.deletion.artifact.enabled=true',
-          '-Dapicurio.rest.deletion.artifact-version.enabled=true',
-          '-Dapicurio.rest.deletion.group.enabled=true',
-          '-jar',
-          registry.runnerJar,
-        ],
+        registryArgs,
         join(options.stateDir, 'registry.log'),
         marker,
         options.stateDir,
@@ -346,14 +354,43 @@ export async function restartKafkaNode(options: StackOptions, node: number, down
   if (!state || !proc) throw new StackError(`no running kafka-${node} in ${options.stateDir}`);
   await stopProcesses([proc], options);
   await sleep(downMs);
-  const cmdline = JSON.parse(
-    readFileSync(join(options.stateDir, `kafka-${node}`, 'cmdline.json'), 'utf8'),
-  ) as string[];
-  const [command, ...args] = cmdline;
-  if (!command) throw new StackError(`kafka-${node}: no recorded command line`);
-  const restarted = startDetached(`kafka-${node}`, command, args, proc.logFile, proc.marker);
-  state.processes[index] = restarted;
+  startStackProcess(options, `kafka-${node}`);
+}
+
+/** Kills one process of a running stack (`kafka-2`, `registry`) with SIGKILL, as a crash would. Keeps its data. */
+export async function killStackProcess(options: StackOptions, name: string): Promise<void> {
+  const proc = readStackState(options)?.processes.find((p) => p.name === name);
+  if (!proc || !processIsOurs(proc)) throw new StackError(`no running ${name} in ${options.stateDir}`);
+  signal(proc.pid, 'SIGKILL');
+  while (processIsOurs(proc)) await sleep(50);
+}
+
+/** Starts a stopped or killed process of the stack again, exactly as it was started; returns at once. */
+export function startStackProcess(options: StackOptions, name: string): void {
+  const state = readStackState(options);
+  const index = state?.processes.findIndex((p) => p.name === name) ?? -1;
+  const proc = state?.processes[index];
+  if (!state || !proc) throw new StackError(`no ${name} in ${options.stateDir}`);
+  if (processIsOurs(proc)) throw new StackError(`${name} is still running (pid ${proc.pid})`);
+  const file = name.startsWith('kafka-')
+    ? join(options.stateDir, name, 'cmdline.json')
+    : join(options.stateDir, `${name}.cmdline.json`);
+  const [command, ...args] = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  if (!command) throw new StackError(`${name}: no recorded command line`);
+  const cwd = name === 'registry' ? options.stateDir : undefined;
+  state.processes[index] = startDetached(name, command, args, proc.logFile, proc.marker, cwd);
   writeFileSync(stateFile(options), JSON.stringify(state, null, 2));
+}
+
+/** Stops the registry (SIGTERM), starts it again and waits until it answers. */
+export async function restartRegistry(options: StackOptions): Promise<void> {
+  const state = readStackState(options);
+  const proc = state?.processes.find((p) => p.name === 'registry');
+  if (!state || !proc) throw new StackError(`no registry in ${options.stateDir}`);
+  await stopProcesses([proc], options);
+  startStackProcess(options, 'registry');
+  const started = readStackState(options)?.processes.filter((p) => p.name === 'registry') ?? [];
+  await waitForRegistry(state.endpoints.schemaRegistryUrl, started, options);
 }
 
 // ---- processes ----
@@ -643,7 +680,7 @@ function tail(file: string, lines: number): string {
 
 // ---- Redis ----
 
-async function redisAnswers(url: string, endpoints?: Endpoints): Promise<boolean> {
+export async function redisAnswers(url: string, endpoints?: Endpoints): Promise<boolean> {
   const redis = new Redis(redisConnectUrl(url, endpoints?.security?.redis), {
     ...ioredisSecurity(endpoints?.security?.redis),
     lazyConnect: true,

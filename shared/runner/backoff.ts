@@ -50,6 +50,30 @@ const BROKER_AWAY = new Set([
   'KafkaJSBrokerNotFound',
 ]);
 
+/** kafkajs's answers that the group moved on without this member: not retriable in place, but a re-join heals them. */
+const GROUP_MEMBERSHIP_ERRORS = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
+
+/**
+ * True for an error that says this consumer lost its group membership (a heartbeat after the session
+ * timed out, say on a loaded machine): the consumer must re-join, which kafkajs does when eachBatch
+ * throws it. Not a reason to stop deciding: the chunk in hand was committed or not, and the next owner
+ * of its partition carries on from the committed offset.
+ */
+export function isGroupMembershipError(error: unknown): boolean {
+  // kafkajs wraps a protocol error it gave up retrying in a KafkaJSNonRetriableError: look at its cause too.
+  let current = error as { type?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (typeof current.type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(current.type)) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
+}
+
 /**
  * Retries an I/O step until it succeeds: a broker, registry or Redis that is away is waited for,
  * never given up on, so nothing is lost. Safe because every step it wraps is idempotent.

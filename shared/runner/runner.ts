@@ -13,7 +13,7 @@ import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
 import { advertisedHost, announceHealth } from './announce.js';
-import { isRetriable, retryTransient } from './backoff.js';
+import { isGroupMembershipError, isRetriable, retryTransient } from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import { PartitionState } from './partition-state.js';
@@ -55,22 +55,30 @@ export interface RunnerOptions {
 /**
  * Test-only switches, to show that the tests notice a broken runner: `crashAfterCommits` stops deciding
  * (as if the process died) right after that many Kafka commits, before their state is written;
- * `skipStateWrites` never writes the state (a build that forgot to), so a restart decides against old state.
+ * `skipStateWrites` never writes the state (a build that forgot to), so a restart decides against old state;
+ * `offsetsBeforeTransaction` commits each chunk's offset as soon as the chunk is read, outside the
+ * transaction (at-most-once, as kafkajs's autoCommit would), so a kill in the middle loses the chunk.
  */
 export interface TestFaults {
   readonly crashAfterCommits?: number;
   readonly skipStateWrites?: boolean;
+  readonly offsetsBeforeTransaction?: boolean;
 }
 
 /** HUB_TEST_FAULTS="crashAfterCommits=3,skipStateWrites": for the fault tests' child processes only. */
 export function testFaultsFrom(text: string | undefined): TestFaults | undefined {
   if (text === undefined || text === '') return undefined;
-  const faults: { crashAfterCommits?: number; skipStateWrites?: boolean } = {};
+  const faults: {
+    crashAfterCommits?: number;
+    skipStateWrites?: boolean;
+    offsetsBeforeTransaction?: boolean;
+  } = {};
   for (const part of text.split(',')) {
     const [name, value] = part.split('=');
     if (name === 'crashAfterCommits' && value !== undefined && /^\d+$/.test(value))
       faults.crashAfterCommits = Number(value);
     else if (name === 'skipStateWrites') faults.skipStateWrites = true;
+    else if (name === 'offsetsBeforeTransaction') faults.offsetsBeforeTransaction = true;
     else throw new ConfigError(`HUB_TEST_FAULTS: '${part}' is not a known test fault`);
   }
   return faults;
@@ -382,7 +390,8 @@ export async function startService<Input>(
         );
       } catch (error) {
         // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
-        if (!isRetriable(error)) {
+        // A lost group membership is neither: thrown on, kafkajs re-joins the group.
+        if (!isRetriable(error) && !isGroupMembershipError(error)) {
           stopForGood(error as Error);
           return;
         }
@@ -442,6 +451,12 @@ export async function startService<Input>(
       return true;
     }
 
+    const offsetsOutside = options.testFaults?.offsetsBeforeTransaction === true;
+    if (offsetsOutside) {
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(nextOffset) },
+      ]);
+    }
     const prepared = await retryTransient(
       () => processor.prepare(batch.topic, batch.partition, fresh, part?.state, 'decide'),
       retry('decide', 'state'),
@@ -449,7 +464,9 @@ export async function startService<Input>(
     await retryTransient(
       async () => {
         try {
-          await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared);
+          await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared, {
+            withOffsets: !offsetsOutside,
+          });
         } catch (error) {
           await renewProducer();
           throw error;
@@ -524,6 +541,7 @@ async function commitTransaction(
   partition: number,
   nextOffset: bigint,
   prepared: PreparedChunk,
+  options: { withOffsets: boolean } = { withOffsets: true },
 ): Promise<void> {
   const byTopic = new Map<string, Message[]>();
   for (const record of prepared.records) {
@@ -543,10 +561,12 @@ async function commitTransaction(
         topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
       });
     }
-    await transaction.sendOffsets({
-      consumerGroupId: groupId,
-      topics: [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }],
-    });
+    if (options.withOffsets) {
+      await transaction.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }],
+      });
+    }
     await transaction.commit();
   } catch (error) {
     await transaction.abort().catch(() => {});
