@@ -180,7 +180,9 @@ export function outcomeOf(input: RunRecords): Outcome {
   }
 
   return {
-    balances: sortedRecord([...balances].map(([k, v]) => [k, formatMoney(v)])),
+    // A suspense account that held a claim and released it ends at 0.00, one never used is absent:
+    // whether a claim waited for its premium depends on the processing order, the books do not.
+    balances: sortedRecord([...balances].filter(([, v]) => !v.isZero()).map(([k, v]) => [k, formatMoney(v)])),
     items: sortedRecord(
       [...items]
         .filter(([, r]) => r.kind !== 'MEMBER_YEAR' || r.status !== 'CLOSED')

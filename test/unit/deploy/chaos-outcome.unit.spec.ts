@@ -272,6 +272,26 @@ describe('the outcome of a run', () => {
     expect(checkRun(outcome, 'run')).toEqual([]);
   });
 
+  it('treats an account that came back to 0.00 as one never used (a claim held, then released)', () => {
+    // Held: 500.00 into COVER_PENDING_SUSPENSE; released: the same 500.00 out again, in another posting.
+    const held = posting('P-9', 0, 0, '500.00');
+    const release = posting('P-9r', 0, 1, '500.00');
+    const ledger = [
+      ...records().ledger,
+      { ...held, lines: [held.lines[0], { ...held.lines[1], account: 'COVER_PENDING_SUSPENSE' }] },
+      {
+        ...release,
+        lines: [
+          { ...release.lines[0], account: 'COVER_PENDING_SUSPENSE' },
+          { ...release.lines[1], account: 'FUND_BANK' },
+        ],
+      },
+    ] as LedgerPosting[];
+    const outcome = outcomeOf(records({ ledger }));
+    expect(Object.keys(outcome.balances)).not.toContain('COVER_PENDING_SUSPENSE|533100|2025');
+    expect(outcome.balances['FUND_BANK|533100|2025']).toBe('300.00');
+  });
+
   it('finds a lost input and one booked twice', () => {
     const lost = outcomeOf(records({ ledger: [posting('P-1', 0, 0, '180.00')] }));
     expect(lost.notAccountedOnce).toEqual([`${PREMIUMS}:0:1 (lost)`]);
