@@ -11,7 +11,7 @@ import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import { ProgressBar } from '../../shared/progress.js';
-import { readTopic } from '../../shared/read-topic.js';
+import { readToEnd, readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import {
@@ -408,40 +408,16 @@ async function readCoordinates(
   kafka: Kafka,
   topic: string,
 ): Promise<{ partition: number; offset: number; value: Buffer | null }[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(
-    ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high) - 1]),
-  );
   const records: { partition: number; offset: number; value: Buffer | null }[] = [];
-  const consumer = kafka.consumer({
-    groupId: `chaos-reader-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-    readUncommitted: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let lastSeen = Date.now();
-  await new Promise<void>((resolve) => {
-    // A partition whose last offsets are transaction markers is done once nothing more comes.
-    const timer = setInterval(() => {
-      if (remaining.size === 0 || Date.now() - lastSeen > 3000) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        lastSeen = Date.now();
-        for (const m of batch.messages)
-          records.push({ partition: batch.partition, offset: Number(m.offset), value: m.value });
-        const end = remaining.get(batch.partition);
-        if (end !== undefined && Number(batch.lastOffset()) >= end) remaining.delete(batch.partition);
-      },
-    });
-  });
-  await consumer.disconnect();
+  await readToEnd(
+    kafka,
+    [topic],
+    async (batch) => {
+      for (const m of batch.messages)
+        records.push({ partition: batch.partition, offset: Number(m.offset), value: m.value });
+    },
+    { groupPrefix: 'chaos-reader' },
+  );
   return records;
 }
 
