@@ -34,10 +34,27 @@ export function isRetriable(error: unknown): boolean {
     return false;
   // kafkajs gives up on these after its own few retries and marks them not retriable, but each is a
   // broker away or moving (a restart, a coordinator loading): for the hub, waiting helps.
-  const name = (error as { name?: unknown } | null)?.name;
-  if (typeof name === 'string' && BROKER_AWAY.has(name)) return true;
+  if (brokerAway(error)) return true;
   const flag = (error as { retriable?: unknown } | null)?.retriable;
   return flag !== false;
+}
+
+// kafkajs also rethrows such an error as a KafkaJSNonRetriableError with the original's message and
+// no cause (a broker restart showed "Connection error: connect ECONNREFUSED" so): known by its text.
+const BROKER_AWAY_TEXT =
+  /^(Connection error|Connection timeout|Closed connection|Failed to connect|Failed to find group coordinator|Broker not connected|The coordinator is (loading|not available)|This is not the correct coordinator)/;
+
+function brokerAway(error: unknown): boolean {
+  let current = error as { name?: unknown; message?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const { name, message } = current;
+    if (typeof name === 'string' && BROKER_AWAY.has(name)) return true;
+    if (typeof name === 'string' && name.startsWith('KafkaJS') && typeof message === 'string') {
+      if (BROKER_AWAY_TEXT.test(message)) return true;
+    }
+    current = current.cause as typeof current;
+  }
+  return false;
 }
 
 const BROKER_AWAY = new Set([

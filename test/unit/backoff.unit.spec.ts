@@ -1,4 +1,9 @@
-import { KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSProtocolError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+} from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../../shared/errors.js';
 import { isRetriable } from '../../shared/runner/backoff.js';
@@ -12,6 +17,13 @@ describe('isRetriable: which errors the runner waits out', () => {
     );
     expect(isRetriable(notFound)).toBe(true);
     expect(isRetriable(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'))).toBe(true);
+  });
+
+  it('waits out a broker away that kafkajs rethrew as not retriable, with only the message kept', () => {
+    // As seen in a broker restart: the connection error rethrown as a KafkaJSNonRetriableError.
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(isRetriable(new KafkaJSNonRetriableError(refused))).toBe(true);
+    expect(isRetriable(new KafkaJSNonRetriableError('Invalid partition metadata'))).toBe(false);
   });
 
   it('does not wait out a broker answer that stays the same (authorization, a fenced producer)', () => {
