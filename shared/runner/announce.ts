@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { bindAddress } from './observability.js';
 import { serviceKeyPrefix } from './partition-state.js';
 
 /**
@@ -32,6 +33,10 @@ export interface Announcement {
 /** The address others reach this process at: HUB_HEALTH_HOST, else the first non-loopback IPv4. */
 export function advertisedHost(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HUB_HEALTH_HOST) return env.HUB_HEALTH_HOST;
+  // The health server listens on HUB_BIND_ADDRESS (loopback by default): a specific address is the one
+  // that answers; only a wildcard bind is reached through the machine's own address.
+  const bound = bindAddress(env);
+  if (bound !== '0.0.0.0' && bound !== '::') return bound;
   for (const addresses of Object.values(networkInterfaces())) {
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
