@@ -39,10 +39,12 @@ export function isRetriable(error: unknown): boolean {
   return flag !== false;
 }
 
-// kafkajs also rethrows such an error as a KafkaJSNonRetriableError with the original's message and
-// no cause (a broker restart showed "Connection error: connect ECONNREFUSED" so): known by its text.
+// kafkajs also rethrows a refused connection as a KafkaJSNonRetriableError with the original's message
+// and no cause (a broker restart showed "Connection error: connect ECONNREFUSED"): known by its text.
+// Only errors where nothing reached the broker: a request in doubt (a commit whose answer was lost)
+// must not be sent again in a new transaction.
 const BROKER_AWAY_TEXT =
-  /^(Connection error|Connection timeout|Closed connection|Failed to connect|Failed to find group coordinator|Broker not connected|The coordinator is (loading|not available)|This is not the correct coordinator)/;
+  /^(Connection error: connect ECONNREFUSED|Connection timeout|Failed to connect to seed broker)/;
 
 function brokerAway(error: unknown): boolean {
   let current = error as { name?: unknown; message?: unknown; cause?: unknown } | null | undefined;
