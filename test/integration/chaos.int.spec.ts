@@ -84,16 +84,21 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 }, 120_000);
 
+/** Skips, saying why, when the short run is not wanted or cannot run here. */
+function skipUnlessRunnable(context: { skip: () => void }): void {
+  if (!chaosWanted) {
+    process.stderr.write(CHAOS_OFF);
+    context.skip();
+  }
+  if (javaMissing) {
+    process.stderr.write('[chaos] skipped: no java on PATH for the 3-node Kafka cluster\n');
+    context.skip();
+  }
+}
+
 describe('a year under faults (npm run chaos, short)', () => {
   it('kills, a rebalance kill, a service killed twice in a row and a broker SIGKILL leave the same books', async (context) => {
-    if (!chaosWanted) {
-      process.stderr.write(CHAOS_OFF);
-      context.skip();
-    }
-    if (javaMissing) {
-      process.stderr.write('[chaos] skipped: no java on PATH for the 3-node Kafka cluster\n');
-      context.skip();
-    }
+    skipUnlessRunnable(context);
     const started = Date.now();
     const run = await chaos([...SHORT, '--keep', reports]);
     process.stderr.write(
@@ -109,14 +114,7 @@ describe('a year under faults (npm run chaos, short)', () => {
   }, 1_200_000);
 
   it('a build that commits offsets outside the transaction fails the comparison', async (context) => {
-    if (!chaosWanted) {
-      process.stderr.write(CHAOS_OFF);
-      context.skip();
-    }
-    if (javaMissing) {
-      process.stderr.write('[chaos] skipped: no java on PATH for the 3-node Kafka cluster\n');
-      context.skip();
-    }
+    skipUnlessRunnable(context);
     // The fault-free run of the test above is the oracle; only the faulted run is run again, broken.
     const run = await chaos([...SHORT, '--baseline', join(reports, 'fault-free', 'run.json')], {
       HUB_TEST_FAULTS: 'offsetsBeforeTransaction',
