@@ -47,16 +47,30 @@ const BROKER_AWAY_TEXT =
   /^(Connection error: connect ECONNREFUSED|Connection timeout|Failed to connect to seed broker)/;
 
 function brokerAway(error: unknown): boolean {
-  let current = error as { name?: unknown; message?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const { name, message } = current;
-    if (typeof name === 'string' && BROKER_AWAY.has(name)) return true;
-    if (typeof name === 'string' && name.startsWith('KafkaJS') && typeof message === 'string') {
-      if (BROKER_AWAY_TEXT.test(message)) return true;
-    }
-    current = current.cause as typeof current;
+  return causeChain(error).some(
+    ({ name, message }) =>
+      typeof name === 'string' &&
+      (BROKER_AWAY.has(name) ||
+        (name.startsWith('KafkaJS') && typeof message === 'string' && BROKER_AWAY_TEXT.test(message))),
+  );
+}
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly type?: unknown;
+  readonly cause?: unknown;
+}
+
+/** An error and the causes it wraps (kafkajs wraps a protocol error it gave up on), at most five deep. */
+function causeChain(error: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  let current = error as ErrorLike | null | undefined;
+  while (current && chain.length < 5) {
+    chain.push(current);
+    current = current.cause as ErrorLike | null | undefined;
   }
-  return false;
+  return chain;
 }
 
 const BROKER_AWAY = new Set([
@@ -84,13 +98,7 @@ const GROUP_MEMBERSHIP_ERRORS = new Set([
  * of its partition carries on from the committed offset.
  */
 export function isGroupMembershipError(error: unknown): boolean {
-  // kafkajs wraps a protocol error it gave up retrying in a KafkaJSNonRetriableError: look at its cause too.
-  let current = error as { type?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    if (typeof current.type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(current.type)) return true;
-    current = current.cause as typeof current;
-  }
-  return false;
+  return causeChain(error).some(({ type }) => typeof type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(type));
 }
 
 /**
