@@ -191,9 +191,12 @@ describe('faults', () => {
         })),
       });
     }
+    // Settlement-ingest journals every claim before any premium reaches the journal, whatever the
+    // services' start-up timing: otherwise no claim is held and the test has no releases to check.
+    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'faults' }));
+    await caughtUp([settlementIngest] as Service<unknown>[]);
     await sendPremiums(members);
     inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
-    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'faults' }));
     await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
     const expected = await referenceLedger(await topicByPartition(TOPICS.journal, stream.length + MEMBERS));
     // Each settlement held, each premium, and each release of a claim above the cap.
