@@ -85,7 +85,7 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
       'PREFIXED',
       `${group}-`,
       ['WRITE', 'DESCRIBE'],
-      'its transactions: <group>-<instance>',
+      'its transactions: <group>-partition-<n>',
     );
   }
   const disclosure = catalogue.services.find((s) => s.name === 'disclosure');

@@ -59,6 +59,7 @@ interface ErrorLike {
   readonly name?: unknown;
   readonly message?: unknown;
   readonly type?: unknown;
+  readonly code?: unknown;
   readonly cause?: unknown;
 }
 
@@ -99,6 +100,24 @@ const GROUP_MEMBERSHIP_ERRORS = new Set([
  */
 export function isGroupMembershipError(error: unknown): boolean {
   return causeChain(error).some(({ type }) => typeof type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(type));
+}
+
+/** kafkajs's answers that another producer with this transactional id started since: the partition moved on. */
+const FENCED_ERRORS = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+// kafkajs has no name for PRODUCER_FENCED (newer brokers' answer to newer request versions): its code.
+const PRODUCER_FENCED_CODE = 90;
+
+/**
+ * True when this process's producer for a partition was fenced: a newer owner of the partition
+ * initialised the partition's transactional id, which aborted or settled this process's transaction.
+ * Not retriable with this producer, and not a reason to stop: the partition belongs to the other
+ * process now.
+ */
+export function isProducerFenced(error: unknown): boolean {
+  return causeChain(error).some(
+    ({ type, code }) =>
+      (typeof type === 'string' && FENCED_ERRORS.has(type)) || code === PRODUCER_FENCED_CODE,
+  );
 }
 
 /**

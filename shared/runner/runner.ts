@@ -1,8 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { Admin, Batch, Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type {
+  Admin,
+  Batch,
+  Consumer,
+  ConsumerRunConfig,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+} from 'kafkajs';
 import { type Endpoints, loadEndpoints } from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
@@ -13,7 +23,13 @@ import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
 import { advertisedHost, announceHealth } from './announce.js';
-import { isGroupMembershipError, isRetriable, retryTransient } from './backoff.js';
+import {
+  isGroupMembershipError,
+  isProducerFenced,
+  isRetriable,
+  type RetryOptions,
+  retryTransient,
+} from './backoff.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import { PartitionState } from './partition-state.js';
@@ -32,7 +48,7 @@ import type { Service } from './service.js';
 
 export interface RunnerOptions {
   readonly endpoints: Endpoints;
-  /** Distinguishes instances of one service: each gets its own transactional id (kafkajs has no KIP-447). */
+  /** Distinguishes instances of one service in logs, client ids and the health announcement. */
   readonly instanceId: string;
   /** 0 picks a free port (logged, and announced in Redis: announce.ts). */
   readonly healthPort: number;
@@ -57,10 +73,13 @@ export interface RunnerOptions {
  * (as if the process died) right after that many Kafka commits, before their state is written;
  * `skipStateWrites` never writes the state (a build that forgot to), so a restart decides against old state;
  * `offsetsBeforeTransaction` commits each chunk's offset as soon as the chunk is read, outside the
- * transaction (at-most-once, as kafkajs's autoCommit would), so a kill in the middle loses the chunk.
+ * transaction (at-most-once, as kafkajs's autoCommit would), so a kill in the middle loses the chunk;
+ * `stallOnceBeforeCommitMs` freezes the first commit that long without heartbeats (a process paused
+ * past its session), so the group gives its partitions to another process before it commits.
  */
 export interface TestFaults {
   readonly crashAfterCommits?: number;
+  readonly stallOnceBeforeCommitMs?: number;
   readonly skipStateWrites?: boolean;
   readonly offsetsBeforeTransaction?: boolean;
 }
@@ -70,6 +89,7 @@ export function testFaultsFrom(text: string | undefined): TestFaults | undefined
   if (text === undefined || text === '') return undefined;
   const faults: {
     crashAfterCommits?: number;
+    stallOnceBeforeCommitMs?: number;
     skipStateWrites?: boolean;
     offsetsBeforeTransaction?: boolean;
   } = {};
@@ -77,6 +97,8 @@ export function testFaultsFrom(text: string | undefined): TestFaults | undefined
     const [name, value] = part.split('=');
     if (name === 'crashAfterCommits' && value !== undefined && /^\d+$/.test(value))
       faults.crashAfterCommits = Number(value);
+    else if (name === 'stallOnceBeforeCommitMs' && value !== undefined && /^\d+$/.test(value))
+      faults.stallOnceBeforeCommitMs = Number(value);
     else if (name === 'skipStateWrites') faults.skipStateWrites = true;
     else if (name === 'offsetsBeforeTransaction') faults.offsetsBeforeTransaction = true;
     else throw new ConfigError(`HUB_TEST_FAULTS: '${part}' is not a known test fault`);
@@ -154,12 +176,17 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** A partition's state and how far below the committed offset its watermark was when it was opened. */
+/**
+ * What a process holds for a partition it owns: the producer of the partition's transactional id, and
+ * (stateful services) the state with how far below the committed offset its watermark was when opened.
+ */
 interface OwnedPartition {
-  readonly state: PartitionState;
+  producer: Producer;
+  readonly state: PartitionState | undefined;
   /** Records below this offset were committed by an earlier owner: replay them into the state only. */
   readonly catchUpEnd: bigint;
-  seeked: boolean;
+  /** Seeks back to the watermark in a row: a gap Kafka cannot fill stops the service after a few. */
+  gapSeeks: number;
 }
 
 export async function startService<Input>(
@@ -193,10 +220,15 @@ export async function startService<Input>(
   }
 
   const groupId = `${NAMESPACE}.${service.name}`;
-  const transactionalId = `${groupId}-${options.instanceId}`;
-  const newProducer = () =>
+  // One transactional id per input partition, not per process: kafkajs's offset commits in a
+  // transaction carry no group generation (no KIP-447), so a process that lost its partitions (a
+  // session that timed out on a loaded machine) could otherwise still commit a chunk the new owner
+  // decides again. The new owner initialises the partition's id, which fences the old owner's
+  // producer and settles its open transaction before the new owner reads the committed offset.
+  const transactionalIdOf = (partition: number) => `${groupId}-partition-${partition}`;
+  const newProducer = (partition: number) =>
     kafka.producer({
-      transactionalId,
+      transactionalId: transactionalIdOf(partition),
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: 60_000,
@@ -204,8 +236,6 @@ export async function startService<Input>(
       // being written; a 200 ms first backoff would cap a partition near five transactions a second.
       retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
     });
-  let producer: Producer = newProducer();
-  await producer.connect();
 
   const consumer: Consumer = kafka.consumer({
     groupId,
@@ -222,8 +252,10 @@ export async function startService<Input>(
   // Partitions may have moved in a rebalance: their state is read again from Redis before the next batch.
   let generation = 0;
   let ownedGeneration = 0;
+  let restartsSinceJoin = 0;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
+    restartsSinceJoin = 0;
     generation += 1;
     log.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
     const assigned = event.payload.memberAssignment[service.input.name] ?? [];
@@ -234,8 +266,15 @@ export async function startService<Input>(
     // kafkajs restarts the consumer after a retriable failure (a broker away too long): not an error yet.
     const fields = { err: event.payload.error.message, restart: event.payload.restart };
     if (event.payload.restart) log.warn(fields, 'consumer crashed; kafkajs restarts it');
-    else log.error(fields, 'consumer crashed');
-    if (!event.payload.restart && !stopping) process.exitCode = 1;
+    else if (!stopping && fatal === undefined && isRetriable(event.payload.error)) {
+      // kafkajs gives up for good on some broker-away answers ("Failed to find group coordinator"
+      // while the only broker restarts): the consumer would sit stopped with its partitions unread.
+      log.warn(fields, 'consumer stopped by kafkajs while a broker was away; starting it again');
+      void restartConsumer();
+    } else {
+      log.error(fields, 'consumer crashed');
+      if (!stopping) process.exitCode = 1;
+    }
   });
   // A fetch that held only transaction markers (our inputs' producers may be transactional) never
   // reaches eachBatch, and with autoCommit off kafkajs never commits past it: the group would show a
@@ -255,11 +294,28 @@ export async function startService<Input>(
   await consumer.connect();
   await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
 
-  /** Replaces a producer that a failed transaction may have left fenced or in an error state. */
-  const renewProducer = async () => {
-    await producer.disconnect().catch(() => {});
-    producer = newProducer();
-    await producer.connect();
+  /**
+   * A producer of the partition's transactional id, initialised: from here on a producer of an earlier
+   * owner is fenced, and the transaction it had open is committed or aborted for good.
+   */
+  const fencingProducer = async (partition: number): Promise<Producer> => {
+    const producer = newProducer(partition);
+    try {
+      await producer.connect();
+      // kafkajs initialises the transactional id on the first transaction; an empty one ends locally.
+      await (await producer.transaction()).abort();
+      return producer;
+    } catch (error) {
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
+  };
+
+  /** Leaves the partitions of an earlier assignment: their producers go, their state is read again. */
+  const releaseOwned = async () => {
+    const parts = [...owned.values()];
+    owned.clear();
+    await Promise.all(parts.map((part) => part.producer.disconnect().catch(() => {})));
   };
 
   const processor = new ChunkProcessor(service, codec, redis, options, (topic) => {
@@ -269,6 +325,7 @@ export async function startService<Input>(
   });
 
   let commits = 0;
+  let stalled = false;
   const stopForGood = (error: Error) => {
     if (fatal) return;
     fatal = error;
@@ -307,31 +364,54 @@ export async function startService<Input>(
     }
   };
 
-  /** Opens a partition's state the first time a batch of it arrives after a (re)assignment. */
+  /**
+   * Takes a partition the first time a batch of it arrives after a (re)assignment: fences its earlier
+   * owner first, so the committed offset read next is final, then opens its state.
+   */
   const ownPartition = async (batch: Batch): Promise<OwnedPartition> => {
     const known = owned.get(batch.partition);
     if (known) return known;
-    const committed = await committedOffset(batch.partition);
-    const { state, fresh } = await PartitionState.open(redis as Redis, {
-      namespace: NAMESPACE,
-      service: service.name,
-      partition: batch.partition,
-      committed,
-      startOffset: BigInt(batch.firstOffset() ?? '0'),
-      maxEntries: options.stateCacheEntries,
-    });
-    const part: OwnedPartition = { state, catchUpEnd: committed ?? 0n, seeked: false };
-    owned.set(batch.partition, part);
-    log.info(
-      { partition: batch.partition, watermark: String(state.watermark), committed: String(committed), fresh },
-      state.watermark < part.catchUpEnd
-        ? 'state behind the committed offset: replaying the gap'
-        : 'partition state opened',
-    );
-    return part;
+    const producer = await fencingProducer(batch.partition);
+    try {
+      const committed = await committedOffset(batch.partition);
+      const opened = redis
+        ? await PartitionState.open(redis, {
+            namespace: NAMESPACE,
+            service: service.name,
+            partition: batch.partition,
+            committed,
+            startOffset: BigInt(batch.firstOffset() ?? '0'),
+            maxEntries: options.stateCacheEntries,
+          })
+        : undefined;
+      const part: OwnedPartition = {
+        producer,
+        state: opened?.state,
+        catchUpEnd: committed ?? 0n,
+        gapSeeks: 0,
+      };
+      owned.set(batch.partition, part);
+      if (opened) {
+        log.info(
+          {
+            partition: batch.partition,
+            watermark: String(opened.state.watermark),
+            committed: String(committed),
+            fresh: opened.fresh,
+          },
+          opened.state.watermark < part.catchUpEnd
+            ? 'state behind the committed offset: replaying the gap'
+            : 'partition state opened',
+        );
+      }
+      return part;
+    } catch (error) {
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
   };
 
-  await consumer.run({
+  const consume: ConsumerRunConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
@@ -339,33 +419,44 @@ export async function startService<Input>(
       if (fatal) return;
       const running = () => isRunning() && !isStale() && !fatal;
       const partitionLog = log.child({ partition: batch.partition });
-      if (ownedGeneration !== generation) {
-        owned.clear();
-        ownedGeneration = generation;
-      }
-      let part: OwnedPartition | undefined;
       try {
-        if (redis) {
-          part = await retryTransient(() => ownPartition(batch), {
-            log: partitionLog,
-            what: 'open partition state',
-            isRunning: running,
-            heartbeat,
-            onRetry: () => metrics.retries.inc({ stage: 'state' }),
-          });
-          // The state ends below the first record fetched: fetch the gap again, once, and replay it.
-          if (!part.seeked && part.state.watermark < part.catchUpEnd) {
-            part.seeked = true;
-            const first = BigInt(batch.firstOffset() ?? '0');
-            if (first > part.state.watermark) {
-              consumer.seek({
-                topic: batch.topic,
-                partition: batch.partition,
-                offset: String(part.state.watermark),
-              });
-              return;
+        if (ownedGeneration !== generation) {
+          await releaseOwned();
+          ownedGeneration = generation;
+        }
+        const part = await retryTransient(() => ownPartition(batch), {
+          log: partitionLog,
+          what: 'take the partition (fence its earlier owner, open its state)',
+          isRunning: running,
+          heartbeat,
+          onRetry: () => metrics.retries.inc({ stage: 'state' }),
+        });
+        // Decide nothing the state is not ready for. A fetch that began past the state's watermark (the
+        // group's offset is ahead of a state whose last write was lost with its process, or a batch was
+        // fetched before a seek took effect) leaves records out of the state: fetch from the watermark.
+        if (part.state) {
+          const fetchedFrom = fetchedOffsetOf(batch);
+          if (fetchedFrom > part.state.watermark) {
+            part.gapSeeks += 1;
+            if (part.gapSeeks > MAX_GAP_SEEKS) {
+              throw new StateLostError(
+                `${service.name}: the state of partition ${batch.partition} ends at offset ${part.state.watermark}, ` +
+                  `but Kafka serves the partition only from offset ${fetchedFrom} (deleted by retention?): ` +
+                  `run \`npx hub rebuild --service ${service.name}\` (namespace ${NAMESPACE})`,
+              );
             }
+            partitionLog.info(
+              { watermark: String(part.state.watermark), fetchedFrom: String(fetchedFrom) },
+              'state behind the fetch: fetching from the watermark to replay the gap',
+            );
+            consumer.seek({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: String(part.state.watermark),
+            });
+            return;
           }
+          part.gapSeeks = 0;
         }
         for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
           if (!running()) return;
@@ -398,7 +489,25 @@ export async function startService<Input>(
         throw error;
       }
     },
-  });
+  };
+  await consumer.run(consume);
+
+  /**
+   * Connects and runs the consumer again after kafkajs stopped it. A start that fails again crashes
+   * again and comes back here: the wait grows with the restarts since the group was last joined.
+   */
+  async function restartConsumer(): Promise<void> {
+    restartsSinceJoin += 1;
+    await sleep(Math.min(15_000, 500 * 2 ** Math.min(restartsSinceJoin - 1, 5)));
+    if (stopping || fatal !== undefined) return;
+    try {
+      await consumer.connect();
+      await consumer.run(consume);
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'could not start the consumer again yet');
+      void restartConsumer();
+    }
+  }
 
   /**
    * One chunk: records below the watermark are in the state already (skipped), records below the
@@ -408,7 +517,7 @@ export async function startService<Input>(
   async function handleChunk(
     chunk: KafkaMessage[],
     nextOffset: bigint,
-    part: OwnedPartition | undefined,
+    part: OwnedPartition,
     batch: Batch,
     partitionLog: Logger,
     heartbeat: () => Promise<void>,
@@ -422,28 +531,29 @@ export async function startService<Input>(
       heartbeat,
       onRetry: () => metrics.retries.inc({ stage }),
     });
-    const watermark = part?.state.watermark ?? 0n;
-    const catchUpEnd = part?.catchUpEnd ?? 0n;
+    const state = part.state;
+    const watermark = state?.watermark ?? 0n;
+    const catchUpEnd = state ? part.catchUpEnd : 0n;
     const offsetOf = (m: KafkaMessage) => BigInt(m.offset);
     const replay = chunk.filter((m) => offsetOf(m) >= watermark && offsetOf(m) < catchUpEnd);
     const fresh = chunk.filter((m) => offsetOf(m) >= watermark && offsetOf(m) >= catchUpEnd);
 
-    if (part && replay.length > 0) {
+    if (state && replay.length > 0) {
       const end = fresh.length > 0 ? offsetOf(fresh[0] as KafkaMessage) : minBig(nextOffset, catchUpEnd);
       const prepared = await retryTransient(
-        () => processor.prepare(batch.topic, batch.partition, replay, part.state, 'replay'),
+        () => processor.prepare(batch.topic, batch.partition, replay, state, 'replay'),
         retry('replay committed records into the state', 'state'),
       );
       const written = await retryTransient(
-        () => part.state.write(redis as Redis, prepared.work, end),
+        () => state.write(redis as Redis, prepared.work, end),
         retry('write state', 'state'),
       );
-      if (!written) return lostPartition(batch.partition, partitionLog);
+      if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');
       metrics.replayed.inc(replay.length);
     }
     if (fresh.length === 0) {
       // Nothing new to decide: move the group past what the state already holds.
-      if (part && part.state.watermark >= nextOffset && nextOffset > catchUpEnd) {
+      if (state && state.watermark >= nextOffset && nextOffset > catchUpEnd) {
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: String(nextOffset) },
         ]);
@@ -451,48 +561,109 @@ export async function startService<Input>(
       return true;
     }
 
-    const offsetsOutside = options.testFaults?.offsetsBeforeTransaction === true;
+    const faults = options.testFaults;
+    const offsetsOutside = faults?.offsetsBeforeTransaction === true;
     if (offsetsOutside) {
       await consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: String(nextOffset) },
       ]);
     }
     const prepared = await retryTransient(
-      () => processor.prepare(batch.topic, batch.partition, fresh, part?.state, 'decide'),
+      () => processor.prepare(batch.topic, batch.partition, fresh, state, 'decide'),
       retry('decide', 'state'),
     );
-    await retryTransient(
-      async () => {
-        try {
-          await commitTransaction(producer, groupId, batch.topic, batch.partition, nextOffset, prepared, {
-            withOffsets: !offsetsOutside,
-          });
-        } catch (error) {
-          await renewProducer();
-          throw error;
-        }
-      },
-      retry('commit transaction', 'transaction'),
+    if (faults?.stallOnceBeforeCommitMs !== undefined && !stalled) {
+      stalled = true;
+      partitionLog.warn(
+        { ms: faults.stallOnceBeforeCommitMs },
+        'test fault: stalling before the commit, without heartbeats',
+      );
+      await sleep(faults.stallOnceBeforeCommitMs);
+    }
+    const outcome = await commitInDoubt(
+      part,
+      batch,
+      nextOffset,
+      prepared,
+      !offsetsOutside,
+      partitionLog,
+      retry,
     );
+    if (outcome === 'fenced')
+      return lostPartition(batch.partition, partitionLog, 'a newer owner fenced its producer');
     commits += 1;
-    const faults = options.testFaults;
     if (faults?.crashAfterCommits !== undefined && commits >= faults.crashAfterCommits)
       throw new TestCrash(commits);
-    if (part && !faults?.skipStateWrites) {
+    if (state && !faults?.skipStateWrites) {
       const written = await retryTransient(
-        () => part.state.write(redis as Redis, prepared.work, nextOffset),
+        () => state.write(redis as Redis, prepared.work, nextOffset),
         retry('write state', 'state'),
       );
-      if (!written) return lostPartition(batch.partition, partitionLog);
+      if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');
     }
     processor.count(metrics, batch.topic, fresh.length, prepared);
     metrics.batchSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
     return true;
   }
 
-  function lostPartition(partition: number, partitionLog: Logger): false {
+  /**
+   * Commits a chunk's transaction, retrying while the brokers are away, and never sends a chunk twice:
+   * after a failed attempt (an answer lost on the way back may hide a commit that went through), a new
+   * producer of the partition's transactional id settles that attempt for good, and the group's
+   * committed offset says whether it committed. Returns 'fenced' when another process owns the
+   * partition now.
+   */
+  async function commitInDoubt(
+    part: OwnedPartition,
+    batch: Batch,
+    nextOffset: bigint,
+    prepared: PreparedChunk,
+    withOffsets: boolean,
+    partitionLog: Logger,
+    retry: (what: string, stage: string) => RetryOptions,
+  ): Promise<'committed' | 'fenced'> {
+    let inDoubt = false;
+    return retryTransient(
+      async () => {
+        if (inDoubt) {
+          part.producer = await fencingProducer(batch.partition);
+          if (withOffsets && ((await committedOffset(batch.partition)) ?? -1n) >= nextOffset) {
+            partitionLog.warn(
+              { nextOffset: String(nextOffset) },
+              'the commit whose answer was lost went through: its chunk is not sent again',
+            );
+            return 'committed';
+          }
+        }
+        try {
+          await commitTransaction(
+            part.producer,
+            groupId,
+            batch.topic,
+            batch.partition,
+            nextOffset,
+            prepared,
+            {
+              withOffsets,
+            },
+          );
+          return 'committed';
+        } catch (error) {
+          if (isProducerFenced(error)) return 'fenced';
+          inDoubt = true;
+          await part.producer.disconnect().catch(() => {});
+          throw error;
+        }
+      },
+      retry('commit transaction', 'transaction'),
+    );
+  }
+
+  function lostPartition(partition: number, partitionLog: Logger, why: string): false {
+    const part = owned.get(partition);
     owned.delete(partition);
-    partitionLog.warn('partition state moved on in Redis: another process owns this partition now');
+    void part?.producer.disconnect().catch(() => {});
+    partitionLog.warn({ why }, 'another process owns this partition now: leaving it');
     return false;
   }
 
@@ -501,7 +672,14 @@ export async function startService<Input>(
   metrics.reportReadiness(isReady);
   const server: Server = await serveHealth(options.healthPort, metrics, isReady);
   const healthPort = (server.address() as AddressInfo).port;
-  log.info({ healthPort, input: service.input.name, transactionalId }, 'service started');
+  log.info(
+    {
+      healthPort,
+      input: service.input.name,
+      transactionalIds: transactionalIdOf(0).replace(/0$/, '<partition>'),
+    },
+    'service started',
+  );
   // A stateless service has no Redis client of its own: one just for the announcement.
   const announceRedis = redis ?? createRedis(options.endpoints);
   if (!redis) announceRedis.on('error', () => {});
@@ -523,7 +701,7 @@ export async function startService<Input>(
       await announcer.stop();
       if (!redis) announceRedis.disconnect();
       await consumer.disconnect().catch(() => {});
-      await producer.disconnect().catch(() => {});
+      await releaseOwned();
       await admin.disconnect().catch(() => {});
       if (redis) await redis.quit().catch(() => redis.disconnect());
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -533,6 +711,15 @@ export async function startService<Input>(
 }
 
 const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** Seeks back to a partition's watermark before concluding that Kafka no longer has the records. */
+const MAX_GAP_SEEKS = 5;
+
+/** Where the fetch of a batch began (kafkajs keeps it, its types do not say so): every record from there on is in the batch. */
+function fetchedOffsetOf(batch: Batch): bigint {
+  const fetched = (batch as Batch & { fetchedOffset?: string }).fetchedOffset;
+  return BigInt(fetched ?? batch.firstOffset() ?? '0');
+}
 
 async function commitTransaction(
   producer: Producer,

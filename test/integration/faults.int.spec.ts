@@ -50,6 +50,8 @@ afterAll(async () => {
 });
 
 const MEMBERS = 60;
+/** Journal records the ingest services have written so far in this file's namespace. */
+let journalled = 0;
 const VISITS_PER_MEMBER = 25;
 
 /** Each member's visits climb past the basic cap, so the year-to-date state matters to every decision. */
@@ -63,6 +65,18 @@ function settlementsOf(batchTag: string, members: number[]) {
       }),
     ),
   );
+}
+
+async function sendSettlements(stream: ReturnType<typeof settlementsOf>): Promise<void> {
+  for (let i = 0; i < stream.length; i += 500) {
+    await producer.send({
+      topic: TOPICS.hospitalSettlement.name,
+      messages: stream.slice(i, i + 500).map((s) => ({
+        key: s.nationalId,
+        value: codec.encode(TOPICS.hospitalSettlement, 'hospital-settlement', s),
+      })),
+    });
+  }
 }
 
 async function sendPremiums(members: number[]): Promise<void> {
@@ -156,7 +170,7 @@ async function topicByPartition(topic: TopicSpec, count: number): Promise<KafkaM
   return partitions;
 }
 
-function startChild(service: string, instance: string): ChildProcess {
+function startChild(service: string, instance: string, faults?: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`], {
     cwd: REPO_ROOT,
     env: {
@@ -170,9 +184,38 @@ function startChild(service: string, instance: string): ChildProcess {
       HUB_MAX_CHUNK: '40',
       HUB_SESSION_TIMEOUT_MS: '6000',
       LOG_LEVEL: 'warn',
+      ...(faults === undefined ? {} : { HUB_TEST_FAULTS: faults }),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', faults === undefined ? 'ignore' : 'pipe', 'inherit'],
   });
+}
+
+/** Collects the log lines of a child started with test faults (pino writes to stdout), to wait for one. */
+function logOf(child: ChildProcess): { waitFor(pattern: RegExp, timeoutMs: number): Promise<void> } {
+  let text = '';
+  const waiting = new Set<() => void>();
+  child.stdout?.on('data', (data: Buffer) => {
+    process.stderr.write(data);
+    text += data.toString('utf8');
+    for (const check of waiting) check();
+  });
+  return {
+    waitFor: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(check);
+          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const check = () => {
+          if (!pattern.test(text)) return;
+          clearTimeout(timer);
+          waiting.delete(check);
+          resolve();
+        };
+        waiting.add(check);
+        check();
+      }),
+  };
 }
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -182,15 +225,7 @@ describe('faults', () => {
     const members = Array.from({ length: MEMBERS }, (_, i) => i + 1);
     // The settlements come first: every claim is held, then released when its premium arrives.
     const stream = settlementsOf('K', members);
-    for (let i = 0; i < stream.length; i += 500) {
-      await producer.send({
-        topic: TOPICS.hospitalSettlement.name,
-        messages: stream.slice(i, i + 500).map((s) => ({
-          key: s.nationalId,
-          value: codec.encode(TOPICS.hospitalSettlement, 'hospital-settlement', s),
-        })),
-      });
-    }
+    await sendSettlements(stream);
     // Settlement-ingest journals every claim before any premium reaches the journal, whatever the
     // services' start-up timing: otherwise no claim is held and the test has no releases to check.
     inProcess.push(await startInProcess(settlementIngest, { instanceId: 'faults' }));
@@ -198,7 +233,8 @@ describe('faults', () => {
     await sendPremiums(members);
     inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
     await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
-    const expected = await referenceLedger(await topicByPartition(TOPICS.journal, stream.length + MEMBERS));
+    journalled += stream.length + MEMBERS;
+    const expected = await referenceLedger(await topicByPartition(TOPICS.journal, journalled));
     // Each settlement held, each premium, and each release of a claim above the cap.
     expect(expected.size).toBeGreaterThan(stream.length + MEMBERS);
 
@@ -237,6 +273,51 @@ describe('faults', () => {
     }
   });
 
+  it('a process paused past its session cannot commit after the group gave its partitions to another (a zombie is fenced)', async () => {
+    const members = Array.from({ length: 40 }, (_, i) => 100 + i);
+    const stream = settlementsOf('Z', members);
+    await sendSettlements(stream);
+    await sendPremiums(members);
+    await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
+    journalled += stream.length + members.length;
+    const expected = await referenceLedger(await topicByPartition(TOPICS.journal, journalled));
+
+    // The zombie decides its first chunk, then freezes without heartbeats for longer than its session.
+    const zombie = startChild('accounting', 'zombie', 'stallOnceBeforeCommitMs=20000');
+    const zombieLog = logOf(zombie);
+    let successor: ChildProcess | undefined;
+    try {
+      await zombieLog.waitFor(/test fault: stalling before the commit/, 60_000);
+      successor = startChild('accounting', 'successor');
+      // The successor takes every partition once the zombie's session has timed out; when the zombie
+      // wakes, its commit must be refused: the successor's producer of that partition fenced it.
+      const fenced = await zombieLog.waitFor(/a newer owner fenced its producer/, 60_000).then(
+        () => true,
+        () => false,
+      );
+      const actual = await ledgerWith('', expected.size, 90_000);
+      // One more than expected never comes: read until the 30 s timeout, then compare.
+      const everything = (await topicByPartition(TOPICS.ledger, expected.size + 1)).flat();
+      const ids = (await decodeLedger(everything)).map((p) => p.postingId);
+      expect(ids.length - new Set(ids).size, 'postings written twice').toBe(0);
+      expect(ids.length).toBe(expected.size);
+      for (const posting of actual) {
+        expect(JSON.parse(JSON.stringify(posting)), posting.postingId).toEqual(
+          JSON.parse(expected.get(posting.postingId) ?? 'null'),
+        );
+      }
+      expect(fenced, "the zombie woke and its commit was refused ('a newer owner fenced its producer')").toBe(
+        true,
+      );
+    } finally {
+      for (const child of [zombie, successor]) {
+        if (child === undefined) continue;
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+    }
+  }, 300_000); // the 20 s stall, the session timeout, the ledger and the 30 s read past its end
+
   it('a broker restart in the middle of a stream loses nothing and doubles nothing', async (context) => {
     if (stack().source !== 'local-stack') {
       process.stderr.write(
@@ -274,6 +355,17 @@ describe('faults', () => {
     const postings = await ledgerWith('SETTLEMENT_APPLIED:B-', stream.length, 120_000);
     const ids = postings.map((p) => p.postingId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(stream.length);
+    if (ids.length !== stream.length) {
+      // Where the missing ones stopped: the input topic, the journal, or accounting.
+      const withTag = async (topic: TopicSpec) =>
+        (
+          await consumeUntil(kafka.consumer({ groupId: uniqueName('count') }), topic.name, () => false, 5_000)
+        ).filter((m) => m.value?.includes('B-2') ?? false).length;
+      const input = await withTag(TOPICS.hospitalSettlement);
+      const journal = await withTag(TOPICS.journal);
+      expect.fail(
+        `${ids.length} of ${stream.length} settlements posted; ${input} on the input topic, ${journal} in the journal`,
+      );
+    }
   }, 240_000); // the restart, the coordinator loading and the 120 s wait for the ledger
 });

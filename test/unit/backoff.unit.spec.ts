@@ -6,7 +6,13 @@ import {
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../../shared/errors.js';
-import { isRetriable } from '../../shared/runner/backoff.js';
+import { isProducerFenced, isRetriable } from '../../shared/runner/backoff.js';
+
+/** kafkajs's retrier gives up with the error it wraps as the cause; its typings take no options. */
+const nonRetriable = (error: Error) =>
+  new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(error, {
+    cause: error,
+  });
 
 describe('isRetriable: which errors the runner waits out', () => {
   it('waits out a broker away or moving, though kafkajs marks some of these not retriable', () => {
@@ -41,5 +47,36 @@ describe('isRetriable: which errors the runner waits out', () => {
     expect(isRetriable(new TypeError('x is undefined'))).toBe(false);
     expect(isRetriable(new RangeError('bad'))).toBe(false);
     expect(isRetriable(new HubError('state lost'))).toBe(false);
+  });
+});
+
+describe('isProducerFenced: a newer owner of the partition took its transactional id', () => {
+  const protocolError = (type: string, code: number) =>
+    new KafkaJSProtocolError({ type, code, retriable: false, message: type } as unknown as Error);
+
+  it("knows kafkajs's answer for an old epoch, also when wrapped, and the newer code by number", () => {
+    expect(isProducerFenced(protocolError('INVALID_PRODUCER_EPOCH', 47))).toBe(true);
+    const wrapped = protocolError('INVALID_PRODUCER_EPOCH', 47);
+    expect(isProducerFenced(nonRetriable(wrapped))).toBe(true);
+    // kafkajs has no name for code 90 (PRODUCER_FENCED).
+    expect(isProducerFenced(protocolError('KAFKAJS_UNKNOWN_ERROR_CODE', 90))).toBe(true);
+  });
+
+  it('is not fooled by other answers of a transaction', () => {
+    expect(isProducerFenced(protocolError('CONCURRENT_TRANSACTIONS', 51))).toBe(false);
+    expect(isProducerFenced(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'))).toBe(
+      false,
+    );
+    expect(isProducerFenced(new Error('INVALID_PRODUCER_EPOCH'))).toBe(false);
+  });
+});
+
+describe('a consumer kafkajs stopped for good on a broker away is started again', () => {
+  it("treats kafkajs's wrapped 'Failed to find group coordinator' as a broker away", () => {
+    // What the consumer's CRASH event carried (restart: false) while the only broker restarted.
+    const notFound = new (KafkaJSGroupCoordinatorNotFound as unknown as new (m: string) => Error)(
+      'Failed to find group coordinator',
+    );
+    expect(isRetriable(nonRetriable(notFound))).toBe(true);
   });
 });
