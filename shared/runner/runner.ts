@@ -266,14 +266,16 @@ export async function startService<Input>(
     // kafkajs restarts the consumer after a retriable failure (a broker away too long): not an error yet.
     const fields = { err: event.payload.error.message, restart: event.payload.restart };
     if (event.payload.restart) log.warn(fields, 'consumer crashed; kafkajs restarts it');
-    else if (!stopping && fatal === undefined && isRetriable(event.payload.error)) {
-      // kafkajs gives up for good on some broker-away answers ("Failed to find group coordinator"
-      // while the only broker restarts): the consumer would sit stopped with its partitions unread.
-      log.warn(fields, 'consumer stopped by kafkajs while a broker was away; starting it again');
+    else if (stopping || fatal !== undefined) return;
+    else if (isRetriable(event.payload.error) || isGroupMembershipError(event.payload.error)) {
+      // kafkajs gives up for good on some answers a new start heals ("Failed to find group
+      // coordinator" while the only broker restarts, "The coordinator is not aware of this member"
+      // after a late heartbeat): the consumer would sit stopped with its partitions unread.
+      log.warn(fields, 'consumer stopped by kafkajs on a passing fault; starting it again');
       void restartConsumer();
     } else {
-      log.error(fields, 'consumer crashed');
-      if (!stopping) process.exitCode = 1;
+      // Not a fault that waiting heals: stop, so the process exits and its supervisor restarts it.
+      stopForGood(event.payload.error);
     }
   });
   // A fetch that held only transaction markers (our inputs' producers may be transactional) never
@@ -333,7 +335,9 @@ export async function startService<Input>(
       { err: error.message },
       error instanceof TestCrash
         ? 'stopped by a test fault'
-        : 'stopped deciding: the state cannot be trusted',
+        : error instanceof HubError
+          ? 'stopped deciding: the state cannot be trusted'
+          : 'stopped: retrying cannot help',
     );
     if (options.onFatal) options.onFatal(error);
     else void consumer.stop();
