@@ -536,7 +536,11 @@ export async function startService<Input>(
       onRetry: () => metrics.retries.inc({ stage }),
     });
     const state = part.state;
-    const watermark = state?.watermark ?? 0n;
+    // Below the watermark a record is in the state already; a stateless service's watermark is the
+    // committed offset read once the partition was fenced. kafkajs fetches from the offset it read
+    // itself when it joined, without KIP-447's require_stable: right after a commit that can still
+    // be the offset before it, and deciding from there would write the last chunk again.
+    const watermark = state?.watermark ?? part.catchUpEnd;
     const catchUpEnd = state ? part.catchUpEnd : 0n;
     const offsetOf = (m: KafkaMessage) => BigInt(m.offset);
     const replay = chunk.filter((m) => offsetOf(m) >= watermark && offsetOf(m) < catchUpEnd);
