@@ -156,14 +156,30 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
     if (error instanceof TestCrash) process.exit(137);
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   };
+  let options: RunnerOptions;
   try {
-    running = await startService(service, { ...runnerOptionsFromEnvironment(service.name), onFatal: fail });
+    options = { ...runnerOptionsFromEnvironment(service.name), onFatal: fail };
   } catch (error) {
-    if (error instanceof HubError) {
-      process.stderr.write(`${service.name}: ${error.message}\n`);
-      process.exit(1);
+    process.stderr.write(`${service.name}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  // A broker, registry or Redis away at start-up is waited for, as it is later on.
+  for (let attempt = 1; running === undefined; attempt++) {
+    try {
+      running = await startService(service, options);
+    } catch (error) {
+      if (error instanceof HubError && !error.retriable) {
+        process.stderr.write(`${service.name}: ${error.message}\n`);
+        process.exit(1);
+      }
+      if (!isRetriable(error)) throw error; // a bug: its stack trace says where
+      const delayMs = Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5));
+      options.logger.warn(
+        { attempt, delayMs, err: (error as Error).message },
+        'could not start yet; trying again',
+      );
+      await sleep(delayMs);
     }
-    throw error;
   }
   const shutdown = (signal: string) => {
     process.stderr.write(`${service.name}: ${signal}: finishing the chunk in hand and leaving the group\n`);
@@ -293,8 +309,16 @@ export async function startService<Input>(
         ),
       );
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
+  } catch (error) {
+    // runService starts again after a broker-away failure: leave no connection behind.
+    await consumer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    redis?.disconnect();
+    throw error;
+  }
 
   /**
    * A producer of the partition's transactional id, initialised: from here on a producer of an earlier
