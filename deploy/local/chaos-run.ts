@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { SERVICES } from '../../services/catalogue.js';
-import { createTopics } from '../../shared/cli/topics.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { loadEndpoints, REPO_ROOT } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka } from '../../shared/kafka.js';
@@ -296,7 +296,7 @@ async function redisLoss(): Promise<void> {
       await stop(instance.id);
     }),
   );
-  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'rebuild'], {
+  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'rebuild'], {
     cwd: REPO_ROOT,
     env: process.env,
     encoding: 'utf8',
@@ -502,7 +502,7 @@ async function main(): Promise<void> {
   const verify = spawnSync(
     process.execPath,
     [
-      join(REPO_ROOT, 'shared/cli/hub.js'),
+      join(REPO_ROOT, 'services/hub-cli/hub.js'),
       'disclosure',
       'verify',
       '--url',

@@ -13,8 +13,8 @@ import { loadSigningKey, verifyChain } from '../../services/disclosure/chain.js'
 import { DisclosurePublisher } from '../../services/disclosure/publisher.js';
 import { parseJsonFeed } from '../../services/disclosure/render/json.js';
 import { createDisclosureServer, listen } from '../../services/disclosure/server.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { summarise } from '../../services/reconciler/summary.js';
-import { createTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
@@ -138,7 +138,7 @@ async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
   hub.start('accounting');
   expect(await hub.exited('accounting')).toBe(1);
   refusedWithoutRebuild = hub.stderr.get('accounting') ?? '';
-  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'rebuild'], {
+  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'rebuild'], {
     env: {
       ...process.env,
       HUB_NAMESPACE: hub.namespace,
@@ -480,7 +480,7 @@ describe('the disclosure feed', () => {
     const verify = (file: string) =>
       spawnSync(
         process.execPath,
-        [join(REPO_ROOT, 'shared/cli/hub.js'), 'disclosure', 'verify', '--file', join(dir, file)],
+        [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'disclosure', 'verify', '--file', join(dir, file)],
         { encoding: 'utf8' },
       );
     const good = verify('good.json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimulateArgs } from '../../shared/cli/simulate.js';
+import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney } from '../../shared/money.js';
 import { generateYear, isRawEvent, type SimulatedYear } from '../../shared/simulate/generate.js';

@@ -1,7 +1,7 @@
 import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
 import { avroLogicalTypes } from '../../shared/avro.js';
-import { parseSimulateArgs } from '../../shared/cli/simulate.js';
 import {
   type NationalId,
   pseudonymFor,
