@@ -14,15 +14,15 @@ import { ProgressBar } from '../../shared/progress.js';
 import { readToEnd, readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
 import {
   enabledFaults,
   generateYear,
   isRawEvent,
   minimumMembers,
   type SimEvent,
-} from '../../shared/simulate/generate.js';
-import { publishEvents } from '../../shared/simulate/publish.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+} from '../simulate/generate.js';
+import { publishEvents } from '../simulate/publish.js';
 import { type JournalEntry, type Outcome, outcomeOf } from './chaos-outcome.js';
 import { killChaosRedis, startChaosRedis } from './chaos-redis.js';
 import type { ChaosFault } from './chaos-schedule.js';

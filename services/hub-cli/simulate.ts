@@ -1,6 +1,9 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { enabledFaults, generateYear, minimumMembers } from '../../deploy/simulate/generate.js';
+import { MAX_BATCH, type PublishReport, publishSimulation } from '../../deploy/simulate/publish.js';
+import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../../deploy/simulate/truth.js';
 import { loadEndpoints } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka } from '../../shared/kafka.js';
@@ -9,9 +12,6 @@ import type { LocalDate } from '../../shared/policy/dates.js';
 import { loadRegions, regionParamsOn } from '../../shared/policy/regions.js';
 import { workingDayYears } from '../../shared/policy/workingDays.js';
 import { ProgressBar } from '../../shared/progress.js';
-import { enabledFaults, generateYear, minimumMembers } from '../../shared/simulate/generate.js';
-import { MAX_BATCH, type PublishReport, publishSimulation } from '../../shared/simulate/publish.js';
-import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../../shared/simulate/truth.js';
 import { exitWith, regionOption, UsageError } from './options.js';
 import { serviceLag } from './status.js';
 

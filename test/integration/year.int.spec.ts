@@ -8,6 +8,13 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateYear,
+  isRawEvent,
+  type SimEvent,
+  type SimulatedYear,
+} from '../../deploy/simulate/generate.js';
+import { publishEvents } from '../../deploy/simulate/publish.js';
 import { SERVICES } from '../../services/catalogue.js';
 import { loadSigningKey, verifyChain } from '../../services/disclosure/chain.js';
 import { DisclosurePublisher } from '../../services/disclosure/publisher.js';
@@ -31,13 +38,6 @@ import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { deleteKeys } from '../../shared/runner/rebuild.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
-import {
-  generateYear,
-  isRawEvent,
-  type SimEvent,
-  type SimulatedYear,
-} from '../../shared/simulate/generate.js';
-import { publishEvents } from '../../shared/simulate/publish.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { NamespacedHub } from '../support/namespaced.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
