@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
 import { SERVICES } from '../../services/catalogue.js';
-import { createTopics } from '../../shared/cli/topics.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { loadEndpoints, REPO_ROOT } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka } from '../../shared/kafka.js';
@@ -14,15 +14,15 @@ import { ProgressBar } from '../../shared/progress.js';
 import { readToEnd, readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
 import {
   enabledFaults,
   generateYear,
   isRawEvent,
   minimumMembers,
   type SimEvent,
-} from '../../shared/simulate/generate.js';
-import { publishEvents } from '../../shared/simulate/publish.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+} from '../simulate/generate.js';
+import { publishEvents } from '../simulate/publish.js';
 import { type JournalEntry, type Outcome, outcomeOf } from './chaos-outcome.js';
 import { killChaosRedis, startChaosRedis } from './chaos-redis.js';
 import type { ChaosFault } from './chaos-schedule.js';
@@ -296,7 +296,7 @@ async function redisLoss(): Promise<void> {
       await stop(instance.id);
     }),
   );
-  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'rebuild'], {
+  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'rebuild'], {
     cwd: REPO_ROOT,
     env: process.env,
     encoding: 'utf8',
@@ -526,7 +526,7 @@ async function main(): Promise<void> {
   const verify = spawnSync(
     process.execPath,
     [
-      join(REPO_ROOT, 'shared/cli/hub.js'),
+      join(REPO_ROOT, 'services/hub-cli/hub.js'),
       'disclosure',
       'verify',
       '--url',

@@ -1,4 +1,4 @@
-import { Rng } from '../../shared/simulate/random.js';
+import { Rng } from '../simulate/random.js';
 
 /**
  * The faults of one chaos run (`npm run chaos`), drawn from a seed: pure, so a seed names one schedule

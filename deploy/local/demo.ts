@@ -4,9 +4,9 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serviceLag } from '../../services/hub-cli/status.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { formatSummary, summarise } from '../../services/reconciler/summary.js';
-import { serviceLag } from '../../shared/cli/status.js';
-import { createTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
@@ -236,7 +236,7 @@ function startService(name: string, env: NodeJS.ProcessEnv, logDir: string) {
 
 function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), ...args], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), ...args], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'inherit', 'inherit'],

@@ -10,7 +10,7 @@ import {
   stackUp,
 } from '../../deploy/local/launcher.js';
 import { accounting } from '../../services/accounting/adapter.js';
-import { createTopics } from '../../shared/cli/topics.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { type Endpoints, endpointsFromEnvironment, REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';

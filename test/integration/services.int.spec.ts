@@ -458,7 +458,7 @@ describe('the hub, end to end', () => {
       HUB_NAMESPACE: NAMESPACE,
     };
     const hub = (...args: string[]) =>
-      spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'dead-letters', ...args], {
+      spawnSync(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'dead-letters', ...args], {
         env,
         encoding: 'utf8',
       });

@@ -35,7 +35,7 @@ async function hubStatus(): Promise<{ code: number; stdout: string }> {
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(REPO_ROOT, 'shared/cli/hub.js'), 'status'],
+      [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'status'],
       {
         cwd: REPO_ROOT,
         env: {

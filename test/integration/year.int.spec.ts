@@ -8,13 +8,20 @@ import { Redis } from 'ioredis';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateYear,
+  isRawEvent,
+  type SimEvent,
+  type SimulatedYear,
+} from '../../deploy/simulate/generate.js';
+import { publishEvents } from '../../deploy/simulate/publish.js';
 import { SERVICES } from '../../services/catalogue.js';
 import { loadSigningKey, verifyChain } from '../../services/disclosure/chain.js';
 import { DisclosurePublisher } from '../../services/disclosure/publisher.js';
 import { parseJsonFeed } from '../../services/disclosure/render/json.js';
 import { createDisclosureServer, listen } from '../../services/disclosure/server.js';
+import { createTopics } from '../../services/hub-cli/topics.js';
 import { summarise } from '../../services/reconciler/summary.js';
-import { createTopics } from '../../shared/cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
@@ -31,13 +38,6 @@ import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { deleteKeys } from '../../shared/runner/rebuild.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
-import {
-  generateYear,
-  isRawEvent,
-  type SimEvent,
-  type SimulatedYear,
-} from '../../shared/simulate/generate.js';
-import { publishEvents } from '../../shared/simulate/publish.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { NamespacedHub } from '../support/namespaced.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
@@ -138,7 +138,7 @@ async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
   hub.start('accounting');
   expect(await hub.exited('accounting')).toBe(1);
   refusedWithoutRebuild = hub.stderr.get('accounting') ?? '';
-  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'shared/cli/hub.js'), 'rebuild'], {
+  const rebuild = spawnSync(process.execPath, [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'rebuild'], {
     env: {
       ...process.env,
       HUB_NAMESPACE: hub.namespace,
@@ -480,7 +480,7 @@ describe('the disclosure feed', () => {
     const verify = (file: string) =>
       spawnSync(
         process.execPath,
-        [join(REPO_ROOT, 'shared/cli/hub.js'), 'disclosure', 'verify', '--file', join(dir, file)],
+        [join(REPO_ROOT, 'services/hub-cli/hub.js'), 'disclosure', 'verify', '--file', join(dir, file)],
         { encoding: 'utf8' },
       );
     const good = verify('good.json');

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Admin, Kafka } from 'kafkajs';
-import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
+import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRawEvent, type SimulatedYear } from '../../deploy/simulate/generate.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import type {
   HospitalSettlement,
@@ -10,7 +11,6 @@ import type {
   PremiumCollected,
   PremiumCorrection,
 } from '../../shared/records.js';
-import { isRawEvent, type SimulatedYear } from '../../shared/simulate/generate.js';
 
 /**
  * An independent reference calculation of a year's books, for the year test's oracle. It reads the

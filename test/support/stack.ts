@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
-import { createTopics as createHubTopics } from '../../shared/cli/topics.js';
+import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * Most cases run the bin file with node directly (what npx runs, minus ~0.5 s of npx start-up); one goes through npx.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HUB_BIN = fileURLToPath(new URL('../../shared/cli/hub.js', import.meta.url));
+const HUB_BIN = fileURLToPath(new URL('../../services/hub-cli/hub.js', import.meta.url));
 
 interface Run {
   code: number | null;

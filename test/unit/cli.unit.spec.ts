@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { namespaceArgument } from '../../shared/cli/namespace-argument.js';
-import { policyAnswer } from '../../shared/cli/policy.js';
-import { buildProgram, runHub } from '../../shared/cli/program.js';
+import { namespaceArgument } from '../../services/hub-cli/namespace-argument.js';
+import { policyAnswer } from '../../services/hub-cli/policy.js';
+import { buildProgram, runHub } from '../../services/hub-cli/program.js';
 
 /**
  * The `hub` command line: parsed in this process (commander writes to the spied stdout and stderr), and a
@@ -209,7 +209,7 @@ describe('--namespace before anything reads HUB_NAMESPACE', () => {
     expect(namespaceArgument(argv)).toEqual(found);
   });
 
-  const BIN = fileURLToPath(new URL('../../shared/cli/hub.js', import.meta.url));
+  const BIN = fileURLToPath(new URL('../../services/hub-cli/hub.js', import.meta.url));
   const bin = (argv: string[], env: Record<string, string> = {}) => {
     const { HUB_NAMESPACE: _, ...rest } = process.env;
     const run = spawnSync(process.execPath, [BIN, ...argv], { env: { ...rest, ...env }, encoding: 'utf8' });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { asyncApiDocument, CONTRACT_FILE } from '../../shared/cli/contract.js';
+import { asyncApiDocument, CONTRACT_FILE } from '../../services/hub-cli/contract.js';
 import { SCHEMA_RECORD_NAMES } from '../../shared/records.js';
 import { topicValueSchema } from '../../shared/registry.js';
 import { TOPICS } from '../../shared/topics.js';
@@ -103,11 +103,15 @@ describe('schemas/asyncapi.json', () => {
   });
 
   it('is the same whatever HUB_NAMESPACE the generator runs under', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'shared/cli/write-contract.ts', '--check'], {
-      cwd: ROOT,
-      env: { ...process.env, HUB_NAMESPACE: 'another-hub' },
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'services/hub-cli/write-contract.ts', '--check'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, HUB_NAMESPACE: 'another-hub' },
+        encoding: 'utf8',
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   }, 30_000);

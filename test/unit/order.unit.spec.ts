@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { generateYear, isRawEvent } from '../../deploy/simulate/generate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
 import { addDays, type LocalDate } from '../../shared/policy/dates.js';
-import { generateYear, isRawEvent } from '../../shared/simulate/generate.js';
 import { TOPICS } from '../../shared/topics.js';
 import {
   balancesOf,

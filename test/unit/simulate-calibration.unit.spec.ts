@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseSimulateArgs } from '../../shared/cli/simulate.js';
+import { generateYear, isRawEvent, type SimulatedYear } from '../../deploy/simulate/generate.js';
+import { FAULT_KINDS } from '../../deploy/simulate/truth.js';
+import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney } from '../../shared/money.js';
-import { generateYear, isRawEvent, type SimulatedYear } from '../../shared/simulate/generate.js';
-import { FAULT_KINDS } from '../../shared/simulate/truth.js';
 import { type InputEvent, type MemoryHubRun, runMemoryHub } from '../support/memory-hub.js';
 
 // The demo's year (`npm run demo` runs `hub simulate --region R --year 2025 --members 2000 --seed 1`, every

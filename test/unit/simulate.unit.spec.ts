@@ -1,7 +1,18 @@
 import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
+import {
+  type GenerateOptions,
+  generateYear,
+  isRawEvent,
+  type SimEvent,
+  type SimRecordEvent,
+  type SimulatedYear,
+} from '../../deploy/simulate/generate.js';
+import { publishEvents } from '../../deploy/simulate/publish.js';
+import { Rng } from '../../deploy/simulate/random.js';
+import { FAULT_KINDS } from '../../deploy/simulate/truth.js';
+import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
 import { avroLogicalTypes } from '../../shared/avro.js';
-import { parseSimulateArgs } from '../../shared/cli/simulate.js';
 import {
   type NationalId,
   pseudonymFor,
@@ -14,17 +25,6 @@ import { regionParamsOn } from '../../shared/policy/regions.js';
 import { formatProgress, formatRate, ProgressBar } from '../../shared/progress.js';
 import type { LedgerPosting, PostingKind, ReconciliationResult } from '../../shared/records.js';
 import { topicValueSchema } from '../../shared/registry.js';
-import {
-  type GenerateOptions,
-  generateYear,
-  isRawEvent,
-  type SimEvent,
-  type SimRecordEvent,
-  type SimulatedYear,
-} from '../../shared/simulate/generate.js';
-import { publishEvents } from '../../shared/simulate/publish.js';
-import { Rng } from '../../shared/simulate/random.js';
-import { FAULT_KINDS } from '../../shared/simulate/truth.js';
 import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { type InputEvent, type MemoryHubRun, runMemoryHub } from '../support/memory-hub.js';
 

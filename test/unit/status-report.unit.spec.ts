@@ -5,7 +5,7 @@ import {
   formatStatus,
   oldestOpenDiscrepancy,
   type ServiceStatus,
-} from '../../shared/cli/status-report.js';
+} from '../../services/hub-cli/status-report.js';
 import { Decimal } from '../../shared/money.js';
 import type { ReconciliationResult } from '../../shared/records.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { generateYear, isRawEvent } from '../../deploy/simulate/generate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney } from '../../shared/money.js';
 import type { LedgerPosting } from '../../shared/records.js';
-import { generateYear, isRawEvent } from '../../shared/simulate/generate.js';
 import { type InputEvent, runMemoryHub } from '../support/memory-hub.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
 

@@ -2,8 +2,8 @@
  * Synthetic identifiers that pass the same checks real ones do: resident IDs (GB 11643-1999), unified
  * social credit codes (GB 32100-2015), designated-institution codes matching the region's pattern.
  */
-import { nationalIdCheckCharacter } from '../identity.js';
-import type { LocalDate } from '../policy/dates.js';
+import { nationalIdCheckCharacter } from '../../shared/identity.js';
+import type { LocalDate } from '../../shared/policy/dates.js';
 import type { Rng } from './random.js';
 
 /**

@@ -1,7 +1,7 @@
-import { invalidInput, refuse } from '../errors.js';
-import type { Money } from '../money.js';
-import type { PremiumPayment } from '../policy/eligibility.js';
-import { JsonNumber } from '../policy/exactJson.js';
+import { invalidInput, refuse } from '../../shared/errors.js';
+import type { Money } from '../../shared/money.js';
+import type { PremiumPayment } from '../../shared/policy/eligibility.js';
+import { JsonNumber } from '../../shared/policy/exactJson.js';
 import {
   type EligibilityRequest,
   type Reader,
@@ -16,10 +16,10 @@ import {
   readYear,
   type SupplementRequest,
   showJson,
-} from '../policy/input.js';
-import { MEDICAL_TYPES, type MedicalType } from '../policy/params.js';
-import type { SettlementClaim, YearToDate } from '../policy/supplement.js';
-import { MEDICAL_TYPES as RECORD_MEDICAL_TYPES } from '../records.js';
+} from '../../shared/policy/input.js';
+import { MEDICAL_TYPES, type MedicalType } from '../../shared/policy/params.js';
+import type { SettlementClaim, YearToDate } from '../../shared/policy/supplement.js';
+import { MEDICAL_TYPES as RECORD_MEDICAL_TYPES } from '../../shared/records.js';
 
 /**
  * `hub policy` requests as a person at a bureau writes them: amounts as JSON strings only, and the medical type

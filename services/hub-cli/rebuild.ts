@@ -1,11 +1,11 @@
 import { type Command, Option } from 'commander';
-import { STATEFUL_SERVICES, serviceNamed } from '../../services/catalogue.js';
-import { loadEndpoints } from '../config.js';
-import { loadPseudonymKey } from '../identity.js';
-import { createLogger } from '../logger.js';
-import { NAMESPACE } from '../namespace.js';
-import { ProgressBar } from '../progress.js';
-import { rebuildState } from '../runner/rebuild.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { loadPseudonymKey } from '../../shared/identity.js';
+import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { ProgressBar } from '../../shared/progress.js';
+import { rebuildState } from '../../shared/runner/rebuild.js';
+import { STATEFUL_SERVICES, serviceNamed } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 
 const STATEFUL = STATEFUL_SERVICES.map((s) => s.name);

@@ -3,9 +3,9 @@
  * special-outpatient visits in the region (direct settlements), and out-of-area treatment reimbursed
  * by manual claims. Dates are calendar days in China; times are minutes after midnight, China time.
  */
-import { addDays, type LocalDate } from '../policy/dates.js';
-import { isWorkingDay } from '../policy/workingDays.js';
-import type { MedicalType, Referral } from '../records.js';
+import { addDays, type LocalDate } from '../../shared/policy/dates.js';
+import { isWorkingDay } from '../../shared/policy/workingDays.js';
+import type { MedicalType, Referral } from '../../shared/records.js';
 import {
   basicRatioOf,
   type CareCost,

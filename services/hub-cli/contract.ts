@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadSchema } from '../avro.js';
-import { NAMESPACE, namespaceFrom } from '../namespace.js';
-import { DEAD_LETTER_HEADERS } from '../runner/dead-letter-headers.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import { loadSchema } from '../../shared/avro.js';
+import { NAMESPACE, namespaceFrom } from '../../shared/namespace.js';
+import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { SERVICE_INPUTS } from './status.js';
 
 /**

@@ -3,10 +3,15 @@
  * with their national IDs, kind (employee, retiree, ...), how their premium is paid, and how much care
  * they will need this year. Pure and seeded.
  */
-import { type MemberPseudonym, type NationalId, type PseudonymKey, pseudonymFor } from '../identity.js';
-import { addDays, type LocalDate } from '../policy/dates.js';
-import type { MemberKind, PayerKind, PolicyParams } from '../policy/params.js';
-import type { PayerType } from '../records.js';
+import {
+  type MemberPseudonym,
+  type NationalId,
+  type PseudonymKey,
+  pseudonymFor,
+} from '../../shared/identity.js';
+import { addDays, type LocalDate } from '../../shared/policy/dates.js';
+import type { MemberKind, PayerKind, PolicyParams } from '../../shared/policy/params.js';
+import type { PayerType } from '../../shared/records.js';
 import type { HospitalTier } from './care.js';
 import { districtsOf, institutionCode, nationalIdOf, unifiedSocialCreditCode } from './identities.js';
 import type { Rng } from './random.js';

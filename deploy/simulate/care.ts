@@ -4,7 +4,7 @@
  * deductibles and basic-fund ratios are basic-insurance rules (not the supplement's), illustrative here.
  * Amounts are integer fen so the arithmetic is exact.
  */
-import type { MedicalType } from '../records.js';
+import type { MedicalType } from '../../shared/records.js';
 import type { Rng } from './random.js';
 
 export type HospitalTier = 'large' | 'medium' | 'small';

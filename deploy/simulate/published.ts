@@ -3,7 +3,7 @@
  * with its publication time, its expected fate (a ledger posting or a dead letter) and the faults it
  * carries; the injected duplicates and bad records are built here too.
  */
-import { addDays, type LocalDate, yearOf } from '../policy/dates.js';
+import { addDays, type LocalDate, yearOf } from '../../shared/policy/dates.js';
 import type {
   HospitalSettlement,
   HospitalSettlementReversal,
@@ -13,8 +13,8 @@ import type {
   PremiumCollected,
   PremiumCollectionClosed,
   PremiumCorrection,
-} from '../records.js';
-import { TOPICS } from '../topics.js';
+} from '../../shared/records.js';
+import { TOPICS } from '../../shared/topics.js';
 import type { SimEvent } from './events.js';
 import { institutionCode, nationalIdOf, outOfAreaDistrict, withWrongCheckCharacter } from './identities.js';
 import {

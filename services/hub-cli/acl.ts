@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
-import { SERVICES } from '../../services/catalogue.js';
-import { aclTable, type KafkaAcl, kafkaAcls } from '../acl.js';
-import { loadEndpoints } from '../config.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import { NAMESPACE } from '../namespace.js';
-import { TOPICS } from '../topics.js';
+import { aclTable, type KafkaAcl, kafkaAcls } from '../../shared/acl.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { TOPICS } from '../../shared/topics.js';
+import { SERVICES } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 
 // kafkajs is CommonJS: its enums come with the default export (Node cannot see them as named exports).

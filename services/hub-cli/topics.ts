@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Admin } from 'kafkajs';
-import { loadEndpoints } from '../config.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import { registerTopicSchema } from '../registry.js';
-import { ALL_TOPICS, subjectFor, type TopicSpec } from '../topics.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { registerTopicSchema } from '../../shared/registry.js';
+import { ALL_TOPICS, subjectFor, type TopicSpec } from '../../shared/topics.js';
 import { EXIT, exitWith } from './options.js';
 
 export function registerTopics(program: Command): void {

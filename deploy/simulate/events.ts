@@ -1,6 +1,6 @@
 /** The events a simulated year publishes: Avro records with their topic and key, or raw bytes. */
-import type { RecordBySchemaName } from '../records.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import type { RecordBySchemaName } from '../../shared/records.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import type { PublishedKind } from './truth.js';
 
 /** The records the simulator publishes: the input topics' records. */

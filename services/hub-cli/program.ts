@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { HubError } from '../errors.js';
+import { HubError } from '../../shared/errors.js';
 import { registerAcl } from './acl.js';
 import { registerDeadLetters } from './dead-letters.js';
 import { registerDisclosure } from './disclosure.js';

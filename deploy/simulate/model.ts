@@ -2,13 +2,13 @@
  * The simulator's working records: what each member, settlement, claim and payment is before it becomes
  * a published record, and the small helpers they share. Amounts are integer fen until published.
  */
-import type { PseudonymKey } from '../identity.js';
-import { Decimal, formatMoney, type Money } from '../money.js';
-import { chinaMidnight, type LocalDate } from '../policy/dates.js';
-import type { PolicyParams } from '../policy/params.js';
-import { regionParamsOn } from '../policy/regions.js';
-import type { ManualClaimSlaDecision } from '../policy/workingDays.js';
-import type { MedicalType, OperatingCostCategory, PayerType, PostingKind } from '../records.js';
+import type { PseudonymKey } from '../../shared/identity.js';
+import { Decimal, formatMoney, type Money } from '../../shared/money.js';
+import { chinaMidnight, type LocalDate } from '../../shared/policy/dates.js';
+import type { PolicyParams } from '../../shared/policy/params.js';
+import { regionParamsOn } from '../../shared/policy/regions.js';
+import type { ManualClaimSlaDecision } from '../../shared/policy/workingDays.js';
+import type { MedicalType, OperatingCostCategory, PayerType, PostingKind } from '../../shared/records.js';
 import type { CareCost } from './care.js';
 import type { SimEvent } from './events.js';
 import type { ClaimPlan, EpisodePlan, PlanContext } from './plan.js';
@@ -150,7 +150,7 @@ export const byAt = <T extends { at: number }>(a: T, b: T) => a.at - b.at;
 export const maxDate = (a: LocalDate, b: LocalDate): LocalDate => (a > b ? a : b);
 export const minDate = (a: LocalDate, b: LocalDate): LocalDate => (a < b ? a : b);
 
-export { POLICY_MEDICAL_TYPE } from '../policy/params.js';
+export { POLICY_MEDICAL_TYPE } from '../../shared/policy/params.js';
 
 export function paramsOrThrow(region: string, date: LocalDate): PolicyParams {
   const params = regionParamsOn(region, date);

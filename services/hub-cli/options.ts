@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { loadRegions } from '../policy/regions.js';
+import { loadRegions } from '../../shared/policy/regions.js';
 
 /**
  * What the `hub` commands share: the exit codes, the usage error, and the options more than one command

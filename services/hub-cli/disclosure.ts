@@ -1,6 +1,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadEndpoints } from '../../shared/config.js';
+import { ConfigError, HubError } from '../../shared/errors.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import type { PublicDisclosure } from '../../shared/records.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { TOPICS } from '../../shared/topics.js';
 import {
   chainsFrom,
   type DisclosureJson,
@@ -11,19 +18,12 @@ import {
   publicKeyFromPem,
   toDisclosureJson,
   verifyChain,
-} from '../../services/disclosure/chain.js';
-import { parsePeriod } from '../../services/disclosure/periods.js';
-import { DisclosurePublisher, readDisclosureTopic } from '../../services/disclosure/publisher.js';
-import { parseJsonFeed } from '../../services/disclosure/render/json.js';
-import { FIELD_LABELS_ZH } from '../../services/disclosure/render/labels.js';
-import { disclosureSettingsFromEnvironment } from '../../services/disclosure/settings.js';
-import { loadEndpoints } from '../config.js';
-import { ConfigError, HubError } from '../errors.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import type { PublicDisclosure } from '../records.js';
-import { createRegistry, TopicCodec } from '../registry.js';
-import { TOPICS } from '../topics.js';
+} from '../disclosure/chain.js';
+import { parsePeriod } from '../disclosure/periods.js';
+import { DisclosurePublisher, readDisclosureTopic } from '../disclosure/publisher.js';
+import { parseJsonFeed } from '../disclosure/render/json.js';
+import { FIELD_LABELS_ZH } from '../disclosure/render/labels.js';
+import { disclosureSettingsFromEnvironment } from '../disclosure/settings.js';
 import { EXIT, exitWith, regionOption, UsageError } from './options.js';
 
 /**

@@ -8,14 +8,14 @@
  * member's year-to-date (the platform's figures), the insurer pays what hospitals claim. Everything
  * the hub should flag comes from an injected fault, written to the truth with its identifiers.
  */
-import type { PseudonymKey } from '../identity.js';
-import { type Money, ZERO } from '../money.js';
-import { addDays, chinaDateOf, type LocalDate, yearOf } from '../policy/dates.js';
-import { decideEligibility, premiumWindowFor } from '../policy/eligibility.js';
-import { insuranceYearBounds } from '../policy/insuranceYear.js';
-import { decideSupplement, type SupplementDecision } from '../policy/supplement.js';
-import { manualClaimSla } from '../policy/workingDays.js';
-import type { OperatingCostCategory } from '../records.js';
+import type { PseudonymKey } from '../../shared/identity.js';
+import { type Money, ZERO } from '../../shared/money.js';
+import { addDays, chinaDateOf, type LocalDate, yearOf } from '../../shared/policy/dates.js';
+import { decideEligibility, premiumWindowFor } from '../../shared/policy/eligibility.js';
+import { insuranceYearBounds } from '../../shared/policy/insuranceYear.js';
+import { decideSupplement, type SupplementDecision } from '../../shared/policy/supplement.js';
+import { manualClaimSla } from '../../shared/policy/workingDays.js';
+import type { OperatingCostCategory } from '../../shared/records.js';
 import { type CareCost, splitAtBasicCap } from './care.js';
 import type { SimEvent } from './events.js';
 import { groundTruth } from './expectations.js';

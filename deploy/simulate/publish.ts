@@ -5,12 +5,12 @@
  * before the insurer's monthly settlement that lists it.
  */
 import type { Message, Producer } from 'kafkajs';
-import type { Endpoints } from '../config.js';
-import { HubError } from '../errors.js';
-import { createKafka } from '../kafka.js';
-import type { Logger } from '../logger.js';
-import { createRegistry, TopicCodec } from '../registry.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import type { Endpoints } from '../../shared/config.js';
+import { HubError } from '../../shared/errors.js';
+import { createKafka } from '../../shared/kafka.js';
+import type { Logger } from '../../shared/logger.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { isRawEvent, type SimEvent } from './generate.js';
 
 /** The most messages one send carries (kafkajs sends one request per broker per call). */

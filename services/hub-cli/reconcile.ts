@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { formatSummary, summarise } from '../../services/reconciler/summary.js';
-import { loadEndpoints } from '../config.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import { readTopic } from '../read-topic.js';
-import { createRegistry, TopicCodec } from '../registry.js';
-import { TOPICS } from '../topics.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { readTopic } from '../../shared/read-topic.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { TOPICS } from '../../shared/topics.js';
+import { formatSummary, summarise } from '../reconciler/summary.js';
 import { EXIT, exitWith, regionOption, wholeNumber } from './options.js';
 
 interface SummaryOptions {

@@ -3,7 +3,7 @@
  * test (or an operator) can check the hub against it. It never holds a national ID: members appear by
  * their pseudonym under the hub's key. Amounts are money text ("1234.50").
  */
-import type { PostingKind, ReconciliationKind, ReconciliationStatus } from '../records.js';
+import type { PostingKind, ReconciliationKind, ReconciliationStatus } from '../../shared/records.js';
 
 export const TRUTH_FORMAT = 'medfund-hub-simulate-truth/1';
 

@@ -1,15 +1,26 @@
 import type { Command } from 'commander';
-import type { InvalidInput, Result } from '../errors.js';
-import { formatMoney, type Money } from '../money.js';
-import { localDate } from '../policy/dates.js';
-import { decideEligibility } from '../policy/eligibility.js';
-import { type JsonValue, parseJsonExact } from '../policy/exactJson.js';
-import { describeRefusal, type Reader, readParamsRequest, readSlaRequest } from '../policy/input.js';
-import { insuranceYearOf } from '../policy/insuranceYear.js';
-import { formatRatio, PARAM_NAMES, type PolicyParams, type ShownValue, showParam } from '../policy/params.js';
-import { regionParamsOn } from '../policy/regions.js';
-import { decideSupplement } from '../policy/supplement.js';
-import { manualClaimSla } from '../policy/workingDays.js';
+import type { InvalidInput, Result } from '../../shared/errors.js';
+import { formatMoney, type Money } from '../../shared/money.js';
+import { localDate } from '../../shared/policy/dates.js';
+import { decideEligibility } from '../../shared/policy/eligibility.js';
+import { type JsonValue, parseJsonExact } from '../../shared/policy/exactJson.js';
+import {
+  describeRefusal,
+  type Reader,
+  readParamsRequest,
+  readSlaRequest,
+} from '../../shared/policy/input.js';
+import { insuranceYearOf } from '../../shared/policy/insuranceYear.js';
+import {
+  formatRatio,
+  PARAM_NAMES,
+  type PolicyParams,
+  type ShownValue,
+  showParam,
+} from '../../shared/policy/params.js';
+import { regionParamsOn } from '../../shared/policy/regions.js';
+import { decideSupplement } from '../../shared/policy/supplement.js';
+import { manualClaimSla } from '../../shared/policy/workingDays.js';
 import { EXIT, exitWith } from './options.js';
 import { readEligibilityInput, readSupplementInput } from './policy-requests.js';
 

@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
-import { SERVICES } from '../../services/catalogue.js';
-import { loadEndpoints } from '../config.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import { readTopic } from '../read-topic.js';
-import type { DeadLetter } from '../records.js';
-import { createRegistry, TopicCodec } from '../registry.js';
-import type { TopicSpec } from '../topics.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { readTopic } from '../../shared/read-topic.js';
+import type { DeadLetter } from '../../shared/records.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import type { TopicSpec } from '../../shared/topics.js';
+import { SERVICES } from '../catalogue.js';
 import { EXIT, exitWith, wholeNumber } from './options.js';
 
 // Every service's dead-letter topic, from the services' own definitions.

@@ -1,5 +1,5 @@
-import { chinaDateOf } from '../policy/dates.js';
-import type { ReconciliationKind, ReconciliationResult } from '../records.js';
+import { chinaDateOf } from '../../shared/policy/dates.js';
+import type { ReconciliationKind, ReconciliationResult } from '../../shared/records.js';
 
 /**
  * `hub status`'s pure half: what the operator is shown, from what was read (status.ts reads it).

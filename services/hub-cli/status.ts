@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
-import { SERVICES } from '../../services/catalogue.js';
-import { loadEndpoints } from '../config.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import { NAMESPACE } from '../namespace.js';
-import { readToEnd } from '../read-topic.js';
-import type { DeadLetter, ReconciliationResult } from '../records.js';
-import { createRegistry, TopicCodec } from '../registry.js';
-import { announcedInstances } from '../runner/announce.js';
-import { DEAD_LETTER_HEADERS } from '../runner/dead-letter-headers.js';
-import { TOPICS, type TopicSpec } from '../topics.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
+import { readToEnd } from '../../shared/read-topic.js';
+import type { DeadLetter, ReconciliationResult } from '../../shared/records.js';
+import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { announcedInstances } from '../../shared/runner/announce.js';
+import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
+import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { SERVICES } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 import {
   type Discrepancy,

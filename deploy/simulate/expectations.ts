@@ -3,8 +3,8 @@
  * which ledger postings and dead letters the ingest services must produce, and the state every
  * reconciliation item must reach (the reconciler's rules, services/reconciler/README.md).
  */
-import { Decimal, formatMoney } from '../money.js';
-import type { PostingKind, ReconciliationStatus } from '../records.js';
+import { Decimal, formatMoney } from '../../shared/money.js';
+import type { PostingKind, ReconciliationStatus } from '../../shared/records.js';
 import type { GenerateOptions } from './generate.js';
 import {
   type ClaimRec,

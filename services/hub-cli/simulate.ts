@@ -1,17 +1,17 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { loadEndpoints } from '../config.js';
-import { loadPseudonymKey } from '../identity.js';
-import { createKafka } from '../kafka.js';
-import { createLogger } from '../logger.js';
-import type { LocalDate } from '../policy/dates.js';
-import { loadRegions, regionParamsOn } from '../policy/regions.js';
-import { workingDayYears } from '../policy/workingDays.js';
-import { ProgressBar } from '../progress.js';
-import { enabledFaults, generateYear, minimumMembers } from '../simulate/generate.js';
-import { MAX_BATCH, type PublishReport, publishSimulation } from '../simulate/publish.js';
-import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../simulate/truth.js';
+import { enabledFaults, generateYear, minimumMembers } from '../../deploy/simulate/generate.js';
+import { MAX_BATCH, type PublishReport, publishSimulation } from '../../deploy/simulate/publish.js';
+import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../../deploy/simulate/truth.js';
+import { loadEndpoints } from '../../shared/config.js';
+import { loadPseudonymKey } from '../../shared/identity.js';
+import { createKafka } from '../../shared/kafka.js';
+import { createLogger } from '../../shared/logger.js';
+import type { LocalDate } from '../../shared/policy/dates.js';
+import { loadRegions, regionParamsOn } from '../../shared/policy/regions.js';
+import { workingDayYears } from '../../shared/policy/workingDays.js';
+import { ProgressBar } from '../../shared/progress.js';
 import { exitWith, regionOption, UsageError } from './options.js';
 import { serviceLag } from './status.js';
 
