@@ -113,6 +113,22 @@ export function describeDeadLetters(byCode: Readonly<Record<string, number>>): s
   return `${total}: ${entries.map(([code, n]) => `${code} ${n}`).join(', ')}`;
 }
 
+/**
+ * What makes `hub status` exit 1: a service whose input topic is missing, or with no instance alive
+ * and ready (none announced, all gone, or Redis could not say). Lag, dead letters and discrepancies
+ * are shown, not judged: the alert rules (deploy/prometheus/hub-alerts.yml) judge those over time.
+ */
+export function statusFindings(services: readonly ServiceStatus[]): string[] {
+  const findings: string[] = [];
+  for (const s of services) {
+    if (!s.topicExists) findings.push(`${s.service}: no input topic`);
+    else if (typeof s.instances === 'string') findings.push(`${s.service}: instances unknown`);
+    else if (!s.instances.some((i) => i.alive && i.ready && !i.stale))
+      findings.push(`${s.service}: no instance ready`);
+  }
+  return findings;
+}
+
 /** The text `hub status` prints. */
 export function formatStatus(
   namespace: string,
@@ -141,5 +157,9 @@ export function formatStatus(
       `some topics do not exist in namespace ${namespace}: run \`npx hub topics create --namespace ${namespace}\``,
     );
   }
+  const findings = statusFindings(services);
+  lines.push(
+    findings.length === 0 ? 'every service has a ready instance' : `needs attention: ${findings.join('; ')}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -19,6 +19,7 @@ import {
   type InstanceHealth,
   oldestOpenDiscrepancy,
   type ServiceStatus,
+  statusFindings,
 } from './status-report.js';
 
 /** Each service's consumer group name and the topic it reads, from the services' own definitions. */
@@ -75,7 +76,7 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description(
-      "per service: consumer lag in messages and in seconds (the oldest unprocessed record's age), each announced instance alive and ready, dead letters by code; and the oldest open reconciliation discrepancy with its age bucket",
+      "per service: consumer lag in messages and in seconds (the oldest unprocessed record's age), each announced instance alive and ready, dead letters by code; and the oldest open reconciliation discrepancy with its age bucket. Exits 1 when a service has no input topic or no instance alive and ready",
     )
     .action(exitWith(runStatus));
 }
@@ -92,7 +93,7 @@ export async function runStatus(): Promise<number> {
       new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl),
     );
     process.stdout.write(formatStatus(NAMESPACE, report.services, report.discrepancy));
-    return EXIT.done;
+    return statusFindings(report.services).length === 0 ? EXIT.done : EXIT.finding;
   } finally {
     redis.disconnect();
   }

@@ -51,6 +51,8 @@ async function hubStatus(): Promise<{ code: number; stdout: string }> {
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
+    // 1 is a finding (a service with no ready instance): the report is still printed.
+    if (failed.code === 1 && failed.stdout) return { code: 1, stdout: failed.stdout };
     throw new Error(`hub status failed (${failed.code}): ${failed.stderr ?? ''}${failed.stdout ?? ''}`);
   }
 }
@@ -77,7 +79,7 @@ describe('hub status', () => {
       messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: null, timestamp: String(tenMinutesAgo + n) })),
     });
 
-    const { stdout } = await hubStatus();
+    const { code, stdout } = await hubStatus();
     const block = (service: string) => {
       const lines = stdout.split('\n');
       const start = lines.findIndex((l) => l.startsWith(`${service} (input `));
@@ -110,5 +112,9 @@ describe('hub status', () => {
       ].join('\n'),
     );
     expect(stdout).toContain('reconciliation: no open discrepancy\n');
+    // Every service but premium-ingest is stopped or was never started in this namespace.
+    expect(stdout).toMatch(/^needs attention: .*settlement-ingest: no instance ready/m);
+    expect(stdout).not.toMatch(/premium-ingest: no instance ready/);
+    expect(code).toBe(1);
   });
 });

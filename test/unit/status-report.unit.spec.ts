@@ -5,6 +5,7 @@ import {
   formatStatus,
   oldestOpenDiscrepancy,
   type ServiceStatus,
+  statusFindings,
 } from '../../services/hub-cli/status-report.js';
 import { Decimal } from '../../shared/money.js';
 import type { ReconciliationResult } from '../../shared/records.js';
@@ -169,8 +170,24 @@ describe('the status text', () => {
         '  dead letters  4: ID_CHECKSUM 3, NOT_AVRO 1',
         'reconciliation: 4 open discrepancies; oldest HOSPITAL_MONTH 533100 2026-09, opened 2026-10-01, 61 days (>30 days)',
         'some topics do not exist in namespace demo: run `npx hub topics create --namespace demo`',
+        'needs attention: settlement-ingest: no instance ready; payout-ingest: no input topic; accounting: instances unknown',
         '',
       ].join('\n'),
     );
+  });
+
+  it('exits 1 only for a service without its topic or without a ready instance', () => {
+    expect(statusFindings([base])).toEqual([]);
+    expect(
+      statusFindings([
+        { ...base, lag: 5000, lagSeconds: 9000, deadLetters: { NOT_AVRO: 40 } },
+        {
+          ...base,
+          service: 'accounting',
+          instances: [{ instance: 'a-1', address: '10.0.0.5:40009', alive: true, ready: true, stale: true }],
+        },
+        { ...base, service: 'reconciler', instances: [] },
+      ]),
+    ).toEqual(['accounting: no instance ready', 'reconciler: no instance ready']);
   });
 });
