@@ -163,3 +163,43 @@ export function formatStatus(
   );
   return `${lines.join('\n')}\n`;
 }
+
+/** Series that `hub status --format prometheus` writes, for node_exporter's textfile collector. */
+export const STATUS_METRICS = {
+  readyInstances: 'hub_status_ready_instances',
+  openDiscrepancies: 'hub_reconciliation_open_discrepancies',
+  oldestOpenDays: 'hub_reconciliation_oldest_open_discrepancy_days',
+} as const;
+
+/**
+ * The status as Prometheus text exposition, for a cron job writing node_exporter's textfile directory
+ * (`npx hub status --format prometheus > $DIR/hub.prom.tmp && mv …`): the oldest open discrepancy
+ * lives in the reconciler's item state, not in any one process, so no service can serve it.
+ */
+export function formatStatusMetrics(
+  namespace: string,
+  services: readonly ServiceStatus[],
+  discrepancy: Discrepancy | null,
+): string {
+  const ns = `namespace="${namespace}"`;
+  const lines = [
+    `# HELP ${STATUS_METRICS.readyInstances} Instances of the service alive and ready, as hub status reads them.`,
+    `# TYPE ${STATUS_METRICS.readyInstances} gauge`,
+    ...services.map((s) => {
+      const ready =
+        typeof s.instances === 'string'
+          ? 0
+          : s.instances.filter((i) => i.alive && i.ready && !i.stale).length;
+      return `${STATUS_METRICS.readyInstances}{${ns},service="${s.service}"} ${ready}`;
+    }),
+    `# HELP ${STATUS_METRICS.openDiscrepancies} Reconciliation items whose latest result is DISCREPANCY.`,
+    `# TYPE ${STATUS_METRICS.openDiscrepancies} gauge`,
+    `${STATUS_METRICS.openDiscrepancies}{${ns}} ${discrepancy?.open ?? 0}`,
+    `# HELP ${STATUS_METRICS.oldestOpenDays} Whole days since the oldest open discrepancy opened (0 when none is open).`,
+    `# TYPE ${STATUS_METRICS.oldestOpenDays} gauge`,
+    discrepancy === null
+      ? `${STATUS_METRICS.oldestOpenDays}{${ns}} 0`
+      : `${STATUS_METRICS.oldestOpenDays}{${ns},kind="${discrepancy.kind}",region="${discrepancy.region}",bucket="${discrepancy.bucket}"} ${discrepancy.ageDays}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { loadEndpoints } from '../../shared/config.js';
@@ -16,6 +16,7 @@ import { EXIT, exitWith } from './options.js';
 import {
   type Discrepancy,
   formatStatus,
+  formatStatusMetrics,
   type InstanceHealth,
   oldestOpenDiscrepancy,
   type ServiceStatus,
@@ -78,10 +79,15 @@ export function registerStatus(program: Command): void {
     .description(
       "per service: consumer lag in messages and in seconds (the oldest unprocessed record's age), each announced instance alive and ready, dead letters by code; and the oldest open reconciliation discrepancy with its age bucket. Exits 1 when a service has no input topic or no instance alive and ready",
     )
+    .addOption(
+      new Option('--format <format>', "text for people, prometheus for node_exporter's textfile collector")
+        .choices(['text', 'prometheus'])
+        .default('text'),
+    )
     .action(exitWith(runStatus));
 }
 
-export async function runStatus(): Promise<number> {
+export async function runStatus(options: { format?: string } = {}): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
@@ -92,7 +98,8 @@ export async function runStatus(): Promise<number> {
       redis,
       new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl),
     );
-    process.stdout.write(formatStatus(NAMESPACE, report.services, report.discrepancy));
+    const format = options.format === 'prometheus' ? formatStatusMetrics : formatStatus;
+    process.stdout.write(format(NAMESPACE, report.services, report.discrepancy));
     return statusFindings(report.services).length === 0 ? EXIT.done : EXIT.finding;
   } finally {
     redis.disconnect();

@@ -3,6 +3,7 @@ import {
   ageBucket,
   formatAge,
   formatStatus,
+  formatStatusMetrics,
   oldestOpenDiscrepancy,
   type ServiceStatus,
   statusFindings,
@@ -189,5 +190,51 @@ describe('the status text', () => {
         { ...base, service: 'reconciler', instances: [] },
       ]),
     ).toEqual(['accounting: no instance ready', 'reconciler: no instance ready']);
+  });
+
+  it('writes the textfile-collector metrics: ready instances per service, the open discrepancies and the oldest one', () => {
+    const text = formatStatusMetrics(
+      'demo',
+      [
+        base,
+        { ...base, service: 'accounting', instances: 'Redis did not answer' },
+        {
+          ...base,
+          service: 'reconciler',
+          instances: [
+            { instance: 'r-1', address: '10.0.0.5:40010', alive: true, ready: true, stale: false },
+            { instance: 'r-2', address: '10.0.0.6:40011', alive: true, ready: false, stale: false },
+          ],
+        },
+      ],
+      {
+        kind: 'MEMBER_YEAR',
+        region: '410200',
+        period: '2025',
+        openedAt: new Date('2025-01-07T00:00:00+08:00'),
+        ageDays: 694,
+        bucket: '>30',
+        open: 21,
+      },
+    );
+    expect(text).toBe(
+      [
+        '# HELP hub_status_ready_instances Instances of the service alive and ready, as hub status reads them.',
+        '# TYPE hub_status_ready_instances gauge',
+        'hub_status_ready_instances{namespace="demo",service="premium-ingest"} 1',
+        'hub_status_ready_instances{namespace="demo",service="accounting"} 0',
+        'hub_status_ready_instances{namespace="demo",service="reconciler"} 1',
+        '# HELP hub_reconciliation_open_discrepancies Reconciliation items whose latest result is DISCREPANCY.',
+        '# TYPE hub_reconciliation_open_discrepancies gauge',
+        'hub_reconciliation_open_discrepancies{namespace="demo"} 21',
+        '# HELP hub_reconciliation_oldest_open_discrepancy_days Whole days since the oldest open discrepancy opened (0 when none is open).',
+        '# TYPE hub_reconciliation_oldest_open_discrepancy_days gauge',
+        'hub_reconciliation_oldest_open_discrepancy_days{namespace="demo",kind="MEMBER_YEAR",region="410200",bucket=">30"} 694',
+        '',
+      ].join('\n'),
+    );
+    expect(formatStatusMetrics('demo', [], null)).toContain(
+      'hub_reconciliation_oldest_open_discrepancy_days{namespace="demo"} 0\n',
+    );
   });
 });
