@@ -50,7 +50,7 @@ const USAGE = `usage: npm run chaos [-- --seed S] [--kills K] [--members N] [--c
   --keep-stack     leave the cluster and the chaos Redis running afterwards (npm run stack:down stops the cluster)
 
 environment: HUB_KAFKA_PORT (9092: nodes on it, +2, +4), HUB_REGISTRY_PORT (8081), HUB_STACK_DIR,
-HUB_CHAOS_REDIS_PORT (46379: a redis-server of the chaos run's own), HUB_CHAOS_DISCLOSURE_PORT (48088)
+HUB_CHAOS_REDIS_PORT (27379: a redis-server of the chaos run's own), HUB_CHAOS_DISCLOSURE_PORT (27088)
 `;
 
 function parseArgs(argv: string[]): ChaosOptions {
@@ -240,7 +240,7 @@ async function main(): Promise<number> {
     without: options.without,
   });
   const slices = slicesFor(options.kills);
-  const redisPort = Number(process.env.HUB_CHAOS_REDIS_PORT || 46379);
+  const redisPort = Number(process.env.HUB_CHAOS_REDIS_PORT || 27379);
   const stateDir = stackOptionsFromEnvironment(process.env).stateDir;
   const stackOptions = stackOptionsFromEnvironment(process.env, {
     // Its own endpoints file: the repository's .stack.env belongs to `npm run stack:up` and the tests.
@@ -292,7 +292,7 @@ async function main(): Promise<number> {
       maxChunk: options.chunk,
       redisPort,
       redisDir,
-      disclosurePort: Number(process.env.HUB_CHAOS_DISCLOSURE_PORT || 48088),
+      disclosurePort: Number(process.env.HUB_CHAOS_DISCLOSURE_PORT || 27088),
       publicKeyFile,
     };
     say(

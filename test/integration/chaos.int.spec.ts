@@ -14,8 +14,9 @@ import { REPO_ROOT } from '../../shared/config.js';
 // comparison must catch. The full version (20 kills, the registry, Redis and a second instance too)
 // is run by hand: README, "A year under faults".
 //
-// Its own ports, so it never meets the suite's stack or anyone's: Kafka 39392, 39394, 39396 (controllers
-// +1), the registry 38381, its Redis 36379, the disclosure feed 38388; HUB_CHAOS_TEST_PORT_OFFSET moves
+// Its own ports, so it never meets the suite's stack or anyone's: Kafka 25392, 25394, 25396 (controllers
+// +1), the registry 25381, its Redis 25379, the disclosure feed 25388 (below Linux's ephemeral range,
+// 32768-60999, where an outgoing connection once held 39394 as CI started); HUB_CHAOS_TEST_PORT_OFFSET moves
 // them all.
 
 const offset = Number(process.env.HUB_CHAOS_TEST_PORT_OFFSET || 0);
@@ -23,10 +24,10 @@ const stateDir = mkdtempSync(join(tmpdir(), 'medfund-hub-chaos-test-'));
 const reports = join(stateDir, 'reports');
 const env: NodeJS.ProcessEnv = {
   ...process.env,
-  HUB_KAFKA_PORT: String(39392 + offset),
-  HUB_REGISTRY_PORT: String(38381 + offset),
-  HUB_CHAOS_REDIS_PORT: String(36379 + offset),
-  HUB_CHAOS_DISCLOSURE_PORT: String(38388 + offset),
+  HUB_KAFKA_PORT: String(25392 + offset),
+  HUB_REGISTRY_PORT: String(25381 + offset),
+  HUB_CHAOS_REDIS_PORT: String(25379 + offset),
+  HUB_CHAOS_DISCLOSURE_PORT: String(25388 + offset),
   HUB_STACK_DIR: join(stateDir, 'stack'),
   // Not the suite's stack: chaos.ts starts its own and hands the services its endpoints.
   KAFKA_BROKERS: '',
