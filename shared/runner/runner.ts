@@ -173,7 +173,7 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
         process.exit(1);
       }
       if (!isRetriable(error)) throw error; // a bug: its stack trace says where
-      const delayMs = Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5));
+      const delayMs = restartDelayMs(attempt);
       options.logger.warn(
         { attempt, delayMs, err: (error as Error).message },
         'could not start yet; trying again',
@@ -526,7 +526,7 @@ export async function startService<Input>(
    */
   async function restartConsumer(): Promise<void> {
     restartsSinceJoin += 1;
-    await sleep(Math.min(15_000, 500 * 2 ** Math.min(restartsSinceJoin - 1, 5)));
+    await sleep(restartDelayMs(restartsSinceJoin));
     if (stopping || fatal !== undefined) return;
     try {
       await consumer.connect();
@@ -743,6 +743,9 @@ export async function startService<Input>(
 }
 
 const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** The wait before starting a service or its consumer again: 0.5 s, doubling, at most 15 s. */
+const restartDelayMs = (attempt: number): number => Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5));
 
 /** Seeks back to a partition's watermark before concluding that Kafka no longer has the records. */
 const MAX_GAP_SEEKS = 5;
