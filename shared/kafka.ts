@@ -1,4 +1,15 @@
-import { Kafka, type LogEntry, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
+import {
+  Kafka,
+  type LogEntry,
+  logLevel,
+  type Message,
+  Partitioners,
+  type PartitionMetadata,
+  type ProducerConfig,
+  type RecordMetadata,
+  type TopicMessages,
+  type Transaction,
+} from 'kafkajs';
 import type { Endpoints } from './config.js';
 import type { Logger } from './logger.js';
 import { kafkajsSecurity } from './security.js';
@@ -113,4 +124,60 @@ class HubKafka extends Kafka {
   override producer(config?: ProducerConfig): ReturnType<Kafka['producer']> {
     return super.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
   }
+}
+
+/**
+ * A transaction's messages, one group per topic partition, in their order within it. A message without
+ * a partition gets the one kafkajs's DefaultPartitioner gives it (the key's murmur2 hash, as the Java
+ * client), so grouping changes no message's partition.
+ */
+export function groupByPartition(
+  topicMessages: readonly TopicMessages[],
+  partitionsOf: (topic: string) => number,
+): Array<{ topic: string; partition: number; messages: Message[] }> {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const groups = new Map<string, { topic: string; partition: number; messages: Message[] }>();
+  for (const { topic, messages } of topicMessages) {
+    const count = partitionsOf(topic);
+    const partitionMetadata: PartitionMetadata[] = Array.from({ length: count }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 0,
+      replicas: [],
+      isr: [],
+    }));
+    for (const message of messages) {
+      const partition = message.partition ?? partitioner({ topic, partitionMetadata, message });
+      const key = `${topic}\u0000${partition}`;
+      const group = groups.get(key) ?? { topic, partition, messages: [] };
+      group.messages.push({ ...message, partition });
+      groups.set(key, group);
+    }
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Sends a transaction's messages with one `send` per topic partition instead of one `sendBatch`.
+ * kafkajs 2.2 sends a batch to every partition leader in parallel and, when one of those requests
+ * fails (AddPartitionsToTxn answers CONCURRENT_TRANSACTIONS while the previous transaction's markers
+ * are written, or while a parallel AddPartitionsToTxn of the same transaction is), retries the whole
+ * batch at once: a leader whose produce was still in flight gets its records again, with new sequence
+ * numbers, and both copies commit with the transaction. Seen on the 3-node cluster as journal records,
+ * postings and input events written twice without any fault. A send that covers one partition reaches
+ * one broker, so its retry repeats only what that broker refused. The sends run side by side, and all
+ * are settled before an error is raised: an abort must not overtake a produce still on its way.
+ */
+export async function sendEachPartitionApart(
+  transaction: Pick<Transaction, 'send'>,
+  topicMessages: readonly TopicMessages[],
+  partitionsOf: (topic: string) => number,
+): Promise<RecordMetadata[]> {
+  const sends = groupByPartition(topicMessages, partitionsOf).map((group) =>
+    transaction.send({ topic: group.topic, messages: group.messages }),
+  );
+  const settled = await Promise.allSettled(sends);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
 }

@@ -7,7 +7,7 @@ import { SERVICES } from '../../services/catalogue.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { loadEndpoints, REPO_ROOT } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
-import { createKafka } from '../../shared/kafka.js';
+import { createKafka, sendEachPartitionApart } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import { ProgressBar } from '../../shared/progress.js';
@@ -377,6 +377,14 @@ async function publishSlices(kafka: Kafka, admin: Admin, codec: TopicCodec): Pro
     const [entry] = await admin.fetchOffsets({ groupId: progress.groupId, topics: [progress.topic] });
     return Math.max(0, Number(entry?.partitions.find((p) => p.partition === 0)?.offset ?? -1));
   };
+  const metadata = await admin.fetchTopicMetadata({ topics: ALL_TOPICS.map((t) => t.name) });
+  const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  const partitionsOf = (topic: string): number => {
+    const count = partitionCounts.get(topic);
+    if (count === undefined)
+      throw new StackError(`the chaos publisher writes to ${topic}, which does not exist`);
+    return count;
+  };
   let batches = 0;
   const transactional: Pick<Producer, 'sendBatch'> = {
     sendBatch: async (batch) => {
@@ -392,7 +400,7 @@ async function publishSlices(kafka: Kafka, admin: Admin, codec: TopicCodec): Pro
             if ((await batchesCommitted()) >= batches) return [];
           }
           transaction = await producer.transaction();
-          const sent = await transaction.sendBatch(batch);
+          const sent = await sendEachPartitionApart(transaction, batch.topicMessages ?? [], partitionsOf);
           await transaction.sendOffsets({
             consumerGroupId: progress.groupId,
             topics: [{ topic: progress.topic, partitions: [{ partition: 0, offset: String(batches) }] }],

@@ -16,7 +16,7 @@ import type {
 import { type Endpoints, loadEndpoints } from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
-import { createKafka } from '../kafka.js';
+import { createKafka, sendEachPartitionApart } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
@@ -344,11 +344,12 @@ export async function startService<Input>(
     await Promise.all(parts.map((part) => part.producer.disconnect().catch(() => {})));
   };
 
-  const processor = new ChunkProcessor(service, codec, redis, options, (topic) => {
-    const count = partitionCounts.get(topic.name);
-    if (count === undefined) throw new HubError(`${topic.name} is not an output of ${service.name}`);
+  const partitionsOf = (topic: string): number => {
+    const count = partitionCounts.get(topic);
+    if (count === undefined) throw new HubError(`${topic} is not an output of ${service.name}`);
     return count;
-  });
+  };
+  const processor = new ChunkProcessor(service, codec, redis, options, (topic) => partitionsOf(topic.name));
 
   let commits = 0;
   let stalled = false;
@@ -675,9 +676,7 @@ export async function startService<Input>(
             batch.partition,
             nextOffset,
             prepared,
-            {
-              withOffsets,
-            },
+            { withOffsets, partitionsOf },
           );
           return 'committed';
         } catch (error) {
@@ -763,7 +762,7 @@ async function commitTransaction(
   partition: number,
   nextOffset: bigint,
   prepared: PreparedChunk,
-  options: { withOffsets: boolean } = { withOffsets: true },
+  options: { withOffsets: boolean; partitionsOf: (topic: string) => number },
 ): Promise<void> {
   const byTopic = new Map<string, Message[]>();
   for (const record of prepared.records) {
@@ -779,9 +778,8 @@ async function commitTransaction(
   const transaction = await producer.transaction();
   try {
     if (byTopic.size > 0) {
-      await transaction.sendBatch({
-        topicMessages: [...byTopic].map(([name, messages]) => ({ topic: name, messages })),
-      });
+      const topicMessages = [...byTopic].map(([name, messages]) => ({ topic: name, messages }));
+      await sendEachPartitionApart(transaction, topicMessages, options.partitionsOf);
     }
     if (options.withOffsets) {
       await transaction.sendOffsets({
