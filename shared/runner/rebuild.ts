@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { Batch, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { Endpoints } from '../config.js';
 import { HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
@@ -10,6 +10,7 @@ import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { ChunkProcessor } from './chunk.js';
 import { PartitionState, serviceKeyPrefix } from './partition-state.js';
+import { ReplayProgress } from './replay-progress.js';
 import type { Service } from './service.js';
 
 /**
@@ -31,6 +32,8 @@ export interface RebuildOptions {
   /** Called with the total once it is known, then with the running count. */
   readonly onStart?: (total: number) => void;
   readonly onProgress?: (done: number) => void;
+  /** How long the rebuild waits without reading anything before it gives up (default 5 minutes). */
+  readonly stallLimitMs?: number;
 }
 
 export interface RebuildReport {
@@ -115,6 +118,7 @@ async function replay<Input>(
   targets: ReadonlyMap<number, bigint>,
 ): Promise<number> {
   if (targets.size === 0) return 0;
+  const stallLimitMs = options.stallLimitMs ?? 300_000;
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
   await codec.prepare([service.input]);
   const processor = new ChunkProcessor(service, codec, redis, options, () => {
@@ -133,7 +137,7 @@ async function replay<Input>(
       }),
     );
   }
-  const remaining = new Map(targets);
+  const progress = new ReplayProgress(targets);
   let records = 0;
   const groupId = `${NAMESPACE}.${service.name}.rebuild-${Date.now().toString(36)}`;
   const consumer = kafka.consumer({
@@ -147,66 +151,74 @@ async function replay<Input>(
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
-    let lastActivity = Date.now();
-    let replaying = 0;
-    const finish = async (partition: number) => {
-      const state = states.get(partition) as PartitionState;
-      const end = remaining.get(partition) as bigint;
-      // Transaction markers may follow the last record: the watermark is the committed offset itself.
-      if (state.watermark < end) await state.write(redis, undefined, end);
-      remaining.delete(partition);
-    };
-    /** Replays one fetched batch of a partition into its state, chunk by chunk; true once every partition is done. */
-    const replayBatch = async (
-      batch: Batch,
-      end: bigint,
-      state: PartitionState,
-      heartbeat: () => Promise<void>,
-    ): Promise<boolean> => {
-      const messages = batch.messages.filter((m: KafkaMessage) => BigInt(m.offset) < end);
-      for (let start = 0; start < messages.length; start += 2000) {
-        const chunk = messages.slice(start, start + 2000);
-        const last = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
-        const prepared = await processor.prepare(batch.topic, batch.partition, chunk, state, 'replay');
-        await state.write(redis, prepared.work, last + 1n);
-        records += chunk.length;
-        options.onProgress?.(records);
-        await heartbeat();
-      }
-      lastActivity = Date.now();
-      const reached = BigInt(batch.lastOffset()) + 1n >= end || messages.length < batch.messages.length;
-      if (reached) await finish(batch.partition);
-      return remaining.size === 0;
-    };
     await new Promise<void>((resolve, reject) => {
-      // Only transaction markers can lie between a partition's last record and its committed offset,
-      // and they are never delivered: a partition with nothing more to give is done.
-      const idle = setInterval(() => {
-        if (replaying > 0 || Date.now() - lastActivity < 3_000) return;
-        clearInterval(idle);
-        Promise.all([...remaining.keys()].map(finish)).then(() => resolve(), reject);
-      }, 250);
+      let failed = false;
+      let watch: ReturnType<typeof setInterval> | undefined;
+      const fail = (error: unknown) => {
+        failed = true;
+        clearInterval(watch);
+        reject(error);
+      };
+      /** The partition was read up to `next`: once that reaches its committed offset, its watermark is set there. */
+      const reached = async (partition: number, next: bigint) => {
+        const end = progress.reached(partition, next);
+        if (end === undefined) return;
+        const state = states.get(partition) as PartitionState;
+        // Transaction markers may follow the last record: the watermark is the committed offset itself.
+        if (state.watermark < end) await state.write(redis, undefined, end);
+        progress.finished(partition);
+        if (progress.done) {
+          clearInterval(watch);
+          resolve();
+        }
+      };
+      // A fetch that held only transaction markers (or aborted records) never reaches eachBatch; kafkajs
+      // reports it here, with the offset it moved past. A partition that ends in markers ends here.
+      consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize !== 0 || payload.lastOffset === null || payload.lastOffset === undefined)
+          return;
+        reached(payload.partition, BigInt(payload.lastOffset) + 1n).catch(fail);
+      });
+      // A partition is done only once read up to its committed offset, never because it was quiet for a
+      // while: a broker away (a leader moving) can hold one partition's fetches back for many seconds,
+      // and a state finished early would miss the rest of its records.
+      watch = setInterval(() => {
+        const stalled = progress.stalledFor(Date.now());
+        if (stalled >= stallLimitMs) {
+          fail(
+            new HubError(
+              `${service.name}: the rebuild read nothing for ${Math.round(stalled / 1000)} s; still to read: ${progress.describe()} ` +
+                '(a broker away, or records deleted by retention?): the state is not complete; run the rebuild again',
+            ),
+          );
+        } else if (stalled >= 10_000) {
+          options.logger.warn({ waiting: progress.describe() }, 'rebuild: waiting for partitions to be read');
+        }
+      }, 5_000);
       consumer
         .run({
           autoCommit: false,
           eachBatch: async ({ batch, heartbeat }) => {
-            lastActivity = Date.now();
-            const end = remaining.get(batch.partition);
+            if (failed) return;
+            const end = progress.endOf(batch.partition);
             const state = states.get(batch.partition);
             if (end === undefined || state === undefined) return;
-            replaying += 1;
-            try {
-              if (await replayBatch(batch, end, state, heartbeat)) {
-                clearInterval(idle);
-                resolve();
-              }
-            } finally {
-              replaying -= 1;
-              lastActivity = Date.now();
+            progress.touch(Date.now());
+            const messages = batch.messages.filter((m: KafkaMessage) => BigInt(m.offset) < end);
+            for (let start = 0; start < messages.length; start += 2000) {
+              const chunk = messages.slice(start, start + 2000);
+              const last = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
+              const prepared = await processor.prepare(batch.topic, batch.partition, chunk, state, 'replay');
+              await state.write(redis, prepared.work, last + 1n);
+              records += chunk.length;
+              options.onProgress?.(records);
+              progress.touch(Date.now());
+              await heartbeat();
             }
+            await reached(batch.partition, BigInt(batch.lastOffset()) + 1n);
           },
         })
-        .catch(reject);
+        .catch(fail);
     });
   } finally {
     await consumer.disconnect().catch(() => {});
