@@ -13,6 +13,7 @@ import { type LocalDate, localDate } from '../../shared/policy/dates.js';
 import { insuranceYearOf } from '../../shared/policy/insuranceYear.js';
 import type { PolicyParams } from '../../shared/policy/params.js';
 import { cite } from '../../shared/policy/trail.js';
+import { checkPaidAfterReceived } from '../../shared/policy/workingDays.js';
 import type {
   InsurerMonthlySettlement,
   JournalHospitalPayout,
@@ -195,17 +196,8 @@ function parseManualClaim(record: ManualReimbursement, context: ParseContext): R
       ),
     );
   }
-  // Dehong art. 16: the 20 working days run from receipt to payment, so payment cannot come first.
-  if (paidOn.value < receivedOn.value) {
-    return refuse(
-      invalidInput(
-        'PAID_BEFORE_RECEIVED',
-        'paidOn',
-        `${cite(params.value, ['manualClaim'])}: the working days run from receipt to payment, so payment comes on or after receivedOn ${receivedOn.value}`,
-        paidOn.value,
-      ),
-    );
-  }
+  const ordered = checkPaidAfterReceived(params.value, receivedOn.value, paidOn.value);
+  if (!ordered.ok) return ordered;
   return ok({
     kind: 'manual-claim',
     fact: {

@@ -12,10 +12,10 @@
  */
 import { ConfigError, invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { formatMoney, sumMoney, ZERO } from '../../shared/money.js';
-import { addDays, dateInYear, type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
+import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
 import { regionParamsOn, regionPolicy } from '../../shared/policy/regions.js';
 import { cite } from '../../shared/policy/trail.js';
-import { isWorkingDay } from '../../shared/policy/workingDays.js';
+import { manualClaimDeadline, workingDayAfter } from '../../shared/policy/workingDays.js';
 import {
   COUNTERS,
   changeOrder,
@@ -340,8 +340,8 @@ function manualClaimView(item: ManualClaimItem): ItemView {
   if (!params.ok) throw new ConfigError(`reconciler: no parameters for ${item.region} on ${item.paidOn}`);
   const rule = params.value.manualClaim;
   const article = cite(params.value, ['manualClaim']);
-  const deadline = dateInYear(item.year + rule.deadlineYearOffset, rule.deadlineMonthDay);
-  const slaDay = item.receivedOn === null ? undefined : workingDaysAfter(item.receivedOn, rule.workingDays);
+  const deadline = manualClaimDeadline(params.value, item.year);
+  const slaDay = item.receivedOn === null ? undefined : workingDayAfter(item.receivedOn, rule.workingDays);
   const base = {
     itemId: itemIds.manualClaim(item.region, item.claimId),
     kind: 'MANUAL_CLAIM' as const,
@@ -392,19 +392,4 @@ function manualClaimView(item: ManualClaimItem): ItemView {
         ? `MANUAL_CLAIM_MATCHED: paid ${formatMoney(item.paid)} = due ${formatMoney(item.due)}, within ${rule.workingDays} working days and by the deadline ${deadline} (${article})`
         : problems.join('; '),
   };
-}
-
-/** The limit-th Chinese working day after `receivedOn`; undefined when the holiday data does not reach it. */
-function workingDaysAfter(receivedOn: LocalDate, limit: number): LocalDate | undefined {
-  try {
-    let day = receivedOn;
-    for (let counted = 0; counted < limit; ) {
-      day = addDays(day, 1);
-      if (isWorkingDay(day)) counted += 1;
-    }
-    return day;
-  } catch (error) {
-    if (error instanceof ConfigError) return undefined;
-    throw error;
-  }
 }

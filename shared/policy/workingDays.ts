@@ -4,7 +4,7 @@ import { ConfigError, type InvalidInput, invalidInput, ok, type Result, refuse }
 import { addDays, dateInYear, type LocalDate, type MonthDay, yearOf } from './dates.js';
 import { HOLIDAYS_DIR, type HolidayFile, holidayFileName, loadHolidayFiles } from './holidayFiles.js';
 import type { PolicyParams } from './params.js';
-import { entry, type TrailEntry } from './trail.js';
+import { cite, entry, type TrailEntry } from './trail.js';
 
 /**
  * Chinese working days (official holidays off, 调休 make-up weekend days on). Two sources, by year:
@@ -191,6 +191,25 @@ function countBetween(calendar: WorkingDayCalendar, receivedOn: LocalDate, paidO
   return count;
 }
 
+/**
+ * The n-th working day after `from` (`from` itself for 0); undefined when the days run into a year
+ * neither chinese-days nor a holiday file has.
+ */
+export function workingDayAfter(
+  from: LocalDate,
+  n: number,
+  calendar = workingDayCalendar(),
+): LocalDate | undefined {
+  let day = from;
+  for (let counted = 0; counted < n; ) {
+    day = addDays(day, 1);
+    const working = calendar.isWorkingDay(day);
+    if (working === undefined) return undefined;
+    if (working) counted += 1;
+  }
+  return day;
+}
+
 /** Working days after receivedOn up to and including paidOn; 0 when paid the day it was received. */
 export function workingDaysBetween(receivedOn: LocalDate, paidOn: LocalDate): number {
   if (paidOn < receivedOn)
@@ -218,14 +237,35 @@ export interface ManualClaimSlaDecision {
   readonly trail: readonly TrailEntry[];
 }
 
-/** Checks a manual claim against the working-day service level and the yearly deadline (Dehong art. 16). */
+/** The last day a manual claim of the service year may be paid, that day included (the region's manualClaim). */
+export function manualClaimDeadline(params: PolicyParams, serviceYear: number): LocalDate {
+  const rule = params.manualClaim;
+  return dateInYear(serviceYear + rule.deadlineYearOffset, rule.deadlineMonthDay);
+}
+
+/** The working days run from receipt to payment, so a payment cannot come before the claim's receipt. */
+export function checkPaidAfterReceived(
+  params: PolicyParams,
+  receivedOn: LocalDate,
+  paidOn: LocalDate,
+): Result<void> {
+  return paidOn < receivedOn
+    ? refuse(
+        invalidInput(
+          'PAID_BEFORE_RECEIVED',
+          'paidOn',
+          `${cite(params, ['manualClaim'])}: the working days run from receipt to payment, so payment comes on or after receivedOn ${receivedOn}`,
+          paidOn,
+        ),
+      )
+    : ok(undefined);
+}
+
+/** Checks a manual claim against the region's working-day service level and yearly deadline. */
 export function manualClaimSla(input: ManualClaimSlaInput): Result<ManualClaimSlaDecision> {
   const { params, receivedOn, paidOn, serviceYear, calendar = workingDayCalendar() } = input;
-  if (paidOn < receivedOn) {
-    return refuse(
-      invalidInput('PAID_BEFORE_RECEIVED', 'paidOn', `must be on or after receivedOn ${receivedOn}`, paidOn),
-    );
-  }
+  const ordered = checkPaidAfterReceived(params, receivedOn, paidOn);
+  if (!ordered.ok) return ordered;
   const unknown = calendar.unknownYear(receivedOn, paidOn);
   if (unknown !== undefined) {
     // Held, not guessed: counted again once the year's arrangement is added (and the message redriven).
@@ -235,10 +275,10 @@ export function manualClaimSla(input: ManualClaimSlaInput): Result<ManualClaimSl
   }
   const rule = params.manualClaim;
   const workingDays = countBetween(calendar, receivedOn, paidOn);
-  // Dehong art. 16: done within 20 working days, counted from the day after the claim was received.
+  // Done within the rule's working days, counted from the day after the claim was received (Dehong: 20)…
   const withinSla = workingDays <= rule.workingDays;
-  // Dehong art. 16: and by 31 March of the year after the service year, that day included.
-  const deadline = dateInYear(serviceYear + rule.deadlineYearOffset, rule.deadlineMonthDay);
+  // …and by the yearly deadline, that day included (Dehong: 31 March of the year after the service year).
+  const deadline = manualClaimDeadline(params, serviceYear);
   const withinDeadline = paidOn <= deadline;
   const trail = [
     entry(

@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/errors.js';
 import { addDays } from '../../../shared/policy/dates.js';
 import {
+  checkPaidAfterReceived,
   isWorkingDay,
+  manualClaimDeadline,
   manualClaimSla,
+  workingDayAfter,
   workingDaysBetween,
   workingDayYears,
 } from '../../../shared/policy/workingDays.js';
@@ -128,5 +131,45 @@ describe('Dehong art. 16: manual claims within 20 working days, by 31 March of t
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatchObject({ code: 'PAID_BEFORE_RECEIVED', field: 'paidOn' });
+  });
+
+  it('the same refusal as payout ingest gives, citing the region: paid the day before receipt', () => {
+    expect(checkPaidAfterReceived(dehong, day('2024-03-05'), day('2024-03-04'))).toEqual({
+      ok: false,
+      error: {
+        kind: 'invalid-input',
+        code: 'PAID_BEFORE_RECEIVED',
+        field: 'paidOn',
+        rule: 'Dehong art. 16: the working days run from receipt to payment, so payment comes on or after receivedOn 2024-03-05',
+        value: '2024-03-04',
+      },
+    });
+    expect(checkPaidAfterReceived(dehong, day('2024-03-05'), day('2024-03-05'))).toEqual({
+      ok: true,
+      value: undefined,
+    });
+  });
+
+  it('the deadline: Dehong 31 March of the year after the service year', () => {
+    expect(manualClaimDeadline(dehong, 2024)).toBe('2025-03-31');
+    expect(sla('2025-03-20', '2025-03-31', 2024).deadline).toBe('2025-03-31');
+  });
+});
+
+describe('the n-th working day after a day (a manual claim is due by the 20th)', () => {
+  it.each([
+    { what: 'none: the day itself', from: '2024-03-04', n: 0, on: '2024-03-04' },
+    { what: 'Friday + 1 is Monday', from: '2024-03-08', n: 1, on: '2024-03-11' },
+    // 2024-09-30 Mon; 1–7 Oct off; Tue 8 Oct is the first working day after, Sat 12 Oct (调休) the fifth.
+    { what: 'over National Day 2024 to the 调休 Saturday', from: '2024-09-30', n: 5, on: '2024-10-12' },
+    // 2024-03-01 Fri: March 4–8, 11–15, 18–22, 25–29 are the 20 working days.
+    { what: '20 working days from 1 March 2024', from: '2024-03-01', n: 20, on: '2024-03-29' },
+  ])('$what: $from + $n → $on', ({ from, n, on }) => {
+    expect(workingDayAfter(day(from), n)).toBe(on);
+  });
+
+  it('is undefined, not guessed, where the holiday data ends', () => {
+    const { lastYear } = workingDayYears();
+    expect(workingDayAfter(day(`${lastYear}-12-31`), 1)).toBeUndefined();
   });
 });
