@@ -5,7 +5,7 @@
  */
 import { balancedPosting } from '../../shared/ledger.js';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
-import { localDate } from '../../shared/policy/dates.js';
+import { firstDayOfMonth, localDate } from '../../shared/policy/dates.js';
 import { decideEligibility, type EligibilityDecision } from '../../shared/policy/eligibility.js';
 import { formatRatio, type PolicyParams } from '../../shared/policy/params.js';
 import { decideSupplement, type SupplementDecision } from '../../shared/policy/supplement.js';
@@ -389,7 +389,7 @@ export function hospitalPayoutPosting(p: PayoutPostingInput): LedgerPosting {
     memberPseudonym: null,
     hospitalCode: p.hospitalCode,
     // The month settled, as its first day: the reconciler matches it with the settlements' months.
-    serviceDate: localDate(`${p.month}-01`),
+    serviceDate: firstDayOfMonth(p.month),
     claimedAmount: p.amount,
     dueAmount: null,
     policyVersion: policyVersionOf(p.params),

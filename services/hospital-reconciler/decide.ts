@@ -8,7 +8,7 @@
  */
 import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
-import type { LocalDate } from '../../shared/policy/dates.js';
+import { firstDayOfMonth, type LocalDate } from '../../shared/policy/dates.js';
 import { regionParamsOn } from '../../shared/policy/regions.js';
 import { cite } from '../../shared/policy/trail.js';
 import {
@@ -182,7 +182,7 @@ function withPayment(item: HospitalMonthItem, change: HospitalMonthChange): Hosp
 /** OPEN until cover is decided and the insurer pays; then MATCHED when paid = due, else DISCREPANCY naming who got what. */
 function viewOf(item: HospitalMonthItem): ItemView {
   const t = item.totals;
-  const params = regionParamsOn(item.region, `${item.month}-01` as LocalDate);
+  const params = regionParamsOn(item.region, firstDayOfMonth(item.month));
   const cycle = params.ok
     ? `monthly settlement, ${cite(params.value, ['insurerSettlementCycle'])}`
     : 'monthly settlement';

@@ -9,7 +9,7 @@ import {
   requireMonth,
 } from '../../shared/ingest/input.js';
 import { journalOrigin, journalOutput } from '../../shared/ingest/journal.js';
-import { type LocalDate, localDate } from '../../shared/policy/dates.js';
+import { firstDayOfMonth } from '../../shared/policy/dates.js';
 import { insuranceYearOf } from '../../shared/policy/insuranceYear.js';
 import type { PolicyParams } from '../../shared/policy/params.js';
 import { cite } from '../../shared/policy/trail.js';
@@ -72,8 +72,6 @@ function checkHospital(params: PolicyParams, hospitalCode: string, field: string
       );
 }
 
-const firstDayOf = (month: string): LocalDate => localDate(`${month}-01`);
-
 function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseContext): Result<PayoutFact> {
   const payoutId = requireEventId(record.payoutId, 'payoutId');
   if (!payoutId.ok) return payoutId;
@@ -86,7 +84,7 @@ function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseCont
   const month = requireMonth(record.month, 'month');
   if (!month.ok) return month;
   // Dehong art. 15: the insurer settles a month it has seen, so it cannot pay before the month begins.
-  if (paidOn.value < firstDayOf(month.value)) {
+  if (paidOn.value < firstDayOfMonth(month.value)) {
     return refuse(
       invalidInput(
         'PAID_BEFORE_MONTH',
@@ -122,7 +120,7 @@ function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseCont
       regionCode: record.regionCode,
       hospitalCode: hospitalCode.value,
       month: month.value,
-      insuranceYear: insuranceYearOf(params.value, firstDayOf(month.value)),
+      insuranceYear: insuranceYearOf(params.value, firstDayOfMonth(month.value)),
       amount: amount.value,
       paidOn: paidOn.value,
       settlementIds: [...record.settlementIds],
@@ -239,7 +237,7 @@ function parseOperatingCost(record: OperatingCost, context: ParseContext): Resul
       costId: costId.value,
       regionCode: record.regionCode,
       period: period.value,
-      insuranceYear: insuranceYearOf(params.value, firstDayOf(period.value)),
+      insuranceYear: insuranceYearOf(params.value, firstDayOfMonth(period.value)),
       category: record.category,
       amount: amount.value,
       recordedOn: recordedOn.value,

@@ -12,7 +12,8 @@ export type MonthDay = string & { readonly __brand: 'MonthDay' };
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH_DAY_TEXT = /^(\d{2})-(\d{2})$/;
 
-function daysInMonth(year: number, month: number): number {
+/** Days in a month (1–12) of a year: day 0 of the next month is this month's last. */
+export function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
@@ -42,6 +43,11 @@ export function localDate(text: string): LocalDate {
   const date = parseLocalDate(text);
   if (date === undefined) throw new RangeError(`not a calendar date: ${text}`);
   return date;
+}
+
+/** The first day of a month written "YYYY-MM"; throws on a non-month, which the caller has validated. */
+export function firstDayOfMonth(month: string): LocalDate {
+  return localDate(`${month}-01`);
 }
 
 export function yearOf(date: LocalDate): number {
