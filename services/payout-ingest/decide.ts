@@ -1,17 +1,18 @@
 import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import {
   checkAmount,
+  checkHospital,
   checkReferral,
   memberPseudonymOf,
   regionParams,
   requireDate,
   requireEventId,
   requireMonth,
+  requireResidentId,
 } from '../../shared/ingest/input.js';
 import { journalOrigin, journalOutput } from '../../shared/ingest/journal.js';
 import { firstDayOfMonth } from '../../shared/policy/dates.js';
 import { insuranceYearOf } from '../../shared/policy/insuranceYear.js';
-import type { PolicyParams } from '../../shared/policy/params.js';
 import { cite } from '../../shared/policy/trail.js';
 import { checkPaidAfterReceived } from '../../shared/policy/workingDays.js';
 import type {
@@ -58,20 +59,6 @@ export function parsePayout(decoded: DecodedValue, context: ParseContext): Resul
   }
 }
 
-/** Codes a region may use for its designated institutions (fixmedins_code), from the region's parameters. */
-function checkHospital(params: PolicyParams, hospitalCode: string, field: string): Result<string> {
-  return params.hospitalCode.test(hospitalCode)
-    ? ok(hospitalCode)
-    : refuse(
-        invalidInput(
-          'UNKNOWN_HOSPITAL',
-          field,
-          `${params.region.name.en} designated institutions match ${params.hospitalCodePattern}`,
-          hospitalCode,
-        ),
-      );
-}
-
 function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseContext): Result<PayoutFact> {
   const payoutId = requireEventId(record.payoutId, 'payoutId');
   if (!payoutId.ok) return payoutId;
@@ -79,7 +66,8 @@ function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseCont
   if (!paidOn.ok) return paidOn;
   const params = regionParams(record.regionCode, paidOn.value, 'paidOn');
   if (!params.ok) return params;
-  const hospitalCode = checkHospital(params.value, record.hospitalCode, 'hospitalCode');
+  // The insurer settles monthly with the region's own designated institutions.
+  const hospitalCode = checkHospital(params.value, false, record.hospitalCode);
   if (!hospitalCode.ok) return hospitalCode;
   const month = requireMonth(record.month, 'month');
   if (!month.ok) return month;
@@ -129,9 +117,6 @@ function parseHospitalMonth(record: InsurerMonthlySettlement, context: ParseCont
   });
 }
 
-// psn_cert_type "01" = resident ID: the only certificate the hub can check and pseudonymise today.
-const RESIDENT_ID_CERTIFICATE = '01';
-
 function parseManualClaim(record: ManualReimbursement, context: ParseContext): Result<PayoutFact> {
   const claimId = requireEventId(record.claimId, 'claimId');
   if (!claimId.ok) return claimId;
@@ -140,16 +125,8 @@ function parseManualClaim(record: ManualReimbursement, context: ParseContext): R
   // The rules in force on the day of the service decide what is due.
   const params = regionParams(record.regionCode, serviceDate.value, 'serviceDate');
   if (!params.ok) return params;
-  if (record.certificateType !== RESIDENT_ID_CERTIFICATE) {
-    return refuse(
-      invalidInput(
-        'CERTIFICATE_TYPE',
-        'certificateType',
-        'psn_cert_type "01" (resident ID) is the only type accepted',
-        record.certificateType,
-      ),
-    );
-  }
+  const certificate = requireResidentId(record.certificateType);
+  if (!certificate.ok) return certificate;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
   // Kaifeng art. 8, Dehong art. 11: the claim belongs to the insurance year of its service date.
@@ -166,7 +143,7 @@ function parseManualClaim(record: ManualReimbursement, context: ParseContext): R
   }
   // Care outside the region is at another region's institution, whose code this region's pattern cannot know.
   if (record.hospitalCode !== null && !record.outOfArea) {
-    const hospital = checkHospital(params.value, record.hospitalCode, 'hospitalCode');
+    const hospital = checkHospital(params.value, false, record.hospitalCode);
     if (!hospital.ok) return hospital;
   }
   const referral = checkReferral(params.value, record.outOfArea, record.referral);

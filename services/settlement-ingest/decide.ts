@@ -8,17 +8,18 @@ import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import {
   type AmountRule,
   checkAmount,
+  checkHospital,
   checkReferral,
   memberPseudonymOf,
   regionParams,
   requireDate,
   requireEventId,
+  requireResidentId,
 } from '../../shared/ingest/input.js';
 import { journalOrigin, journalOutput } from '../../shared/ingest/journal.js';
 import { formatMoney, type Money } from '../../shared/money.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import { insuranceYearOf } from '../../shared/policy/insuranceYear.js';
-import type { PolicyParams } from '../../shared/policy/params.js';
 import type {
   ClaimAmounts,
   HospitalSettlement,
@@ -34,10 +35,6 @@ export type SettlementFact =
   | { readonly kind: 'settlement'; readonly fact: JournalSettlement }
   | { readonly kind: 'reversal'; readonly fact: JournalSettlementReversal };
 
-/** The national platform's institution code shape (fixmedins_code): H, a 6-digit area code, a 5-digit serial. */
-const OUT_OF_AREA_HOSPITAL_CODE = /^H\d{11}$/;
-// psn_cert_type "01" = 居民身份证: the only certificate the hub can check and pseudonymise (GB 11643-1999).
-const RESIDENT_ID_CERTIFICATE = '01';
 // insutype "310" = 职工基本医疗保险: the supplement tops up employee basic insurance only (Kaifeng art. 2, Dehong art. 2).
 const EMPLOYEE_BASIC_INSURANCE = '310';
 
@@ -144,16 +141,8 @@ function parseCommon(
   const hospital = checkHospital(params.value, record.outOfArea, record.hospitalCode);
   if (!hospital.ok) return hospital;
 
-  if (record.certificateType !== RESIDENT_ID_CERTIFICATE) {
-    return refuse(
-      invalidInput(
-        'CERTIFICATE_TYPE',
-        'certificateType',
-        'psn_cert_type must be "01" (居民身份证), the only ID the hub can check (GB 11643-1999)',
-        record.certificateType,
-      ),
-    );
-  }
+  const certificate = requireResidentId(record.certificateType);
+  if (!certificate.ok) return certificate;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
   if (record.insuranceType !== EMPLOYEE_BASIC_INSURANCE) {
@@ -206,26 +195,6 @@ function parseCommon(
     supplementClaimed: record.supplementClaimed,
     origin: journalOrigin(context),
   });
-}
-
-/**
- * Care outside the prefecture (异地就医) is settled at another region's hospital: only the platform's
- * code shape applies there; at home the code must be one of the region's.
- */
-function checkHospital(params: PolicyParams, outOfArea: boolean, code: string): Result<string> {
-  const valid = outOfArea ? OUT_OF_AREA_HOSPITAL_CODE.test(code) : params.hospitalCode.test(code);
-  return valid
-    ? ok(code)
-    : refuse(
-        invalidInput(
-          'UNKNOWN_HOSPITAL',
-          'hospitalCode',
-          outOfArea
-            ? 'fixmedins_code of a designated institution elsewhere: H and 11 digits'
-            : `${params.region.name.en} ${params.provenance.hospitalCodePattern.source}: fixmedins_code must match ${params.hospitalCodePattern}`,
-          code,
-        ),
-      );
 }
 
 /** The platform's figures must nest: in-scope within the total, basic fund and over-cap within in-scope. */

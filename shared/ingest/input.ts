@@ -96,10 +96,50 @@ export function memberPseudonymOf(
   return id.ok ? ok(pseudonymFor(id.value, context.pseudonymKey)) : id;
 }
 
+// psn_cert_type "01" = 居民身份证: the only certificate the hub can check and pseudonymise (GB 11643-1999).
+const RESIDENT_ID_CERTIFICATE = '01';
+
+/** A member is named by a resident ID, whichever channel reports the care. */
+export function requireResidentId(certificateType: string): Result<void> {
+  return certificateType === RESIDENT_ID_CERTIFICATE
+    ? ok(undefined)
+    : refuse(
+        invalidInput(
+          'CERTIFICATE_TYPE',
+          'certificateType',
+          'psn_cert_type must be "01" (居民身份证), the only ID the hub can check (GB 11643-1999)',
+          certificateType,
+        ),
+      );
+}
+
+/** The national platform's institution code shape (fixmedins_code): H, a 6-digit area code, a 5-digit serial. */
+const OUT_OF_AREA_HOSPITAL_CODE = /^H\d{11}$/;
+
+/**
+ * A designated institution's code (fixmedins_code). Care outside the prefecture (异地就医) is at another
+ * region's hospital, so only the platform's shape applies; at home the code must be one of the region's.
+ */
+export function checkHospital(params: PolicyParams, outOfArea: boolean, code: string): Result<string> {
+  const valid = outOfArea ? OUT_OF_AREA_HOSPITAL_CODE.test(code) : params.hospitalCode.test(code);
+  return valid
+    ? ok(code)
+    : refuse(
+        invalidInput(
+          'UNKNOWN_HOSPITAL',
+          'hospitalCode',
+          outOfArea
+            ? 'fixmedins_code of a designated institution elsewhere: H and 11 digits'
+            : `${cite(params, ['hospitalCodePattern'])}: fixmedins_code must match ${params.hospitalCodePattern}`,
+          code,
+        ),
+      );
+}
+
 /**
  * The records' NOT_APPLICABLE means care inside the prefecture, so out-of-area care must say REFERRED or
- * NOT_REFERRED: the region's referral penalty (Dehong art. 12) depends on it. Direct settlements and
- * manual claims are read alike.
+ * NOT_REFERRED: the region's referral penalty depends on it. Direct settlements and manual claims are
+ * read alike.
  */
 export function checkReferral(params: PolicyParams, outOfArea: boolean, referral: string): Result<void> {
   return outOfArea && referral === 'NOT_APPLICABLE'

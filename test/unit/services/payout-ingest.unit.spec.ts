@@ -123,7 +123,10 @@ describe('payout ingest: monthly settlements with hospitals (Dehong art. 15)', (
   });
 
   it('a payment on the first day of its month is accepted', () => {
-    expect(parse(monthly({ month: '2024-04', paidOn: '2024-04-01' })).ok).toBe(true);
+    const fact = parsed(monthly({ month: '2024-04', paidOn: '2024-04-01' }));
+    expect(
+      fact.kind === 'hospital-month' && [fact.fact.month, fact.fact.paidOn, fact.fact.insuranceYear],
+    ).toEqual(['2024-04', '2024-04-01', 2024]);
   });
 
   it.each([
@@ -193,14 +196,49 @@ describe('payout ingest: manual reimbursements (Dehong art. 16)', () => {
   });
 
   it('care outside the region may name another region’s institution, or none', () => {
+    const elsewhere = parsed(
+      manual({ outOfArea: true, referral: 'NOT_REFERRED', hospitalCode: 'H53010200001' }),
+    );
     expect(
-      parse(manual({ outOfArea: true, referral: 'NOT_REFERRED', hospitalCode: 'H53010200001' })).ok,
-    ).toBe(true);
-    expect(parse(manual({ outOfArea: true, referral: 'REFERRED', hospitalCode: null })).ok).toBe(true);
+      elsewhere.kind === 'manual-claim' && [
+        elsewhere.fact.hospitalCode,
+        elsewhere.fact.outOfArea,
+        elsewhere.fact.referral,
+      ],
+    ).toEqual(['H53010200001', true, 'NOT_REFERRED']);
+    const unnamed = parsed(manual({ outOfArea: true, referral: 'REFERRED', hospitalCode: null }));
+    expect(unnamed.kind === 'manual-claim' && [unnamed.fact.hospitalCode, unnamed.fact.referral]).toEqual([
+      null,
+      'REFERRED',
+    ]);
   });
 
   it('paid on the day it was received is within the rule (0 working days)', () => {
-    expect(parse(manual({ receivedOn: '2025-07-15' })).ok).toBe(true);
+    const fact = parsed(manual({ receivedOn: '2025-07-15' }));
+    expect(fact.kind === 'manual-claim' && [fact.fact.receivedOn, fact.fact.paidOn]).toEqual([
+      '2025-07-15',
+      '2025-07-15',
+    ]);
+  });
+
+  it('a certificate other than the resident ID is refused as settlement ingest refuses it', () => {
+    expect(refusal(parse(manual({ certificateType: '02' })))).toEqual({
+      kind: 'invalid-input',
+      code: 'CERTIFICATE_TYPE',
+      field: 'certificateType',
+      rule: 'psn_cert_type must be "01" (居民身份证), the only ID the hub can check (GB 11643-1999)',
+      value: '02',
+    });
+  });
+
+  it('a hospital code outside the region is refused citing the region file (Dehong: illustrative)', () => {
+    expect(refusal(parse(manual({ hospitalCode: 'H41020200015' })))).toEqual({
+      kind: 'invalid-input',
+      code: 'UNKNOWN_HOSPITAL',
+      field: 'hospitalCode',
+      rule: 'Dehong illustrative: fixmedins_code must match ^H5331\\d{7}$',
+      value: 'H41020200015',
+    });
   });
 
   it('a claim paid after the 31 March deadline is still a fact: accounting flags it PAST_DEADLINE', () => {
