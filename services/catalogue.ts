@@ -1,6 +1,6 @@
 import type { Service } from '../shared/runner/service.js';
 import { accounting } from './accounting/adapter.js';
-import { disclosureAggregation } from './disclosure/aggregate.js';
+import { disclosureAggregation } from './disclosure/adapter.js';
 import { hospitalReconciler } from './hospital-reconciler/adapter.js';
 import { payoutIngest } from './payout-ingest/adapter.js';
 import { premiumIngest } from './premium-ingest/adapter.js';

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { accounting } from '../../services/accounting/adapter.js';
-import {
-  aggregateId,
-  disclosureAggregation,
-  PERIOD_AGGREGATE,
-  type PeriodAggregate,
-} from '../../services/disclosure/aggregate.js';
+import { disclosureAggregation } from '../../services/disclosure/adapter.js';
+import { aggregateId, PERIOD_AGGREGATE, type PeriodAggregate } from '../../services/disclosure/aggregate.js';
 import { hospitalReconciler } from '../../services/hospital-reconciler/adapter.js';
 import { payoutIngest } from '../../services/payout-ingest/adapter.js';
 import { premiumIngest } from '../../services/premium-ingest/adapter.js';

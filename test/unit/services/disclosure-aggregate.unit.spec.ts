@@ -1,19 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { disclosureAggregation } from '../../../services/disclosure/adapter.js';
 import {
   addAggregates,
   aggregateFields,
   aggregateId,
-  contributionOf,
-  disclosureAggregation,
   EMPTY_AGGREGATE,
   MEMBER_PART,
   PERIOD_AGGREGATE,
   PERIOD_INDEX,
   type PeriodAggregate,
   readAggregate,
-  recognitionDate,
 } from '../../../services/disclosure/aggregate.js';
+import { contributionOf, recognitionDate } from '../../../services/disclosure/decide.js';
 import {
   comparePeriods,
   type Period,
