@@ -93,6 +93,10 @@ export function laterEvent(
   return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;
 }
 
+/** An item's latest change as its codec stored it ([order, posting id]); anything else reads as none. */
+export const storedLast = (value: unknown): readonly [string, string] | null =>
+  Array.isArray(value) && value.length === 2 ? [String(value[0]), String(value[1])] : null;
+
 export const earlierDate = (a: LocalDate, b: LocalDate): LocalDate => (a <= b ? a : b);
 export const laterDate = (a: LocalDate, b: LocalDate): LocalDate => (a >= b ? a : b);
 

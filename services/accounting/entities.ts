@@ -2,12 +2,12 @@
  * The accounting service's entities and their one codec each (Redis hash fields). State is the hub's
  * own writing: a field that does not read back is corruption (CorruptStateError), never input.
  */
-import { CorruptStateError } from '../../shared/errors.js';
-import { Decimal, formatMoney, type Money } from '../../shared/money.js';
-import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
+import { formatMoney } from '../../shared/money.js';
+import type { LocalDate } from '../../shared/policy/dates.js';
 import { MEDICAL_TYPES, type MedicalType } from '../../shared/policy/params.js';
 import type { SupplementFlag } from '../../shared/policy/supplement.js';
 import type { EntityKind } from '../../shared/runner/service.js';
+import { StateReader } from '../../shared/state-reader.js';
 import {
   type Booking,
   type Claim,
@@ -22,59 +22,16 @@ import {
 
 // ─── Reading back ──────────────────────────────────────────────────────────────────────────────────
 
-class Reader {
-  constructor(private readonly where: string) {}
-
-  fail(what: string): never {
-    throw new CorruptStateError(`state ${this.where}: ${what}`);
-  }
-
-  /** A field that holds a JSON object or array (never null: a null is corruption too). */
-  json(text: string | undefined, field: string): unknown {
-    if (text === undefined) this.fail(`field ${field} is missing`);
-    let value: unknown;
-    try {
-      value = JSON.parse(text) as unknown;
-    } catch {
-      return this.fail(`field ${field} is not JSON`);
-    }
-    if (typeof value !== 'object' || value === null) this.fail(`field ${field} is not a JSON object or list`);
-    return value;
-  }
-
-  money(value: unknown, what: string): Money {
-    if (typeof value !== 'string' || !/^-?\d{1,16}\.\d{2}$/.test(value)) this.fail(`${what} is not money`);
-    return new Decimal(value);
-  }
-
-  date(value: unknown, what: string): LocalDate {
-    const date = typeof value === 'string' ? parseLocalDate(value) : undefined;
-    return date ?? this.fail(`${what} is not a date`);
-  }
-
-  int(value: unknown, what: string): number {
-    if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(`${what} is not an integer`);
-    return value;
-  }
-
-  text(value: unknown, what: string): string {
-    if (typeof value !== 'string') this.fail(`${what} is not text`);
-    return value;
-  }
-
-  origin(value: unknown, what: string): Origin {
-    if (!Array.isArray(value) || value.length !== 3) this.fail(`${what} is not an origin`);
-    return {
-      topic: this.text(value[0], what),
-      partition: this.int(value[1], what),
-      offset: this.int(value[2], what),
-    };
-  }
+function originIn(r: StateReader, value: unknown, what: string): Origin {
+  if (!Array.isArray(value) || value.length !== 3) r.fail(`${what} is not an origin`);
+  return {
+    topic: r.text(value[0], what),
+    partition: r.int(value[1], what),
+    offset: r.int(value[2], what),
+  };
 }
 
 const originOut = (o: Origin): [string, number, number] => [o.topic, o.partition, o.offset];
-const nullableDate = (r: Reader, value: unknown, what: string): LocalDate | null =>
-  value === null ? null : r.date(value, what);
 
 // ─── Member-year ───────────────────────────────────────────────────────────────────────────────────
 
@@ -145,7 +102,7 @@ function claimJson(c: Claim): string {
   });
 }
 
-function claimIn(r: Reader, id: string, text: string | undefined, field: string): Claim {
+function claimIn(r: StateReader, id: string, text: string | undefined, field: string): Claim {
   const raw = r.json(text, field) as Record<string, unknown>;
   const kind = raw.k as ClaimKind;
   if (!CLAIM_KINDS.includes(kind)) r.fail(`${field}: kind ${String(raw.k)} is unknown`);
@@ -199,7 +156,7 @@ function claimIn(r: Reader, id: string, text: string | undefined, field: string)
               withinDeadline: m[5] === true,
             },
           },
-    origin: r.origin(raw.o, `${field} origin`),
+    origin: originIn(r, raw.o, `${field} origin`),
     booking,
   };
 }
@@ -224,7 +181,7 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
     return fields;
   },
   decode(fields, id) {
-    const r = new Reader(`member-year ${id}`);
+    const r = new StateReader(`member-year ${id}`);
     const base = MEMBER_YEAR.empty(id);
     const header = r.json(fields.h, 'h') as { e: unknown; s: unknown; c: unknown[] };
     const payments: Payment[] = [];
@@ -236,7 +193,7 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
           eventId: field.slice(2),
           amount: r.money(p[0], `${field} amount`),
           paidOn: r.date(p[1], `${field} paidOn`),
-          origin: r.origin(p[2], `${field} origin`),
+          origin: originIn(r, p[2], `${field} origin`),
         });
       } else if (field.startsWith('c:')) {
         claims.push(claimIn(r, field.slice(2), text, field));
@@ -246,11 +203,11 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
     claims.sort(compareClaims);
     return {
       ...base,
-      enrolledOn: nullableDate(r, header.e ?? null, 'h enrolledOn'),
+      enrolledOn: r.optionalDate(header.e ?? null, 'h enrolledOn'),
       sequence: r.int(header.s, 'h sequence'),
       corrections: (header.c ?? []).map((entry, i) => {
         const pair = entry as unknown[];
-        return [r.text(pair[0], `h correction ${i}`), r.origin(pair[1], `h correction ${i}`)] as const;
+        return [r.text(pair[0], `h correction ${i}`), originIn(r, pair[1], `h correction ${i}`)] as const;
       }),
       payments,
       claims,
@@ -285,7 +242,7 @@ export const REGION_YEAR: EntityKind<RegionYear> = {
     return fields;
   },
   decode(fields, id) {
-    const r = new Reader(`region-year ${id}`);
+    const r = new StateReader(`region-year ${id}`);
     const base = REGION_YEAR.empty(id);
     const closedText = fields.closed ?? '';
     const closed = closedText === '' ? null : (r.json(closedText, 'closed') as unknown[]);
@@ -323,10 +280,10 @@ export const KEY_YEAR: EntityKind<KeyYear> = {
     return fields;
   },
   decode(fields, id) {
-    const r = new Reader(`key-year ${id}`);
+    const r = new StateReader(`key-year ${id}`);
     const seen = new Map<string, Origin>();
     for (const [field, text] of Object.entries(fields)) {
-      if (field.startsWith('e:')) seen.set(field.slice(2), r.origin(r.json(text, field), field));
+      if (field.startsWith('e:')) seen.set(field.slice(2), originIn(r, r.json(text, field), field));
     }
     const sequence = Number(fields.s);
     if (!Number.isInteger(sequence)) r.fail('field s is not a count');

@@ -4,10 +4,11 @@
  * pass over the month; the codec writes one field per claim and payment, so a chunk writes only those
  * it changed.
  */
-import { CorruptStateError } from '../../shared/errors.js';
-import { Decimal, formatMoney, type Money, ZERO } from '../../shared/money.js';
-import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
+import { formatMoney, type Money, ZERO } from '../../shared/money.js';
+import type { LocalDate } from '../../shared/policy/dates.js';
+import { storedLast } from '../../shared/reconciliation.js';
 import type { EntityKind } from '../../shared/runner/service.js';
+import { StateReader } from '../../shared/state-reader.js';
 
 export interface MonthClaim {
   readonly revision: number;
@@ -64,32 +65,6 @@ export const EMPTY_TOTALS: Totals = {
   paid: ZERO,
   listedNotSeen: 0,
 };
-
-function fail(where: string, what: string): never {
-  throw new CorruptStateError(`state ${where}: ${what}`);
-}
-
-/** A field that holds a JSON object or list (a null is corruption too). */
-function json(where: string, text: string | undefined, field: string): unknown {
-  if (text === undefined) fail(where, `field ${field} is missing`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch {
-    return fail(where, `field ${field} is not JSON`);
-  }
-  if (typeof value !== 'object' || value === null) fail(where, `field ${field} is not a JSON object or list`);
-  return value;
-}
-
-const money = (where: string, value: unknown): Money =>
-  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value)
-    ? new Decimal(value)
-    : fail(where, 'not money');
-const optionalDate = (where: string, value: unknown): LocalDate | null =>
-  value === null
-    ? null
-    : ((typeof value === 'string' ? parseLocalDate(value) : undefined) ?? fail(where, 'not a date'));
 
 export const hospitalMonthId = (region: string, hospitalCode: string, month: string) =>
   `${region}:${hospitalCode}:${month}`;
@@ -149,26 +124,29 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
     return fields;
   },
   decode(fields, id) {
-    const where = `hospital-month ${id}`;
-    const h = json(where, fields.h, 'h') as unknown[];
+    const r: StateReader = new StateReader(`hospital-month ${id}`);
+    const h = r.json(fields.h, 'h') as unknown[];
     const t = h[1] as unknown[];
-    if (!Array.isArray(t) || t.length !== 8) fail(where, 'totals');
+    if (!Array.isArray(t) || t.length !== 8) r.fail('totals');
     const claims = new Map<string, MonthClaim>();
     const payments = new Map<string, MonthPayment>();
     const listed = new Set<string>();
     for (const [field, text] of Object.entries(fields)) {
       if (field.startsWith('c:')) {
-        const c = json(where, text, field) as unknown[];
+        const c = r.json(text, field) as unknown[];
         claims.set(field.slice(2), {
           revision: Number(c[0]),
           held: c[1] === true,
           reversal: c[2] === true,
-          claimed: money(where, c[3]),
-          due: money(where, c[4]),
+          claimed: r.money(c[3], `${field} claimed`),
+          due: r.money(c[4], `${field} due`),
         });
       } else if (field.startsWith('p:')) {
-        const p = json(where, text, field) as unknown[];
-        payments.set(field.slice(2), { amount: money(where, p[0]), listed: (p[1] as string[]) ?? [] });
+        const p = r.json(text, field) as unknown[];
+        payments.set(field.slice(2), {
+          amount: r.money(p[0], `${field} amount`),
+          listed: (p[1] as string[]) ?? [],
+        });
       } else if (field.startsWith('l:')) {
         listed.add(field.slice(2));
       }
@@ -180,18 +158,18 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
       payments,
       listed,
       totals: {
-        due: money(where, t[0]),
-        claimed: money(where, t[1]),
-        held: money(where, t[2]),
+        due: r.money(t[0], 'totals due'),
+        claimed: r.money(t[1], 'totals claimed'),
+        held: r.money(t[2], 'totals held'),
         heldClaims: Number(t[3]),
         settlements: Number(t[4]),
         reversals: Number(t[5]),
-        paid: money(where, t[6]),
+        paid: r.money(t[6], 'totals paid'),
         listedNotSeen: Number(t[7]),
       },
-      openedOn: optionalDate(where, h[2]),
-      updatedOn: optionalDate(where, h[3]),
-      last: Array.isArray(h[4]) ? [String(h[4][0]), String(h[4][1])] : null,
+      openedOn: r.optionalDate(h[2], 'h openedOn'),
+      updatedOn: r.optionalDate(h[3], 'h updatedOn'),
+      last: storedLast(h[4]),
       published: h[5] === true,
     };
   },

@@ -2,10 +2,11 @@
  * The member stage's entities and their one codec each. State is the reconciler's own writing: a field
  * that does not read back is corruption (CorruptStateError), never input.
  */
-import { CorruptStateError } from '../../shared/errors.js';
-import { Decimal, formatMoney, type Money } from '../../shared/money.js';
-import { type LocalDate, parseLocalDate } from '../../shared/policy/dates.js';
+import { formatMoney, type Money } from '../../shared/money.js';
+import type { LocalDate } from '../../shared/policy/dates.js';
+import { storedLast } from '../../shared/reconciliation.js';
 import type { EntityKind } from '../../shared/runner/service.js';
+import { StateReader } from '../../shared/state-reader.js';
 
 /** A claim's latest booking as the member-year item counts it. */
 export interface TrackedClaim {
@@ -47,34 +48,6 @@ export interface ManualClaimItem {
   readonly last: readonly [string, string] | null;
 }
 
-function fail(where: string, what: string): never {
-  throw new CorruptStateError(`state ${where}: ${what}`);
-}
-
-/** A field that holds a JSON object or list (a null is corruption too). */
-function json(where: string, text: string | undefined, field: string): unknown {
-  if (text === undefined) fail(where, `field ${field} is missing`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch {
-    return fail(where, `field ${field} is not JSON`);
-  }
-  if (typeof value !== 'object' || value === null) fail(where, `field ${field} is not a JSON object or list`);
-  return value;
-}
-
-const money = (where: string, value: unknown): Money =>
-  typeof value === 'string' && /^-?\d{1,16}\.\d{2}$/.test(value)
-    ? new Decimal(value)
-    : fail(where, 'not money');
-const date = (where: string, value: unknown): LocalDate =>
-  (typeof value === 'string' ? parseLocalDate(value) : undefined) ?? fail(where, 'not a date');
-const optionalDate = (where: string, value: unknown): LocalDate | null =>
-  value === null ? null : date(where, value);
-const pair = (value: unknown): readonly [string, string] | null =>
-  Array.isArray(value) && value.length === 2 ? [String(value[0]), String(value[1])] : null;
-
 const STATES: readonly TrackedClaim['state'][] = ['held', 'covered', 'not-covered'];
 
 /** Header `h` and one field per claim (`c:<id>`), so a chunk writes only the claims it changed. */
@@ -103,27 +76,27 @@ export const MEMBER_YEAR_ITEM: EntityKind<MemberYearItem> = {
     return fields;
   },
   decode(fields, id) {
-    const where = `member-year-item ${id}`;
-    const h = json(where, fields.h, 'h') as unknown[];
+    const r: StateReader = new StateReader(`member-year-item ${id}`);
+    const h = r.json(fields.h, 'h') as unknown[];
     const claims = new Map<string, TrackedClaim>();
     for (const [field, text] of Object.entries(fields)) {
       if (!field.startsWith('c:')) continue;
-      const c = json(where, text, field) as unknown[];
+      const c = r.json(text, field) as unknown[];
       const state = c[1] as TrackedClaim['state'];
-      if (!STATES.includes(state) || typeof c[0] !== 'number') fail(where, `${field} is malformed`);
+      if (!STATES.includes(state) || typeof c[0] !== 'number') r.fail(`${field} is malformed`);
       claims.set(field.slice(2), {
         revision: c[0],
         state,
-        claimed: money(where, c[2]),
-        due: money(where, c[3]),
+        claimed: r.money(c[2], `${field} claimed`),
+        due: r.money(c[3], `${field} due`),
       });
     }
     return {
       ...MEMBER_YEAR_ITEM.empty(id),
       claims,
-      openedOn: optionalDate(where, h[0]),
-      updatedOn: optionalDate(where, h[1]),
-      last: pair(h[2]),
+      openedOn: r.optionalDate(h[0], 'h openedOn'),
+      updatedOn: r.optionalDate(h[1], 'h updatedOn'),
+      last: storedLast(h[2]),
       published: h[3] === true,
     };
   },
@@ -155,24 +128,24 @@ export const MANUAL_CLAIM_ITEM: EntityKind<ManualClaimItem | null> = {
     };
   },
   decode(fields, id) {
-    const where = `manual-claim-item ${id}`;
-    const v = json(where, fields.v, 'v') as unknown[];
-    if (!Array.isArray(v) || v.length !== 14) fail(where, 'field v is malformed');
+    const r: StateReader = new StateReader(`manual-claim-item ${id}`);
+    const v = r.json(fields.v, 'v') as unknown[];
+    if (!Array.isArray(v) || v.length !== 14) r.fail('field v is malformed');
     return {
       region: String(v[0]),
       year: Number(v[1]),
       claimId: String(v[2]),
       pseudonym: String(v[3]),
       revision: Number(v[4]),
-      paid: money(where, v[5]),
-      due: v[6] === null ? null : money(where, v[6]),
+      paid: r.money(v[5], 'paid'),
+      due: v[6] === null ? null : r.money(v[6], 'due'),
       withinSla: v[7] === true,
       withinDeadline: v[8] === true,
-      receivedOn: optionalDate(where, v[9]),
-      paidOn: date(where, v[10]),
-      openedOn: date(where, v[11]),
-      updatedOn: date(where, v[12]),
-      last: pair(v[13]),
+      receivedOn: r.optionalDate(v[9], 'receivedOn'),
+      paidOn: r.date(v[10], 'paidOn'),
+      openedOn: r.date(v[11], 'openedOn'),
+      updatedOn: r.date(v[12], 'updatedOn'),
+      last: storedLast(v[13]),
     };
   },
 };
