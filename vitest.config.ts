@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM } from './services/disclosure/chain.js';
 
 // Three kinds of test, selected by file name: *.unit.spec.ts are pure and need no I/O;
 // *.int.spec.ts talk to a real Kafka, schema registry and Redis resolved by test/setup/stack.ts;
@@ -21,6 +22,8 @@ export default defineConfig({
           include: ['test/integration/**/*.int.spec.ts'],
           environment: 'node',
           globalSetup: ['test/setup/stack.ts'],
+          // The services these tests start sign with the public test key, given like any other key.
+          env: { HUB_DISCLOSURE_SIGNING_KEY: TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM },
           // One broker, one registry and two cores: files run one at a time.
           fileParallelism: false,
           testTimeout: 60_000,

@@ -204,14 +204,14 @@ export interface SigningKey {
   /** First 16 hex characters of SHA-256 of the public key's SPKI DER. */
   readonly keyId: string;
   readonly publicKeyPem: string;
-  /** True for the built-in test key, which protects nothing. */
+  /** True for the public test key, which protects nothing: the service warns when it signs with it. */
   readonly testOnly: boolean;
 }
 
 // PKCS#8 DER header of an Ed25519 private key (RFC 8410); the 32-byte seed follows.
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-/** Used only under tests (NODE_ENV=test or VITEST set): derived from a public phrase, so it protects nothing. */
+/** For tests, which pass it in as any other key: derived from a public phrase, so it protects nothing. */
 export const TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM = createPrivateKey({
   key: Buffer.concat([
     ED25519_PKCS8_PREFIX,
@@ -236,8 +236,10 @@ export function publicKeyFromPem(pem: string): KeyObject {
   return key;
 }
 
+const TEST_ONLY_KEY_ID = keyIdOf(createPublicKey(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM));
+
 /** A signing key from PKCS#8 PEM or base64 PKCS#8 DER. */
-export function signingKeyFrom(text: string, testOnly = false): SigningKey {
+export function signingKeyFrom(text: string): SigningKey {
   const trimmed = text.trim().replace(/\\n/g, '\n');
   let privateKey: KeyObject;
   try {
@@ -253,18 +255,20 @@ export function signingKeyFrom(text: string, testOnly = false): SigningKey {
     );
   }
   const publicKey = createPublicKey(privateKey);
+  const keyId = keyIdOf(publicKey);
   return {
     privateKey,
     publicKey,
-    keyId: keyIdOf(publicKey),
+    keyId,
     publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-    testOnly,
+    testOnly: keyId === TEST_ONLY_KEY_ID,
   };
 }
 
 /**
- * Reads HUB_DISCLOSURE_SIGNING_KEY (or the file HUB_DISCLOSURE_SIGNING_KEY_FILE names). Missing stops
- * the process with one line, except under tests, which get the public test key.
+ * Reads HUB_DISCLOSURE_SIGNING_KEY (or the file HUB_DISCLOSURE_SIGNING_KEY_FILE names) from the
+ * configuration given; missing stops the process with one line. Tests set it like any deployment:
+ * no environment switches to another key by itself.
  */
 export function loadSigningKey(env: Readonly<Record<string, string | undefined>> = process.env): SigningKey {
   const text = env[SIGNING_KEY_ENV]?.trim();
@@ -279,8 +283,6 @@ export function loadSigningKey(env: Readonly<Record<string, string | undefined>>
     }
     return signingKeyFrom(content);
   }
-  if (env.NODE_ENV === 'test' || (env.VITEST !== undefined && env.VITEST !== ''))
-    return signingKeyFrom(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM, true);
   throw new ConfigError(
     `${SIGNING_KEY_ENV} is not set: give an Ed25519 private key as PKCS#8 PEM or base64 DER (\`npx hub disclosure keygen\` makes one)`,
   );

@@ -10,6 +10,7 @@ import {
   stackUp,
 } from '../../deploy/local/launcher.js';
 import { accounting } from '../../services/accounting/adapter.js';
+import { TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM } from '../../services/disclosure/chain.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { type Endpoints, endpointsFromEnvironment, REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
@@ -97,6 +98,7 @@ function startService(name: string, endpoints: Endpoints): ChildProcess {
       HUB_INSTANCE_ID: `bench-${name}`,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'test', // the fixed test pseudonym key: benchmark data is synthetic
+      HUB_DISCLOSURE_SIGNING_KEY: TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -29,7 +29,7 @@ import { Decimal, ZERO } from '../../../shared/money.js';
 import type { PublicDisclosure } from '../../../shared/records.js';
 
 const DEHONG = '533100';
-const key = signingKeyFrom(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM, true);
+const key = signingKeyFrom(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM);
 const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n));
 
 function figures(label: string, premiums = '1000.00', open = 0): DisclosureFigures {
@@ -216,7 +216,7 @@ describe('disclosure chain', () => {
     expect(verifyChain([...dehong, other], key.publicKey)).toEqual([]);
   });
 
-  it('loads the signing key from PEM or base64 DER, refuses other keys, and needs one outside tests', () => {
+  it('loads the signing key from PEM or base64 DER, refuses other keys, and always needs one', () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const der = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
@@ -226,9 +226,18 @@ describe('disclosure chain', () => {
       fromPem.keyId,
     );
     expect(fromPem.testOnly).toBe(false);
-    expect(loadSigningKey({ VITEST: 'true' })).toMatchObject({ testOnly: true, keyId: key.keyId });
+    // The public test key is passed in like any other, and is known for what it is.
+    expect(
+      loadSigningKey({ HUB_DISCLOSURE_SIGNING_KEY: TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM }),
+    ).toMatchObject({
+      testOnly: true,
+      keyId: key.keyId,
+    });
     expect(() => loadSigningKey({})).toThrow(ConfigError);
     expect(() => loadSigningKey({})).toThrow(/HUB_DISCLOSURE_SIGNING_KEY is not set/);
+    // Running under a test runner does not switch to the test key.
+    expect(() => loadSigningKey({ VITEST: 'true' })).toThrow(/HUB_DISCLOSURE_SIGNING_KEY is not set/);
+    expect(() => loadSigningKey({ NODE_ENV: 'test' })).toThrow(/HUB_DISCLOSURE_SIGNING_KEY is not set/);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
     expect(() =>
       loadSigningKey({ HUB_DISCLOSURE_SIGNING_KEY: rsa.export({ format: 'pem', type: 'pkcs8' }).toString() }),

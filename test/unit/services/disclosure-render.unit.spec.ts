@@ -18,7 +18,7 @@ import { renderPage } from '../../../services/disclosure/render/page.js';
 import { Decimal, ZERO } from '../../../shared/money.js';
 import type { PublicDisclosure } from '../../../shared/records.js';
 
-const key = signingKeyFrom(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM, true);
+const key = signingKeyFrom(TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM);
 const now = new Date('2026-02-01T08:00:00.000Z');
 
 function publish(
