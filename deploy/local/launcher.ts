@@ -11,7 +11,7 @@ import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
 import { type Endpoints, STACK_ENV_FILE, writeStackEnv } from '../../shared/config.js';
 import { ioredisSecurity, kafkajsSecurity, redisConnectUrl } from '../../shared/security.js';
 import { StackError } from './errors.js';
-import { fetchKafka, fetchRegistry } from './fetch.js';
+import { type FetchedKafka, type FetchedRegistry, fetchKafka, fetchRegistry } from './fetch.js';
 import {
   generateStackSecrets,
   passwordFile,
@@ -108,6 +108,9 @@ export function stackOptionsFromEnvironment(
 
 const stateFile = (options: StackOptions) => join(options.stateDir, 'state.json');
 
+const writeStackState = (options: StackOptions, state: StackState) =>
+  writeFileSync(stateFile(options), JSON.stringify(state, null, 2));
+
 export function readStackState(options: StackOptions): StackState | undefined {
   const file = stateFile(options);
   if (!existsSync(file)) return undefined;
@@ -141,6 +144,90 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
   const registry = fetchRegistry(options.cacheDir, options.registryVersion, options.log);
   options.log(`binaries ready in ${elapsed(t0)}`);
 
+  const plan = await planStack(options);
+  rmSync(options.stateDir, { recursive: true, force: true });
+  // Owner only: a secured stack's broker configuration, state file and secrets hold credentials.
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const marker = `-Dmedfund.hub.stack=${options.stateDir}`;
+  const processes: StartedProcess[] = [];
+  const secrets: StackSecrets | undefined = plan.secure
+    ? generateStackSecrets(
+        options.stateDir,
+        // Every service of the catalogue unless the caller names them (tests and the bench do not).
+        options.services ?? (await import('../../services/catalogue.js')).SERVICES,
+      )
+    : undefined;
+  const endpoints = stackEndpoints(options, plan, secrets);
+  const secureEnv = secrets ? adminEnvironment(options.stateDir, secrets) : undefined;
+  // Recorded after each start: a `down` (or the next `up`) after a crashed `up` stops what it had started.
+  const launch = (started: StartedProcess) => {
+    processes.push(started);
+    writeStackState(options, {
+      startedAt: new Date().toISOString(),
+      cluster: options.cluster,
+      kafkaVersion: kafka.version,
+      registryVersion: registry.version,
+      processes,
+      endpoints,
+      ...(secureEnv ? { secureEnv } : {}),
+    });
+  };
+
+  try {
+    formatKafkaStorage(options, plan, java, kafka, secrets);
+    for (const [i] of plan.kafkaPorts.entries())
+      launch(startKafkaNode(options, i + 1, plan, java, kafka, marker));
+    launch(startRegistryProcess(options, java, registry, marker));
+    if (plan.redisStart) {
+      options.log(
+        plan.secure
+          ? `starting the stack's own redis-server (TLS, ACL users) on port ${plan.redisStart.port}`
+          : `no Redis answers at ${options.redisUrl}; starting redis-server on port ${plan.redisStart.port}`,
+      );
+      launch(startRedisProcess(options, plan.redisStart, secrets));
+    }
+
+    options.log('waiting for Kafka, the registry and Redis to be ready');
+    await Promise.all([
+      waitForKafka(endpoints, plan.nodes, processes, options),
+      waitForRegistry(endpoints.schemaRegistryUrl, processes, options),
+      waitForRedis(endpoints, processes, options),
+    ]);
+  } catch (error) {
+    options.log('start failed; stopping what was started');
+    await stopProcesses(processes, options);
+    rmSync(options.stateDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  writeStackEnv(endpoints, options.envFile, secureEnv);
+  options.log(
+    `${plan.secure ? 'secured (SASL_SSL, SCRAM-SHA-512, ACLs; Redis TLS + ACL users), ' : ''}ready in ${elapsed(t0)}: Kafka ${kafka.version} (${plan.nodes} node${plan.nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
+  );
+  return { endpoints, started: true };
+}
+
+interface KafkaNodePorts {
+  readonly broker: number;
+  readonly controller: number;
+}
+
+/** What `up` will start, and on which ports; every one of them checked free first. */
+interface StackPlan {
+  readonly nodes: number;
+  readonly kafkaPorts: readonly KafkaNodePorts[];
+  readonly secure: boolean;
+  readonly redisPort: number;
+  /** The redis-server to start; none when a Redis already answers at REDIS_URL (and the stack is not secured). */
+  readonly redisStart: RedisStart | undefined;
+}
+
+interface RedisStart {
+  readonly port: number;
+  readonly binary: string;
+}
+
+async function planStack(options: StackOptions): Promise<StackPlan> {
   const nodes = options.cluster ? 3 : 1;
   const kafkaPorts = Array.from({ length: nodes }, (_, i) => ({
     broker: options.kafkaPort + 2 * i,
@@ -156,184 +243,157 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
     options.registryPort,
     ...(redisStart ? [redisStart.port] : []),
   ]);
+  return { nodes, kafkaPorts, secure, redisPort, redisStart };
+}
 
-  rmSync(options.stateDir, { recursive: true, force: true });
-  // Owner only: a secured stack's broker configuration, state file and secrets hold credentials.
-  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
-  const marker = `-Dmedfund.hub.stack=${options.stateDir}`;
-  const processes: StartedProcess[] = [];
-  const secrets: StackSecrets | undefined = secure
-    ? generateStackSecrets(
-        options.stateDir,
-        // Every service of the catalogue unless the caller names them (tests and the bench do not).
-        options.services ?? (await import('../../services/catalogue.js')).SERVICES,
-      )
-    : undefined;
+function stackEndpoints(
+  options: StackOptions,
+  plan: StackPlan,
+  secrets: StackSecrets | undefined,
+): Endpoints {
   const plainEndpoints: Endpoints = {
-    kafkaBrokers: kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
+    kafkaBrokers: plan.kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
     schemaRegistryUrl: `http://127.0.0.1:${options.registryPort}/apis/ccompat/v7`,
-    redisUrl: secure ? `rediss://${ADMIN_PRINCIPAL}@127.0.0.1:${redisPort}` : options.redisUrl,
+    redisUrl: plan.secure ? `rediss://${ADMIN_PRINCIPAL}@127.0.0.1:${plan.redisPort}` : options.redisUrl,
   };
-  const endpoints: Endpoints = secrets ? withAdmin(plainEndpoints, secrets) : plainEndpoints;
-  const secureEnv = secrets
-    ? {
-        HUB_KAFKA_USERNAME: ADMIN_PRINCIPAL,
-        HUB_KAFKA_PASSWORD_FILE: passwordFile(options.stateDir, ADMIN_PRINCIPAL),
-        HUB_KAFKA_CA_FILE: secrets.caFile,
-        HUB_REDIS_PASSWORD_FILE: passwordFile(options.stateDir, ADMIN_PRINCIPAL),
-      }
-    : undefined;
-  const saveState = () =>
+  return secrets ? withAdmin(plainEndpoints, secrets) : plainEndpoints;
+}
+
+/** A secured stack's .stack.env additions: the admin's name and the paths of its secrets, never the secrets. */
+function adminEnvironment(stateDir: string, secrets: StackSecrets): Record<string, string> {
+  return {
+    HUB_KAFKA_USERNAME: ADMIN_PRINCIPAL,
+    HUB_KAFKA_PASSWORD_FILE: passwordFile(stateDir, ADMIN_PRINCIPAL),
+    HUB_KAFKA_CA_FILE: secrets.caFile,
+    HUB_REDIS_PASSWORD_FILE: passwordFile(stateDir, ADMIN_PRINCIPAL),
+  };
+}
+
+const kafkaNodeDir = (options: StackOptions, node: number) => join(options.stateDir, `kafka-${node}`);
+
+/** Writes every node's configuration and formats its storage, all with one cluster id. */
+function formatKafkaStorage(
+  options: StackOptions,
+  plan: StackPlan,
+  java: string,
+  kafka: FetchedKafka,
+  secrets: StackSecrets | undefined,
+): void {
+  const clusterId = kafkaClusterId();
+  const voters = plan.kafkaPorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
+  for (const [i, ports] of plan.kafkaPorts.entries()) {
+    const dir = kafkaNodeDir(options, i + 1);
+    mkdirSync(dir, { recursive: true });
+    const props = join(dir, 'server.properties');
     writeFileSync(
-      stateFile(options),
-      JSON.stringify(
-        {
-          startedAt: new Date().toISOString(),
-          cluster: options.cluster,
-          kafkaVersion: kafka.version,
-          registryVersion: registry.version,
-          processes,
-          endpoints,
-          ...(secureEnv ? { secureEnv } : {}),
-        } satisfies StackState,
-        null,
-        2,
-      ),
+      props,
+      brokerProperties(i + 1, ports, voters, join(dir, 'data'), plan.nodes) +
+        (secrets ? secureBrokerProperties(ports, secrets, ADMIN_PRINCIPAL) : ''),
     );
-
-  try {
-    // Kafka: format every node's storage with one cluster id, then start them all.
-    const clusterId = kafkaClusterId();
-    const voters = kafkaPorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
-    for (const [i, ports] of kafkaPorts.entries()) {
-      const dir = join(options.stateDir, `kafka-${i + 1}`);
-      mkdirSync(dir, { recursive: true });
-      const props = join(dir, 'server.properties');
-      writeFileSync(
+    writeFileSync(join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
+    const jvm = kafkaJvmArgs(dir, kafka.classpath, plan.nodes);
+    const format = spawnSync(
+      java,
+      [
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
         props,
-        brokerProperties(i + 1, ports, voters, join(dir, 'data'), nodes) +
-          (secrets ? secureBrokerProperties(ports, secrets, ADMIN_PRINCIPAL) : ''),
-      );
-      writeFileSync(join(dir, 'log4j2.properties'), LOG4J2_CONSOLE);
-      const jvm = kafkaJvmArgs(dir, kafka.classpath, nodes);
-      const format = spawnSync(
-        java,
-        [
-          ...jvm,
-          'kafka.tools.StorageTool',
-          'format',
-          '-t',
-          clusterId,
-          '-c',
-          props,
-          ...(secrets ? scramFormatArguments(secrets) : []),
-        ],
-        {
-          encoding: 'utf8',
-        },
-      );
-      if (format.status !== 0)
-        // The arguments carry the SCRAM passwords: only the tool's own message is shown.
-        throw new StackError(`could not format Kafka storage in ${dir}:\n${format.stderr}`);
-    }
-    for (const [i] of kafkaPorts.entries()) {
-      const dir = join(options.stateDir, `kafka-${i + 1}`);
-      const args = [
-        ...kafkaJvmArgs(dir, kafka.classpath, nodes),
-        marker,
-        'kafka.Kafka',
-        join(dir, 'server.properties'),
-      ];
-      // Kept so a fault test can restart this node exactly as it was started.
-      writeFileSync(join(dir, 'cmdline.json'), JSON.stringify([java, ...args]));
-      processes.push(
-        startDetached(`kafka-${i + 1}`, java, args, join(options.stateDir, `kafka-${i + 1}.log`), marker),
-      );
-      saveState();
-    }
-
-    const registryArgs = [
-      '-Xms64m',
-      '-Xmx320m',
-      '-XX:+UseSerialGC',
-      // The registry is not on the hot path (ids are cached by clients): start fast, stay small.
-      '-XX:TieredStopAtLevel=1',
-      marker,
-      `-Dquarkus.http.port=${options.registryPort}`,
-      '-Dquarkus.http.host=127.0.0.1',
-      // In-memory H2 (unless registryOnDisk): schemas live exactly as long as this stack's Kafka data does.
-      '-Dapicurio.rest.deletion.artifact.enabled=true',
-      '-Dapicurio.rest.deletion.artifact-version.enabled=true',
-      '-Dapicurio.rest.deletion.group.enabled=true',
-      ...(options.registryOnDisk
-        ? [`-Dapicurio.datasource.url=jdbc:h2:file:${join(options.stateDir, 'registry-db', 'registry')}`]
-        : []),
-      '-jar',
-      registry.runnerJar,
-    ];
-    // Kept so a fault test can restart the registry exactly as it was started.
-    writeFileSync(join(options.stateDir, 'registry.cmdline.json'), JSON.stringify([java, ...registryArgs]));
-    processes.push(
-      startDetached(
-        'registry',
-        java,
-        registryArgs,
-        join(options.stateDir, 'registry.log'),
-        marker,
-        options.stateDir,
-      ),
+        ...(secrets ? scramFormatArguments(secrets) : []),
+      ],
+      {
+        encoding: 'utf8',
+      },
     );
-    saveState();
-
-    if (redisStart) {
-      options.log(
-        secure
-          ? `starting the stack's own redis-server (TLS, ACL users) on port ${redisStart.port}`
-          : `no Redis answers at ${options.redisUrl}; starting redis-server on port ${redisStart.port}`,
-      );
-      processes.push(
-        startDetached(
-          'redis',
-          redisStart.binary,
-          // The marker rides along as a harmless config name so `down` can recognise this process.
-          [
-            ...(secrets
-              ? secureRedisArguments(redisStart.port, secrets)
-              : ['--port', String(redisStart.port)]),
-            '--bind',
-            '127.0.0.1',
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            '--dir',
-            options.stateDir,
-          ],
-          join(options.stateDir, 'redis.log'),
-          'redis-server',
-        ),
-      );
-      saveState();
-    }
-
-    options.log('waiting for Kafka, the registry and Redis to be ready');
-    await Promise.all([
-      waitForKafka(endpoints, nodes, processes, options),
-      waitForRegistry(endpoints.schemaRegistryUrl, processes, options),
-      waitForRedis(endpoints, processes, options),
-    ]);
-  } catch (error) {
-    options.log('start failed; stopping what was started');
-    await stopProcesses(processes, options);
-    rmSync(options.stateDir, { recursive: true, force: true });
-    throw error;
+    if (format.status !== 0)
+      // The arguments carry the SCRAM passwords: only the tool's own message is shown.
+      throw new StackError(`could not format Kafka storage in ${dir}:\n${format.stderr}`);
   }
+}
 
-  writeStackEnv(endpoints, options.envFile, secureEnv);
-  options.log(
-    `${secure ? 'secured (SASL_SSL, SCRAM-SHA-512, ACLs; Redis TLS + ACL users), ' : ''}ready in ${elapsed(t0)}: Kafka ${kafka.version} (${nodes} node${nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
+function startKafkaNode(
+  options: StackOptions,
+  node: number,
+  plan: StackPlan,
+  java: string,
+  kafka: FetchedKafka,
+  marker: string,
+): StartedProcess {
+  const dir = kafkaNodeDir(options, node);
+  const args = [
+    ...kafkaJvmArgs(dir, kafka.classpath, plan.nodes),
+    marker,
+    'kafka.Kafka',
+    join(dir, 'server.properties'),
+  ];
+  // Kept so a fault test can restart this node exactly as it was started.
+  writeFileSync(join(dir, 'cmdline.json'), JSON.stringify([java, ...args]));
+  return startDetached(`kafka-${node}`, java, args, join(options.stateDir, `kafka-${node}.log`), marker);
+}
+
+function startRegistryProcess(
+  options: StackOptions,
+  java: string,
+  registry: FetchedRegistry,
+  marker: string,
+): StartedProcess {
+  const registryArgs = [
+    '-Xms64m',
+    '-Xmx320m',
+    '-XX:+UseSerialGC',
+    // The registry is not on the hot path (ids are cached by clients): start fast, stay small.
+    '-XX:TieredStopAtLevel=1',
+    marker,
+    `-Dquarkus.http.port=${options.registryPort}`,
+    '-Dquarkus.http.host=127.0.0.1',
+    // In-memory H2 (unless registryOnDisk): schemas live exactly as long as this stack's Kafka data does.
+    '-Dapicurio.rest.deletion.artifact.enabled=true',
+    '-Dapicurio.rest.deletion.artifact-version.enabled=true',
+    '-Dapicurio.rest.deletion.group.enabled=true',
+    ...(options.registryOnDisk
+      ? [`-Dapicurio.datasource.url=jdbc:h2:file:${join(options.stateDir, 'registry-db', 'registry')}`]
+      : []),
+    '-jar',
+    registry.runnerJar,
+  ];
+  // Kept so a fault test can restart the registry exactly as it was started.
+  writeFileSync(join(options.stateDir, 'registry.cmdline.json'), JSON.stringify([java, ...registryArgs]));
+  return startDetached(
+    'registry',
+    java,
+    registryArgs,
+    join(options.stateDir, 'registry.log'),
+    marker,
+    options.stateDir,
   );
-  return { endpoints, started: true };
+}
+
+function startRedisProcess(
+  options: StackOptions,
+  redis: RedisStart,
+  secrets: StackSecrets | undefined,
+): StartedProcess {
+  return startDetached(
+    'redis',
+    redis.binary,
+    [
+      ...(secrets ? secureRedisArguments(redis.port, secrets) : ['--port', String(redis.port)]),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      options.stateDir,
+    ],
+    join(options.stateDir, 'redis.log'),
+    // The marker rides along as a harmless config name so `down` can recognise this process.
+    'redis-server',
+  );
 }
 
 /** Stops exactly what `up` recorded, removes its data and the env file. */
@@ -379,7 +439,7 @@ export function startStackProcess(options: StackOptions, name: string): void {
   if (!command) throw new StackError(`${name}: no recorded command line`);
   const cwd = name === 'registry' ? options.stateDir : undefined;
   state.processes[index] = startDetached(name, command, args, proc.logFile, proc.marker, cwd);
-  writeFileSync(stateFile(options), JSON.stringify(state, null, 2));
+  writeStackState(options, state);
 }
 
 /** Stops the registry (SIGTERM), starts it again and waits until it answers. */
