@@ -16,7 +16,8 @@ import {
   type ReconciliationResult,
   type ReconciliationStatus,
 } from './records.js';
-import type { EntityKind } from './runner/service.js';
+import type { EntityKind, EntityStore, Output } from './runner/service.js';
+import { TOPICS } from './topics.js';
 
 export const itemIds = {
   hospitalMonth: (region: string, hospitalCode: string, month: string) =>
@@ -99,6 +100,42 @@ export const storedLast = (value: unknown): readonly [string, string] | null =>
 
 export const earlierDate = (a: LocalDate, b: LocalDate): LocalDate => (a <= b ? a : b);
 export const laterDate = (a: LocalDate, b: LocalDate): LocalDate => (a >= b ? a : b);
+
+/** When an item's changes happened: the earliest and latest business date, and the latest change. */
+export interface ItemTimes {
+  readonly openedOn: LocalDate | null;
+  readonly updatedOn: LocalDate | null;
+  readonly last: readonly [string, string] | null;
+}
+
+/** An item's times once a change of `date` (its revision, its id) is applied; null before the first. */
+export function timesWith(
+  times: ItemTimes | null,
+  date: LocalDate,
+  revision: number,
+  changeId: string,
+): { readonly openedOn: LocalDate; readonly updatedOn: LocalDate; readonly last: readonly [string, string] } {
+  return {
+    openedOn: times?.openedOn == null ? date : earlierDate(times.openedOn, date),
+    updatedOn: times?.updatedOn == null ? date : laterDate(times.updatedOn, date),
+    last: laterEvent(times?.last ?? null, [changeOrder(date, revision), changeId]),
+  };
+}
+
+/**
+ * An item's new view, published: the region-year counters move from its last published view (if any)
+ * to this one, and the result goes out on the reconciliation topic under the item's id.
+ */
+export function publishItem(store: EntityStore, before: ItemView | undefined, after: ItemView): Output {
+  const id = countersId(after.region, after.year);
+  store.put(COUNTERS, id, moveCounters(store.get(COUNTERS, id), before, after));
+  return {
+    topic: TOPICS.reconciliation,
+    key: after.itemId,
+    record: 'reconciliation-result',
+    value: resultOf(after),
+  };
+}
 
 // ─── Counters per region and year (read by the disclosure publisher) ───────────────────────────────
 

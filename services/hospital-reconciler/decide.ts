@@ -7,21 +7,18 @@
  * member-year's cover, what is due is not yet known and the item stays open.
  */
 import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
+import { requireMonth } from '../../shared/ingest/input.js';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import { firstDayOfMonth, type LocalDate } from '../../shared/policy/dates.js';
 import { regionParamsOn } from '../../shared/policy/regions.js';
 import { cite } from '../../shared/policy/trail.js';
 import {
   COUNTERS,
-  changeOrder,
   countersId,
-  earlierDate,
   type ItemView,
   itemIds,
-  laterDate,
-  laterEvent,
-  moveCounters,
-  resultOf,
+  publishItem,
+  timesWith,
 } from '../../shared/reconciliation.js';
 import type { HospitalMonthChange, ReconciliationStatus } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
@@ -53,9 +50,8 @@ export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> 
     );
   }
   const change = decoded.value;
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(change.month)) {
-    return refuse(invalidInput('MONTH_FORMAT', 'month', 'expected a month "YYYY-MM"', change.month));
-  }
+  const month = requireMonth(change.month, 'month');
+  if (!month.ok) return month;
   if (change.kind === 'CLAIM' && (change.claimId === null || change.claimedAmount === null)) {
     return refuse(
       invalidInput(
@@ -93,12 +89,9 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
   const item = store.get(HOSPITAL_MONTH_ITEM, id);
   const applied = change.kind === 'CLAIM' ? withClaim(item, change) : withPayment(item, change);
   if (applied === undefined) return ok(decided([])); // a copy of a change already applied
-  const date = change.eventDate as LocalDate;
   const next: HospitalMonthItem = {
     ...applied,
-    openedOn: item.openedOn === null ? date : earlierDate(item.openedOn, date),
-    updatedOn: item.updatedOn === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item.last, [changeOrder(date, change.revision), change.changeId]),
+    ...timesWith(item, change.eventDate as LocalDate, change.revision, change.changeId),
   };
   const atStake = !next.totals.claimed.isZero() || !next.totals.due.isZero() || next.payments.size > 0;
   if (!item.published && !atStake) {
@@ -108,18 +101,7 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
   const before = item.published ? viewOf(item) : undefined;
   const after = viewOf(next);
   store.put(HOSPITAL_MONTH_ITEM, id, { ...next, published: true });
-  const countersKey = countersId(after.region, after.year);
-  store.put(COUNTERS, countersKey, moveCounters(store.get(COUNTERS, countersKey), before, after));
-  return ok(
-    decided([
-      {
-        topic: TOPICS.reconciliation,
-        key: after.itemId,
-        record: 'reconciliation-result',
-        value: resultOf(after),
-      },
-    ]),
-  );
+  return ok(decided([publishItem(store, before, after)]));
 }
 
 /** Replaces a claim's entry by its later booking, keeping the totals exact. */

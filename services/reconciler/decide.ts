@@ -18,16 +18,13 @@ import { cite } from '../../shared/policy/trail.js';
 import { manualClaimDeadline, workingDayAfter } from '../../shared/policy/workingDays.js';
 import {
   COUNTERS,
-  changeOrder,
   countersId,
   earlierDate,
   eventDateOf,
   type ItemView,
   itemIds,
-  laterDate,
-  laterEvent,
-  moveCounters,
-  resultOf,
+  publishItem,
+  timesWith,
 } from '../../shared/reconciliation.js';
 import type { HospitalMonthChange, LedgerPosting, ReconciliationStatus } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
@@ -197,19 +194,6 @@ function hospitalChange(p: LedgerPosting, body: ChangeBody): Output {
   };
 }
 
-const resultOutput = (item: ItemView): Output => ({
-  topic: TOPICS.reconciliation,
-  key: item.itemId,
-  record: 'reconciliation-result',
-  value: resultOf(item),
-});
-
-/** Moves the region-year counters from the item's last published state to its new one. */
-function count(store: EntityStore, before: ItemView | undefined, after: ItemView): void {
-  const id = countersId(after.region, after.year);
-  store.put(COUNTERS, id, moveCounters(store.get(COUNTERS, id), before, after));
-}
-
 // ─── Member-year ───────────────────────────────────────────────────────────────────────────────────
 
 function claimStateOf(p: LedgerPosting): TrackedClaim['state'] {
@@ -237,13 +221,10 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
     claimed: posting.claimedAmount ?? ZERO,
     due: posting.dueAmount ?? ZERO,
   });
-  const date = eventDateOf(posting);
   const next: MemberYearItem = {
     ...item,
     claims,
-    openedOn: item.openedOn === null ? date : earlierDate(item.openedOn, date),
-    updatedOn: item.updatedOn === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item.last, [changeOrder(date, posting.revision), posting.postingId]),
+    ...timesWith(item, eventDateOf(posting), posting.revision, posting.postingId),
   };
   const before = item.published ? memberYearView(item) : undefined;
   const after = memberYearView(next);
@@ -252,8 +233,7 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
     return undefined;
   }
   store.put(MEMBER_YEAR_ITEM, id, { ...next, published: true });
-  count(store, before, after);
-  return resultOutput(after);
+  return publishItem(store, before, after);
 }
 
 function memberYearView(item: MemberYearItem): ItemView {
@@ -311,7 +291,6 @@ function updateManualClaim(store: EntityStore, posting: LedgerPosting): Output |
   const item = store.get(MANUAL_CLAIM_ITEM, id);
   if (item !== null && posting.revision <= item.revision) return undefined; // a copy: already applied
   const flags = posting.flags ?? [];
-  const date = eventDateOf(posting);
   const next: ManualClaimItem = {
     region: posting.regionCode,
     year: posting.insuranceYear,
@@ -324,15 +303,12 @@ function updateManualClaim(store: EntityStore, posting: LedgerPosting): Output |
     withinDeadline: !flags.includes('PAST_DEADLINE'),
     receivedOn: posting.receivedOn as LocalDate | null,
     paidOn: posting.postingDate as LocalDate,
-    openedOn: item === null ? date : earlierDate(item.openedOn, date),
-    updatedOn: item === null ? date : laterDate(item.updatedOn, date),
-    last: laterEvent(item?.last ?? null, [changeOrder(date, posting.revision), posting.postingId]),
+    ...timesWith(item, eventDateOf(posting), posting.revision, posting.postingId),
   };
   const before = item === null ? undefined : manualClaimView(item);
   const after = manualClaimView(next);
   store.put(MANUAL_CLAIM_ITEM, id, next);
-  count(store, before, after);
-  return resultOutput(after);
+  return publishItem(store, before, after);
 }
 
 function manualClaimView(item: ManualClaimItem): ItemView {
