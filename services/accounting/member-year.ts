@@ -19,8 +19,13 @@ import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { type Money, sumMoney, ZERO } from '../../shared/money.js';
 import { addDays, chinaMidnight, type LocalDate } from '../../shared/policy/dates.js';
 import { decideEligibility, type EligibilityDecision } from '../../shared/policy/eligibility.js';
-import type { MedicalType, PolicyParams } from '../../shared/policy/params.js';
-import { decideSupplement, type SupplementFlag, type YearToDate } from '../../shared/policy/supplement.js';
+import type { PolicyParams } from '../../shared/policy/params.js';
+import {
+  decideSupplement,
+  type SettlementClaim,
+  type SupplementFlag,
+  type YearToDate,
+} from '../../shared/policy/supplement.js';
 import type { ManualClaimSlaDecision } from '../../shared/policy/workingDays.js';
 import type { PostingKind } from '../../shared/records.js';
 
@@ -41,14 +46,8 @@ export interface Payment {
   readonly origin: Origin;
 }
 
-export interface ClaimFigures {
-  readonly inScopeAmount: Money;
-  readonly basicFundPaid: Money;
-  readonly overCapAmount: Money;
-  readonly outOfArea: boolean;
-  readonly referred: boolean;
-  readonly medicalType: MedicalType;
-}
+/** A claim's figures are what the supplement is decided from, kept as the policy reads them. */
+export type ClaimFigures = SettlementClaim;
 
 export type ClaimKind = 'settlement' | 'reversal' | 'manual';
 
@@ -587,14 +586,7 @@ function targetOf(
     explain: false,
     eligible: cover.state === 'covered',
     ytd,
-    claim: {
-      inScopeAmount: claim.figures.inScopeAmount,
-      basicFundPaid: claim.figures.basicFundPaid,
-      overCapAmount: claim.figures.overCapAmount,
-      outOfArea: claim.figures.outOfArea,
-      referred: claim.figures.referred,
-      medicalType: claim.figures.medicalType,
-    },
+    claim: claim.figures,
   });
   return { booking: { state: 'decided', due: decision.due, flags: decision.flags }, basis };
 }

@@ -309,14 +309,7 @@ function describeBooking(
     params,
     eligible: event.basis.cover === 'covered',
     ytd: event.basis.ytdBefore,
-    claim: {
-      inScopeAmount: claim.figures.inScopeAmount,
-      basicFundPaid: claim.figures.basicFundPaid,
-      overCapAmount: claim.figures.overCapAmount,
-      outOfArea: claim.figures.outOfArea,
-      referred: claim.figures.referred,
-      medicalType: claim.figures.medicalType,
-    },
+    claim: claim.figures,
   });
   if (event.basis.cover === 'not-covered') parts.push(`not covered for ${state.year}: nothing due`);
   for (const step of decision.trail) {
