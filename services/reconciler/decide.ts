@@ -26,7 +26,12 @@ import {
   publishItem,
   timesWith,
 } from '../../shared/reconciliation.js';
-import type { HospitalMonthChange, LedgerPosting, ReconciliationStatus } from '../../shared/records.js';
+import type {
+  HospitalMonthChange,
+  LedgerPosting,
+  PostingKind,
+  ReconciliationStatus,
+} from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import {
   type Decided,
@@ -45,14 +50,15 @@ import {
   type TrackedClaim,
 } from './items.js';
 
-const SETTLEMENT_KINDS: ReadonlySet<string> = new Set([
+// Typed, so a posting kind misspelt here fails to compile instead of never matching.
+const SETTLEMENT_KINDS: ReadonlySet<PostingKind> = new Set<PostingKind>([
   'SETTLEMENT_APPLIED',
   'SETTLEMENT_REVERSED',
   'SETTLEMENT_HELD',
   'SETTLEMENT_RELEASED',
   'SETTLEMENT_REDECIDED',
 ]);
-const MANUAL_KINDS: ReadonlySet<string> = new Set([
+const MANUAL_KINDS: ReadonlySet<PostingKind> = new Set<PostingKind>([
   'MANUAL_REIMBURSEMENT',
   'MANUAL_REIMBURSEMENT_HELD',
   'MANUAL_REIMBURSEMENT_RELEASED',
