@@ -123,9 +123,16 @@ describe('hospital reconciler: wiring and parse', () => {
     return result.ok ? 'accepted' : `${result.error.code} ${result.error.field}`;
   };
 
-  it('accepts a claim change and a payment change', () => {
+  it('accepts a claim change and a payment change as they are', () => {
     expect(parse(S1)).toBe('accepted');
     expect(parse(avroSamples['hospital-month-change'])).toBe('accepted');
+    const read = (value: HospitalMonthChange) =>
+      hospitalReconciler.parse({ record: 'hospital-month-change', value, schemaId: 1 }, {} as never);
+    expect(read(S1)).toEqual({ ok: true, value: S1 });
+    expect(read(avroSamples['hospital-month-change'])).toEqual({
+      ok: true,
+      value: avroSamples['hospital-month-change'],
+    });
   });
 
   it.each([

@@ -86,8 +86,12 @@ describe('reconciler (member stage): wiring and parse', () => {
   };
   const sample = avroSamples['ledger-posting'];
 
-  it('accepts a ledger posting', () => {
+  it('accepts a ledger posting as it is', () => {
     expect(parse(sample)).toBe('accepted');
+    expect(reconciler.parse({ record: 'ledger-posting', value: sample, schemaId: 1 }, {} as never)).toEqual({
+      ok: true,
+      value: sample,
+    });
   });
 
   it.each([

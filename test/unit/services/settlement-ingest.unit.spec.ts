@@ -154,9 +154,15 @@ describe('settlement ingest: a settlement becomes a pseudonymised journal fact',
   });
 
   it("异地就医: accepts another region's hospital when the care was out of area (Dehong art. 12 prices it)", () => {
-    expect(
-      parse(dehongSettlement({ hospitalCode: 'H41020200015', outOfArea: true, referral: 'REFERRED' })).ok,
-    ).toBe(true);
+    const fact = parsed(
+      dehongSettlement({ hospitalCode: 'H41020200015', outOfArea: true, referral: 'REFERRED' }),
+    );
+    expect([fact.fact.regionCode, fact.fact.hospitalCode, fact.fact.outOfArea, fact.fact.referral]).toEqual([
+      DEHONG,
+      'H41020200015',
+      true,
+      'REFERRED',
+    ]);
   });
 
   it('Kaifeng: care in the city with a Kaifeng hospital code', () => {
