@@ -15,7 +15,7 @@ import {
   SCHEMA_RECORD_NAMES,
   type SchemaName,
 } from './records.js';
-import { subjectFor, type TopicSpec } from './topics.js';
+import { subjectFor, type TopicSpec, unexpectedRecord } from './topics.js';
 
 /**
  * Avro on Kafka through the Confluent-compatible registry, in the Confluent wire format
@@ -252,14 +252,7 @@ export class TopicCodec {
     const [branch, value] = Object.entries(decoded as Record<string, unknown>)[0] ?? [];
     const record = branch === undefined ? undefined : schemaNameByFullName.get(branch);
     if (record === undefined || !topic.records.includes(record)) {
-      return refuse(
-        invalidInput(
-          'UNEXPECTED_RECORD',
-          'value',
-          `${topic.name} carries ${topic.records.join(', ')}`,
-          branch,
-        ),
-      );
+      return refuse(unexpectedRecord(topic, branch));
     }
     return ok({ record, value, schemaId } as DecodedValue);
   }

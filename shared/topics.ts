@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError, type InvalidInput, invalidInput } from './errors.js';
 import { NAMESPACE } from './namespace.js';
 import type { SchemaName } from './records.js';
 
@@ -149,6 +149,16 @@ function deadLetters(service: string): TopicSpec {
 export const ALL_TOPICS: readonly TopicSpec[] = Object.values(TOPICS);
 
 export const subjectFor = (topic: TopicSpec): string => `${topic.name}-value`;
+
+/** A record the topic does not carry (or not to this consumer): refused on the record's value. */
+export function unexpectedRecord(topic: TopicSpec, record: string | undefined): InvalidInput {
+  return invalidInput(
+    'UNEXPECTED_RECORD',
+    'value',
+    `${topic.name} carries ${topic.records.join(', ')}`,
+    record,
+  );
+}
 
 function inputRetentionDays(text: string | undefined): number {
   if (text === undefined || text === '') return 30;

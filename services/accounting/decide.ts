@@ -24,7 +24,7 @@ import {
   entity,
   type Output,
 } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 import {
   KEY_YEAR,
   type KeyYear,
@@ -56,14 +56,7 @@ export type JournalFact = Extract<DecodedValue, { record: `journal-${string}` }>
 /** Accepts the journal's records; the ingest services checked their content, this checks they are the journal's. */
 export function parseJournal(decoded: DecodedValue): Result<JournalFact> {
   if (!(TOPICS.journal.records as readonly string[]).includes(decoded.record)) {
-    return refuse(
-      invalidInput(
-        'UNEXPECTED_RECORD',
-        'value',
-        `${TOPICS.journal.name} carries ${TOPICS.journal.records.join(', ')}`,
-        decoded.record,
-      ),
-    );
+    return refuse(unexpectedRecord(TOPICS.journal, decoded.record));
   }
   const fact = decoded as JournalFact;
   // A malformed pseudonym could be a national ID that slipped through: refused, and never echoed.

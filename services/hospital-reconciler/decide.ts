@@ -29,7 +29,7 @@ import {
   type EntityStore,
   entity,
 } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 import {
   HOSPITAL_MONTH_ITEM,
   type HospitalMonthItem,
@@ -40,14 +40,7 @@ import {
 
 export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> {
   if (decoded.record !== 'hospital-month-change') {
-    return refuse(
-      invalidInput(
-        'UNEXPECTED_RECORD',
-        'value',
-        `${TOPICS.hospitalMonth.name} carries hospital-month-change`,
-        decoded.record,
-      ),
-    );
+    return refuse(unexpectedRecord(TOPICS.hospitalMonth, decoded.record));
   }
   const change = decoded.value;
   const month = requireMonth(change.month, 'month');

@@ -25,6 +25,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 
 /**
  * Payout ingest (insurer → journal), pure: checks each monthly hospital settlement, manual
@@ -48,14 +49,7 @@ export function parsePayout(decoded: DecodedValue, context: ParseContext): Resul
     case 'operating-cost':
       return parseOperatingCost(decoded.value, context);
     default:
-      return refuse(
-        invalidInput(
-          'UNEXPECTED_RECORD',
-          'value',
-          'the insurer payout topic carries insurer-monthly-settlement, manual-reimbursement and operating-cost',
-          decoded.record,
-        ),
-      );
+      return refuse(unexpectedRecord(TOPICS.insurerPayout, decoded.record));
   }
 }
 

@@ -17,7 +17,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type DecideContext, type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 
 /**
  * Premium ingest (tax authority → journal), pure: checks each collection, correction and
@@ -57,14 +57,7 @@ export function parsePremium(decoded: DecodedValue, context: ParseContext): Resu
     case 'premium-collection-closed':
       return parseClosed(decoded.value, context);
     default:
-      return refuse(
-        invalidInput(
-          'UNEXPECTED_RECORD',
-          'value',
-          `${TOPICS.taxPremium.name} carries ${TOPICS.taxPremium.records.join(', ')}`,
-          decoded.record,
-        ),
-      );
+      return refuse(unexpectedRecord(TOPICS.taxPremium, decoded.record));
   }
 }
 

@@ -41,7 +41,7 @@ import {
   entity,
   type Output,
 } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 import {
   MANUAL_CLAIM_ITEM,
   type ManualClaimItem,
@@ -70,14 +70,7 @@ const MANUAL_KINDS: ReadonlySet<PostingKind> = new Set<PostingKind>([
 /** Accepts a ledger posting whose dates and region the reconciler can work with. */
 export function parsePosting(decoded: DecodedValue): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
-    return refuse(
-      invalidInput(
-        'UNEXPECTED_RECORD',
-        'value',
-        `${TOPICS.ledger.name} carries ${TOPICS.ledger.records.join(', ')}`,
-        decoded.record,
-      ),
-    );
+    return refuse(unexpectedRecord(TOPICS.ledger, decoded.record));
   }
   const posting = decoded.value;
   if (posting.postingId.trim() === '') {

@@ -29,7 +29,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 
 export type SettlementFact =
   | { readonly kind: 'settlement'; readonly fact: JournalSettlement }
@@ -70,14 +70,7 @@ export function parseSettlement(decoded: DecodedValue, context: ParseContext): R
     case 'hospital-settlement-reversal':
       return parseReversal(decoded.value, context);
     default:
-      return refuse(
-        invalidInput(
-          'UNEXPECTED_RECORD',
-          'value',
-          `${TOPICS.hospitalSettlement.name} carries ${TOPICS.hospitalSettlement.records.join(', ')}`,
-          decoded.record,
-        ),
-      );
+      return refuse(unexpectedRecord(TOPICS.hospitalSettlement, decoded.record));
   }
 }
 
