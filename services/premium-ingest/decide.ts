@@ -1,10 +1,15 @@
 import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
-import { checkAmount, memberPseudonymOf, requireDate, requireEventId } from '../../shared/ingest/input.js';
+import {
+  checkAmount,
+  coverYearRegionParams,
+  memberPseudonymOf,
+  requireDate,
+  requireEventId,
+} from '../../shared/ingest/input.js';
 import { journalOrigin, journalOutput } from '../../shared/ingest/journal.js';
 import { type LocalDate, yearOf } from '../../shared/policy/dates.js';
 import { premiumWindowFor } from '../../shared/policy/eligibility.js';
 import type { PayerKind, PolicyParams } from '../../shared/policy/params.js';
-import { coverYearParams } from '../../shared/policy/regions.js';
 import { cite } from '../../shared/policy/trail.js';
 import type {
   JournalCollectionClosed,
@@ -66,8 +71,8 @@ function parseCollection(record: PremiumCollected, context: ParseContext): Resul
   if (!eventId.ok) return eventId;
   const paidOn = requireDate(record.paidOn, 'paidOn');
   if (!paidOn.ok) return paidOn;
-  const params = coverYearParams(record.regionCode, record.coverYear);
-  if (!params.ok) return regionField(params);
+  const params = coverYearRegionParams(record.regionCode, record.coverYear);
+  if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
   const accepted = params.value.payerKinds;
@@ -117,8 +122,8 @@ function parseCorrection(record: PremiumCorrection, context: ParseContext): Resu
   if (!originalEventId.ok) return originalEventId;
   const correctedOn = requireDate(record.correctedOn, 'correctedOn');
   if (!correctedOn.ok) return correctedOn;
-  const params = coverYearParams(record.regionCode, record.coverYear);
-  if (!params.ok) return regionField(params);
+  const params = coverYearRegionParams(record.regionCode, record.coverYear);
+  if (!params.ok) return params;
   const pseudonym = memberPseudonymOf(record.nationalId, 'nationalId', context);
   if (!pseudonym.ok) return pseudonym;
   const originalAmount = checkAmount(record.originalAmount, 'originalAmount', 'non-negative');
@@ -151,8 +156,8 @@ function parseClosed(record: PremiumCollectionClosed, context: ParseContext): Re
   if (!noticeId.ok) return noticeId;
   const issuedOn = requireDate(record.issuedOn, 'issuedOn');
   if (!issuedOn.ok) return issuedOn;
-  const params = coverYearParams(record.regionCode, record.coverYear);
-  if (!params.ok) return regionField(params);
+  const params = coverYearRegionParams(record.regionCode, record.coverYear);
+  if (!params.ok) return params;
   const window = premiumWindowFor(params.value, record.coverYear);
   if (issuedOn.value <= window.closesOn) {
     return refuse(
@@ -192,13 +197,6 @@ function checkCoverYear(params: PolicyParams, coverYear: number, paidOn: LocalDa
     );
   }
   return ok(coverYear);
-}
-
-/** A region without a policy file is refused on the record's regionCode. */
-function regionField<T>(refused: Result<T> & { ok: false }): Result<T> {
-  return refused.error.code === 'UNKNOWN_REGION'
-    ? refuse({ ...refused.error, field: 'regionCode' })
-    : refused;
 }
 
 /** One journal record per fact; an end-of-collection notice goes to every partition, so every member's order sees it. */

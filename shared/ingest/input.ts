@@ -3,7 +3,7 @@ import { type MemberPseudonym, type PseudonymKey, pseudonymFor, validateNational
 import { isMoneyExact, type Money } from '../money.js';
 import { type LocalDate, parseLocalDate } from '../policy/dates.js';
 import type { PolicyParams } from '../policy/params.js';
-import { regionParamsOn } from '../policy/regions.js';
+import { coverYearParams, regionParamsOn } from '../policy/regions.js';
 import { cite } from '../policy/trail.js';
 
 /**
@@ -70,11 +70,18 @@ export function checkAmount(amount: Money, field: string, rule: AmountRule): Res
  * the record's `regionCode` field: a region exists only by configuration.
  */
 export function regionParams(regionCode: string, date: LocalDate, dateField: string): Result<PolicyParams> {
-  const params = regionParamsOn(regionCode, date, dateField);
-  if (!params.ok && params.error.code === 'UNKNOWN_REGION') {
-    return refuse({ ...params.error, field: 'regionCode' });
-  }
-  return params;
+  return onRegionCode(regionParamsOn(regionCode, date, dateField));
+}
+
+/** The parameters a cover year is judged by (coverYearParams), an unknown region refused on `regionCode`. */
+export function coverYearRegionParams(regionCode: string, coverYear: number): Result<PolicyParams> {
+  return onRegionCode(coverYearParams(regionCode, coverYear));
+}
+
+function onRegionCode(params: Result<PolicyParams>): Result<PolicyParams> {
+  return !params.ok && params.error.code === 'UNKNOWN_REGION'
+    ? refuse({ ...params.error, field: 'regionCode' })
+    : params;
 }
 
 export interface MemberIdentityContext {

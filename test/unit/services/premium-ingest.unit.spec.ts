@@ -134,11 +134,17 @@ describe('premium ingest: a collection (征缴) becomes a pseudonymised journal 
     const fact = parsed(
       collection({ regionCode: DEHONG, payerType: 'UNIT_SHARE', coverYear: 2024, paidOn: '2024-03-01' }),
     );
-    expect(fact.kind).toBe('collection');
+    expect(
+      fact.kind === 'collection' && [fact.fact.regionCode, fact.fact.payerType, fact.fact.coverYear],
+    ).toEqual([DEHONG, 'UNIT_SHARE', 2024]);
   });
 
   it("Kaifeng art. 8: the first window (July–December 2023) collects for 2024, the policy's first year", () => {
-    expect(parse(collection({ paidOn: '2023-09-15', coverYear: 2024 })).ok).toBe(true);
+    const fact = parsed(collection({ paidOn: '2023-09-15', coverYear: 2024 }));
+    expect(fact.kind === 'collection' && [fact.fact.paidOn, fact.fact.coverYear]).toEqual([
+      '2023-09-15',
+      2024,
+    ]);
   });
 
   it('a late payment, up to a year after the window, is still a fact: accounting decides it is late', () => {
