@@ -63,10 +63,46 @@ const FAULT_DESCRIPTIONS: Readonly<Record<FaultKind, string>> = {
 };
 
 export function groundTruth(input: TruthInput): GroundTruth {
-  const { ctx, options, drafts, stories, settlements, claims, payouts, costs } = input;
+  const { ctx, options, drafts, stories, settlements, claims } = input;
   const refs = drafts.map(
     (d, index): EventRef => ({ index, topic: d.event.topic.name, kind: d.kind, id: d.id }),
   );
+  const outcomes = outcomesOf(drafts, refs);
+  const { deadLetters, postings } = outcomes;
+  const hospitalMonths = hospitalMonthTruth(ctx, settlements, input.payouts);
+  const manualClaims = claims.map((c) => manualClaimTruth(ctx, c));
+  const memberYears = memberYearTruth(ctx, stories, settlements);
+  const reconciliation = { hospitalMonths, manualClaims, memberYears };
+  return {
+    format: TRUTH_FORMAT,
+    region: ctx.region,
+    regionName: ctx.params.region.name.en,
+    year: ctx.year,
+    members: options.members,
+    seed: options.seed,
+    policy: policyTruth(ctx),
+    faults: { enabled: [...ctx.faults], injected: injectedFaults(input, refs, deadLetters, reconciliation) },
+    counts: {
+      published: { total: drafts.length, by: outcomes.byKind, byTopic: outcomes.byTopic },
+      notices: outcomes.notices,
+      ledgerPostings: { total: sum(Object.values(postings)), by: postings },
+      deadLetters: { total: deadLetters.length, by: outcomes.byCode, byService: outcomes.byService },
+    },
+    deadLetters,
+    reconciliation,
+    totals: totalsOf(input),
+    distribution: distributionOf(input),
+    premiumsOutsideWindow: stories
+      .flatMap((s) => s.payments)
+      .filter((p) => p.why !== null)
+      .map((p) => ({ eventId: p.eventId, paidOn: p.paidOn, why: p.why as 'LATE_PREMIUM' | 'NEW_ENROLEE' })),
+  };
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/** What each published event must lead to, counted: postings, end-of-collection notices, dead letters. */
+function outcomesOf(drafts: readonly Draft[], refs: readonly EventRef[]) {
   const deadLetters: ExpectedDeadLetter[] = [];
   const postings: Partial<Record<PostingKind, number>> = {};
   const byKind: Record<string, number> = {};
@@ -94,30 +130,39 @@ export function groundTruth(input: TruthInput): GroundTruth {
       byService[service] = (byService[service] ?? 0) + 1;
     }
   });
+  return { deadLetters, postings, byKind, byTopic, byCode, byService, notices };
+}
 
-  const hospitalMonths = hospitalMonthTruth(ctx, settlements, payouts);
-  const manualClaims = claims.map((c): ManualClaimTruth => {
-    const problems = !c.sla.withinSla || !c.sla.withinDeadline;
-    return {
-      itemId: `MANUAL_CLAIM:${ctx.region}:${c.id}`,
-      claimId: c.id,
-      memberPseudonym: c.story.member.pseudonym,
-      serviceDate: c.plan.serviceDate,
-      receivedOn: c.plan.receivedOn,
-      paidOn: c.plan.paidOn,
-      workingDays: c.sla.workingDays,
-      withinSla: c.sla.withinSla,
-      deadline: c.sla.deadline,
-      withinDeadline: c.sla.withinDeadline,
-      outOfArea: true,
-      referral: c.plan.referral,
-      due: money(c.dueFen),
-      paid: money(c.dueFen),
-      status: problems ? 'DISCREPANCY' : 'MATCHED',
-    };
-  });
-  const memberYears = memberYearTruth(ctx, stories, settlements);
+function manualClaimTruth(ctx: Context, c: ClaimRec): ManualClaimTruth {
+  const problems = !c.sla.withinSla || !c.sla.withinDeadline;
+  return {
+    itemId: `MANUAL_CLAIM:${ctx.region}:${c.id}`,
+    claimId: c.id,
+    memberPseudonym: c.story.member.pseudonym,
+    serviceDate: c.plan.serviceDate,
+    receivedOn: c.plan.receivedOn,
+    paidOn: c.plan.paidOn,
+    workingDays: c.sla.workingDays,
+    withinSla: c.sla.withinSla,
+    deadline: c.sla.deadline,
+    withinDeadline: c.sla.withinDeadline,
+    outOfArea: true,
+    referral: c.plan.referral,
+    due: money(c.dueFen),
+    paid: money(c.dueFen),
+    status: problems ? 'DISCREPANCY' : 'MATCHED',
+  };
+}
 
+/** Each fault turned on and injected: its events, and the items and dead letters it must show up as. */
+function injectedFaults(
+  input: TruthInput,
+  refs: readonly EventRef[],
+  deadLetters: readonly ExpectedDeadLetter[],
+  reconciliation: GroundTruth['reconciliation'],
+): InjectedFault[] {
+  const { ctx, drafts, stories, settlements, claims, payouts } = input;
+  const { hospitalMonths, manualClaims, memberYears } = reconciliation;
   const injected: InjectedFault[] = [];
   for (const kind of [...ctx.faults]) {
     const events = refs.filter((_, i) => (drafts[i] as Draft).tags.includes(kind));
@@ -148,74 +193,64 @@ export function groundTruth(input: TruthInput): GroundTruth {
       deadLetters: deadLetters.filter((dl) => (drafts[dl.index] as Draft).tags.includes(kind)),
     });
   }
+  return injected;
+}
 
+function policyTruth(ctx: Context): GroundTruth['policy'] {
+  const params = ctx.params;
+  return {
+    premiumDue: formatMoney(params.premiumDue),
+    premiumWindow: { opensOn: ctx.window.opensOn, closesOn: ctx.window.closesOn },
+    basicFundCap: formatMoney(params.basicFundCap),
+    supplementRatio: params.supplementRatio.toFixed(2),
+    referralPenalty: params.referralPenalty.toFixed(2),
+    supplementCap: params.supplementCap === null ? null : formatMoney(params.supplementCap),
+    manualClaimWorkingDays: params.manualClaim.workingDays,
+    manualClaimDeadline: `${ctx.year + params.manualClaim.deadlineYearOffset}-${params.manualClaim.deadlineMonthDay}`,
+  };
+}
+
+function totalsOf(input: TruthInput): GroundTruth['totals'] {
+  const { settlements, payouts, claims, costs } = input;
+  const operatingCostFen = costs.reduce((total, c) => total + c.amountFen, 0);
+  return {
+    premiumIncome: money(input.premiumIncomeFen),
+    directSupplementDue: money(sum(settlements.map((s) => s.dueFen))),
+    directSupplementClaimed: money(sum(settlements.map((s) => s.claimedFen))),
+    insurerPaidHospitals: money(sum(payouts.map((p) => p.amountFen))),
+    manualClaimsPaid: money(sum(claims.map((c) => c.dueFen))),
+    operatingCost: money(operatingCostFen),
+    operatingCostRatio:
+      input.premiumIncomeFen === 0 ? '0.0000' : (operatingCostFen / input.premiumIncomeFen).toFixed(4),
+  };
+}
+
+/** How the year's settlements and claims spread over hospitals and members. */
+function distributionOf(input: TruthInput): GroundTruth['distribution'] {
+  const { settlements, claims, stories } = input;
   const settlementsOnly = settlements.filter((s) => s.kind === 'settlement');
   const overCapByMember = new Map<Member, number>();
   for (const s of settlementsOnly) {
     if (s.overCapFen > 0) overCapByMember.set(s.story.member, (overCapByMember.get(s.story.member) ?? 0) + 1);
   }
-  const operatingCostFen = costs.reduce((sum, c) => sum + c.amountFen, 0);
-  const params = ctx.params;
-  const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
   return {
-    format: TRUTH_FORMAT,
-    region: ctx.region,
-    regionName: params.region.name.en,
-    year: ctx.year,
-    members: options.members,
-    seed: options.seed,
-    policy: {
-      premiumDue: formatMoney(params.premiumDue),
-      premiumWindow: { opensOn: ctx.window.opensOn, closesOn: ctx.window.closesOn },
-      basicFundCap: formatMoney(params.basicFundCap),
-      supplementRatio: params.supplementRatio.toFixed(2),
-      referralPenalty: params.referralPenalty.toFixed(2),
-      supplementCap: params.supplementCap === null ? null : formatMoney(params.supplementCap),
-      manualClaimWorkingDays: params.manualClaim.workingDays,
-      manualClaimDeadline: `${ctx.year + params.manualClaim.deadlineYearOffset}-${params.manualClaim.deadlineMonthDay}`,
+    hospitals: input.hospitals.map((h) => ({
+      code: h.code,
+      tier: h.tier,
+      settlements: settlementsOnly.filter((s) => s.hospital === h).length,
+    })),
+    membersWithSettlements: new Set(settlementsOnly.map((s) => s.story.member)).size,
+    membersWithManualClaims: new Set(claims.map((c) => c.story.member)).size,
+    membersReachingBasicCap: input.reachedCap.size,
+    maxOverCapSettlementsOfOneMember: Math.max(0, ...overCapByMember.values()),
+    twoPartPremiums: stories.filter((s) => s.role === 'normal' && s.member.parts.length > 1).length,
+    settlements: settlementsOnly.length,
+    reversals: settlements.length - settlementsOnly.length,
+    manualClaims: claims.length,
+    manualClaimsOutOfArea: {
+      referred: claims.filter((c) => c.plan.referral === 'REFERRED').length,
+      notReferred: claims.filter((c) => c.plan.referral === 'NOT_REFERRED').length,
     },
-    faults: { enabled: [...ctx.faults], injected },
-    counts: {
-      published: { total: drafts.length, by: byKind, byTopic },
-      notices,
-      ledgerPostings: { total: sum(Object.values(postings)), by: postings },
-      deadLetters: { total: deadLetters.length, by: byCode, byService },
-    },
-    deadLetters,
-    reconciliation: { hospitalMonths, manualClaims, memberYears },
-    totals: {
-      premiumIncome: money(input.premiumIncomeFen),
-      directSupplementDue: money(sum(settlements.map((s) => s.dueFen))),
-      directSupplementClaimed: money(sum(settlements.map((s) => s.claimedFen))),
-      insurerPaidHospitals: money(sum(payouts.map((p) => p.amountFen))),
-      manualClaimsPaid: money(sum(claims.map((c) => c.dueFen))),
-      operatingCost: money(operatingCostFen),
-      operatingCostRatio:
-        input.premiumIncomeFen === 0 ? '0.0000' : (operatingCostFen / input.premiumIncomeFen).toFixed(4),
-    },
-    distribution: {
-      hospitals: input.hospitals.map((h) => ({
-        code: h.code,
-        tier: h.tier,
-        settlements: settlementsOnly.filter((s) => s.hospital === h).length,
-      })),
-      membersWithSettlements: new Set(settlementsOnly.map((s) => s.story.member)).size,
-      membersWithManualClaims: new Set(claims.map((c) => c.story.member)).size,
-      membersReachingBasicCap: input.reachedCap.size,
-      maxOverCapSettlementsOfOneMember: Math.max(0, ...overCapByMember.values()),
-      twoPartPremiums: stories.filter((s) => s.role === 'normal' && s.member.parts.length > 1).length,
-      settlements: settlementsOnly.length,
-      reversals: settlements.length - settlementsOnly.length,
-      manualClaims: claims.length,
-      manualClaimsOutOfArea: {
-        referred: claims.filter((c) => c.plan.referral === 'REFERRED').length,
-        notReferred: claims.filter((c) => c.plan.referral === 'NOT_REFERRED').length,
-      },
-    },
-    premiumsOutsideWindow: stories
-      .flatMap((s) => s.payments)
-      .filter((p) => p.why !== null)
-      .map((p) => ({ eventId: p.eventId, paidOn: p.paidOn, why: p.why as 'LATE_PREMIUM' | 'NEW_ENROLEE' })),
   };
 }
 
