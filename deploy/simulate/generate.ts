@@ -27,6 +27,7 @@ import {
   type CostRec,
   type Coverage,
   chinaAt,
+  type Draft,
   fen,
   type MemberStory,
   maxDate,
@@ -126,16 +127,7 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
     ctx.window.opensOn,
   );
   const f = ctx.faults;
-  const needsCoveredHeavy = f.has('HOSPITAL_OVER_CLAIM') || f.has('INSURER_SHORT_PAYMENT');
-  const heavyForFaults =
-    (f.has('PARTIAL_PREMIUM') ? 1 : 0) +
-    (f.has('LATE_PREMIUM') ? 1 : 0) +
-    (f.has('SETTLEMENT_BEFORE_PREMIUM') ? 1 : 0) +
-    (needsCoveredHeavy ? 3 : 0);
-  assignProfiles(root.fork('profiles'), members, {
-    heavy: Math.max(heavyForFaults, options.members >= 100 ? 1 : 0),
-    away: f.has('LATE_MANUAL_CLAIM') ? 4 : options.members >= 500 ? 1 : 0,
-  });
+  assignProfiles(root.fork('profiles'), members, profileCounts(f, options.members));
 
   const stories = members.map(
     (member): MemberStory => ({
@@ -174,19 +166,15 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
   const premiumIncomeFen = payments.reduce((sum, p) => sum + (p.correction?.correctedFen ?? p.amountFen), 0);
   const costs = operatingCosts(root.fork('costs'), premiumIncomeFen, planCtx);
 
-  const builder = new DraftBuilder(root.fork('platform'), planCtx);
-  for (const p of payments) builder.premium(p);
-  for (const p of payments) if (p.correction !== null) builder.correction(p, p.correction);
-  const inWindow = payments.filter((p) => p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn);
-  builder.collectionClosed(noticeAt, chinaDateOf(noticeAt), inWindow.length);
-  for (const s of settlements) builder.settlement(s);
-  for (const c of claims) builder.manualClaim(c);
-  for (const p of payouts) builder.payout(p);
-  for (const c of costs) builder.operatingCost(c);
-  if (f.has('DUPLICATES')) builder.duplicates(root.fork('duplicates'));
-  if (f.has('BAD_RECORDS')) builder.badRecords(root.fork('bad-records'), stories);
-
-  const drafts = builder.sorted();
+  const drafts = draftsOf(root, planCtx, {
+    stories,
+    payments,
+    noticeAt,
+    settlements,
+    claims,
+    payouts,
+    costs,
+  });
   const truth = groundTruth({
     ctx: planCtx,
     options,
@@ -201,6 +189,47 @@ export function generateYear(options: GenerateOptions): SimulatedYear {
     reachedCap,
   });
   return { events: drafts.map((d) => d.event), truth };
+}
+
+/** How many members get a heavy course of care and how many fall ill away from home: enough for the faults asked for. */
+function profileCounts(faults: ReadonlySet<FaultKind>, members: number): { heavy: number; away: number } {
+  const needsCoveredHeavy = faults.has('HOSPITAL_OVER_CLAIM') || faults.has('INSURER_SHORT_PAYMENT');
+  const heavyForFaults =
+    (faults.has('PARTIAL_PREMIUM') ? 1 : 0) +
+    (faults.has('LATE_PREMIUM') ? 1 : 0) +
+    (faults.has('SETTLEMENT_BEFORE_PREMIUM') ? 1 : 0) +
+    (needsCoveredHeavy ? 3 : 0);
+  return {
+    heavy: Math.max(heavyForFaults, members >= 100 ? 1 : 0),
+    away: faults.has('LATE_MANUAL_CLAIM') ? 4 : members >= 500 ? 1 : 0,
+  };
+}
+
+interface PlannedYear {
+  readonly stories: readonly MemberStory[];
+  readonly payments: readonly PaymentRec[];
+  readonly noticeAt: number;
+  readonly settlements: readonly SettlementRec[];
+  readonly claims: readonly ClaimRec[];
+  readonly payouts: readonly PayoutRec[];
+  readonly costs: readonly CostRec[];
+}
+
+/** Every event of the planned year as the agencies' platforms would publish it, in publication order. */
+function draftsOf(root: Rng, ctx: Context, year: PlannedYear): Draft[] {
+  const { payments, noticeAt } = year;
+  const builder = new DraftBuilder(root.fork('platform'), ctx);
+  for (const p of payments) builder.premium(p);
+  for (const p of payments) if (p.correction !== null) builder.correction(p, p.correction);
+  const inWindow = payments.filter((p) => p.paidOn >= ctx.window.opensOn && p.paidOn <= ctx.window.closesOn);
+  builder.collectionClosed(noticeAt, chinaDateOf(noticeAt), inWindow.length);
+  for (const s of year.settlements) builder.settlement(s);
+  for (const c of year.claims) builder.manualClaim(c);
+  for (const p of year.payouts) builder.payout(p);
+  for (const c of year.costs) builder.operatingCost(c);
+  if (ctx.faults.has('DUPLICATES')) builder.duplicates(root.fork('duplicates'));
+  if (ctx.faults.has('BAD_RECORDS')) builder.badRecords(root.fork('bad-records'), year.stories);
+  return builder.sorted();
 }
 
 function contextOf(options: GenerateOptions): Omit<Context, 'hospitals'> {

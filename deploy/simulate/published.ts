@@ -333,57 +333,9 @@ export class DraftBuilder {
     const hospital = rng.pick(ctx.hospitals);
 
     // Not Avro: a hospital interface posting JSON to the topic.
-    const jsonDay = dayInYear();
-    const jsonMember = someone();
-    this.push(
-      chinaAt(jsonDay, officeMinute(rng)),
-      {
-        topic: TOPICS.hospitalSettlement,
-        key: jsonMember.nationalId,
-        bytes: Buffer.from(
-          JSON.stringify({
-            setl_id: this.nextSettlementId(),
-            fixmedins_code: hospital.code,
-            setl_time: `${jsonDay} 10:12:00`,
-            medfee_sumamt: '3521.40',
-            hifob_pay: '0.00',
-          }),
-          'utf8',
-        ),
-      },
-      'raw-bytes',
-      null,
-      { deadLetter: { service: 'settlement-ingest', code: 'NOT_AVRO', field: 'value' } },
-      tags,
-    );
-
+    this.notAvroSettlement(rng, dayInYear(), someone(), hospital.code, tags);
     // A national ID whose check character was mistyped at the tax office.
-    const birth = dayBetween(rng, '1960-01-01' as LocalDate, '1999-12-31' as LocalDate);
-    const badId = withWrongCheckCharacter(
-      nationalIdOf(`${ctx.region.slice(0, 4)}02`, birth, rng.int(1, 999)),
-    );
-    const paidOn = dayBetween(rng, ctx.window.opensOn, ctx.window.closesOn);
-    const eventId = `TAX-${ctx.region}-${yearOf(paidOn)}-${ctx.seedTag}9${String(rng.int(0, 9_999_999)).padStart(7, '0')}`;
-    const premium: PremiumCollected = {
-      eventId,
-      regionCode: ctx.region,
-      nationalId: badId,
-      payerType: (singlePaymentPlan(ctx.params, 'employee')[0] as PremiumPart).payerType,
-      employerCode: null,
-      coverYear: ctx.year,
-      amount: fen(ctx.premiumDueFen),
-      paidOn,
-      basicEnrolmentDate: null,
-      taxVoucherNo: this.voucherNo(paidOn),
-    };
-    this.push(
-      chinaAt(paidOn, officeMinute(rng, 9, 17)),
-      { topic: TOPICS.taxPremium, record: 'premium-collected', key: badId, value: premium },
-      'premium-collected',
-      eventId,
-      { deadLetter: { service: 'premium-ingest', code: 'ID_CHECKSUM', field: 'nationalId' } },
-      tags,
-    );
+    this.mistypedIdPremium(rng, tags);
 
     // A negative amount: hifp_pay sent with the wrong sign.
     this.badSettlement(
@@ -412,6 +364,66 @@ export class DraftBuilder {
       hospital.code,
       { reversalOf: this.nextSettlementId() },
       { service: 'accounting', code: 'UNKNOWN_SETTLEMENT', field: 'originalSettlementId' },
+    );
+  }
+
+  private notAvroSettlement(
+    rng: Rng,
+    jsonDay: LocalDate,
+    jsonMember: Member,
+    hospitalCode: string,
+    tags: FaultKind[],
+  ): void {
+    this.push(
+      chinaAt(jsonDay, officeMinute(rng)),
+      {
+        topic: TOPICS.hospitalSettlement,
+        key: jsonMember.nationalId,
+        bytes: Buffer.from(
+          JSON.stringify({
+            setl_id: this.nextSettlementId(),
+            fixmedins_code: hospitalCode,
+            setl_time: `${jsonDay} 10:12:00`,
+            medfee_sumamt: '3521.40',
+            hifob_pay: '0.00',
+          }),
+          'utf8',
+        ),
+      },
+      'raw-bytes',
+      null,
+      { deadLetter: { service: 'settlement-ingest', code: 'NOT_AVRO', field: 'value' } },
+      tags,
+    );
+  }
+
+  private mistypedIdPremium(rng: Rng, tags: FaultKind[]): void {
+    const ctx = this.ctx;
+    const birth = dayBetween(rng, '1960-01-01' as LocalDate, '1999-12-31' as LocalDate);
+    const badId = withWrongCheckCharacter(
+      nationalIdOf(`${ctx.region.slice(0, 4)}02`, birth, rng.int(1, 999)),
+    );
+    const paidOn = dayBetween(rng, ctx.window.opensOn, ctx.window.closesOn);
+    const eventId = `TAX-${ctx.region}-${yearOf(paidOn)}-${ctx.seedTag}9${String(rng.int(0, 9_999_999)).padStart(7, '0')}`;
+    const premium: PremiumCollected = {
+      eventId,
+      regionCode: ctx.region,
+      nationalId: badId,
+      payerType: (singlePaymentPlan(ctx.params, 'employee')[0] as PremiumPart).payerType,
+      employerCode: null,
+      coverYear: ctx.year,
+      amount: fen(ctx.premiumDueFen),
+      paidOn,
+      basicEnrolmentDate: null,
+      taxVoucherNo: this.voucherNo(paidOn),
+    };
+    this.push(
+      chinaAt(paidOn, officeMinute(rng, 9, 17)),
+      { topic: TOPICS.taxPremium, record: 'premium-collected', key: badId, value: premium },
+      'premium-collected',
+      eventId,
+      { deadLetter: { service: 'premium-ingest', code: 'ID_CHECKSUM', field: 'nationalId' } },
+      tags,
     );
   }
 
