@@ -136,6 +136,10 @@ export function parseSimulateArgs(argv: readonly string[], cwd = process.cwd()):
   return checkSimulateOptions(command.opts<SimulateOptionValues>(), given, cwd);
 }
 
+type Invalid = ReturnType<typeof invalid>;
+const isInvalid = (value: unknown): value is Invalid =>
+  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'invalid';
+
 /** The values of `hub simulate`'s options, checked together. */
 function checkSimulateOptions(
   options: SimulateOptionValues,
@@ -147,8 +151,35 @@ function checkSimulateOptions(
   const region = options.region;
   if (region === undefined)
     return invalid(`--region is required (known: ${[...loadRegions().keys()].join(', ')})`);
+  const year = checkYear(region, options.year ?? '2025');
+  if (isInvalid(year)) return year;
+  const faults = checkFaults(options, given);
+  if (isInvalid(faults)) return faults;
+  const members = checkMembers(options.members ?? '2000', faults);
+  if (isInvalid(members)) return members;
+  const seedText = options.seed ?? '1';
+  const seed = integer(seedText);
+  if (seed === undefined || seed > 0xffff_ffff)
+    return invalid(`--seed ${seedText}: expected a whole number from 0 to 4294967295`);
+  const truthFile = checkTruthFile(cwd, options.truth, `simulate-${region}-${year}.truth.json`);
+  if (isInvalid(truthFile)) return truthFile;
+  return {
+    kind: 'run',
+    args: {
+      region,
+      year,
+      members,
+      seed,
+      truthFile,
+      faults,
+      dryRun: options.dryRun === true,
+      inOrder: options.inOrder === true,
+    },
+  };
+}
 
-  const yearText = options.year ?? '2025';
+/** A year the region has rules for, whose manual claims' working days the holiday data can count. */
+function checkYear(region: string, yearText: string): number | Invalid {
   const year = integer(yearText);
   if (year === undefined || year < 1900 || year > 2999)
     return invalid(`--year ${yearText}: expected a year such as 2025`);
@@ -163,7 +194,14 @@ function checkSimulateOptions(
       `--year ${year}: its manual claims are paid up to ${lastPaidYear}, but the holiday data (chinese-days and shared/policy/holidays/) covers ${firstYear}–${lastYear}; use a year from ${firstYear + 1} to ${lastYear - params.manualClaim.deadlineYearOffset}, or add shared/policy/holidays/${lastPaidYear}.json`,
     );
   }
+  return year;
+}
 
+/** Every fault by default; none with --no-faults; the named ones with --faults. */
+function checkFaults(
+  options: SimulateOptionValues,
+  given: ReadonlyMap<string, number>,
+): readonly FaultKind[] | Invalid {
   let faults: readonly FaultKind[] = [...FAULT_KINDS];
   const noFaults = given.has('--no-faults');
   if (noFaults && given.has('--faults')) return invalid('--no-faults and --faults exclude each other');
@@ -177,8 +215,11 @@ function checkSimulateOptions(
     }
     faults = enabledFaults(names as FaultKind[]);
   }
+  return faults;
+}
 
-  const membersText = options.members ?? '2000';
+/** Enough members to hide the faults among ordinary ones. */
+function checkMembers(membersText: string, faults: readonly FaultKind[]): number | Invalid {
   const members = integer(membersText);
   const minimum = minimumMembers(faults);
   if (members === undefined || members > MAX_MEMBERS) {
@@ -191,34 +232,20 @@ function checkSimulateOptions(
         : `--members ${members}: at least ${minimum} member is needed`,
     );
   }
+  return members;
+}
 
-  const seedText = options.seed ?? '1';
-  const seed = integer(seedText);
-  if (seed === undefined || seed > 0xffff_ffff)
-    return invalid(`--seed ${seedText}: expected a whole number from 0 to 4294967295`);
-
-  const truthFile = resolve(cwd, options.truth ?? `simulate-${region}-${year}.truth.json`);
+/** The truth file's path: in a folder that exists, and not itself a folder. */
+function checkTruthFile(cwd: string, given: string | undefined, fallback: string): string | Invalid {
+  const truthFile = resolve(cwd, given ?? fallback);
   const folder = dirname(truthFile);
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    return invalid(`--truth ${options.truth ?? truthFile}: folder ${folder} does not exist`);
+    return invalid(`--truth ${given ?? truthFile}: folder ${folder} does not exist`);
   }
   if (existsSync(truthFile) && statSync(truthFile).isDirectory()) {
     return invalid(`--truth ${truthFile}: is a folder, expected a file name`);
   }
-
-  return {
-    kind: 'run',
-    args: {
-      region,
-      year,
-      members,
-      seed,
-      truthFile,
-      faults,
-      dryRun: options.dryRun === true,
-      inOrder: options.inOrder === true,
-    },
-  };
+  return truthFile;
 }
 
 export async function runSimulate(args: SimulateArgs): Promise<number> {
