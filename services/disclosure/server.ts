@@ -60,29 +60,8 @@ function route(
   options: DisclosureServerOptions,
   now: Date,
 ): void {
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.setHeader('allow', 'GET, HEAD');
-    send(response, request, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
-    return;
-  }
-  const target = request.url ?? '/';
-  if (target.length > MAX_URL_LENGTH) {
-    send(response, request, 414, 'text/plain; charset=utf-8', 'request target too long\n');
-    return;
-  }
-  // A read-only feed takes no body: a request that announces one is refused, and the body is not read.
-  const length = Number(request.headers['content-length'] ?? 0);
-  if (request.headers['transfer-encoding'] !== undefined || !(length === 0)) {
-    response.setHeader('connection', 'close');
-    send(response, request, 413, 'text/plain; charset=utf-8', 'no request body is accepted\n');
-    return;
-  }
-  // `..` (or its percent-encoding) in a path is never a path of the feed: refuse it outright.
-  if (/(^|[/\\])(\.|%2e){2}([/\\?#]|$)/i.test(target.split('?')[0] ?? '')) {
-    send(response, request, 400, 'text/plain; charset=utf-8', 'bad path\n');
-    return;
-  }
-  const url = new URL(target, 'http://localhost');
+  if (refused(request, response)) return;
+  const url = new URL(request.url ?? '/', 'http://localhost');
   const region = url.searchParams.get('region');
   if (region !== null && !REGION.test(region)) {
     send(response, request, 400, 'text/plain; charset=utf-8', 'region must be a 6-digit code\n');
@@ -143,6 +122,33 @@ function route(
     default:
       send(response, request, 404, 'text/plain; charset=utf-8', 'not found\n');
   }
+}
+
+/** Refuses what is no request of a read-only feed (sent here); false when the request may be routed. */
+function refused(request: IncomingMessage, response: ServerResponse): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('allow', 'GET, HEAD');
+    send(response, request, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return true;
+  }
+  const target = request.url ?? '/';
+  if (target.length > MAX_URL_LENGTH) {
+    send(response, request, 414, 'text/plain; charset=utf-8', 'request target too long\n');
+    return true;
+  }
+  // A read-only feed takes no body: a request that announces one is refused, and the body is not read.
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (request.headers['transfer-encoding'] !== undefined || !(length === 0)) {
+    response.setHeader('connection', 'close');
+    send(response, request, 413, 'text/plain; charset=utf-8', 'no request body is accepted\n');
+    return true;
+  }
+  // `..` (or its percent-encoding) in a path is never a path of the feed: refuse it outright.
+  if (/(^|[/\\])(\.|%2e){2}([/\\?#]|$)/i.test(target.split('?')[0] ?? '')) {
+    send(response, request, 400, 'text/plain; charset=utf-8', 'bad path\n');
+    return true;
+  }
+  return false;
 }
 
 function send(
