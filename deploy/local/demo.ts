@@ -4,10 +4,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
 import { serviceLag } from '../../services/hub-cli/status.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { formatSummary, summarise } from '../../services/reconciler/summary.js';
-import { REPO_ROOT } from '../../shared/config.js';
+import { type Endpoints, REPO_ROOT } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';
@@ -135,45 +136,13 @@ async function main(): Promise<number> {
     else say('the stack keeps running (npm run stack:down stops it)');
   });
   if (stopping) await stopping;
-  const secrets = demoSecrets(stackOptions.stateDir);
-  const env = {
-    ...process.env,
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    REDIS_URL: endpoints.redisUrl,
-    HUB_NAMESPACE: NAMESPACE,
-    HUB_PSEUDONYM_KEY: secrets.pseudonymKey,
-    HUB_DISCLOSURE_SIGNING_KEY: secrets.signingKey,
-    HUB_DISCLOSURE_PORT: String(options.port),
-    // Published once, after the year is processed (SIGUSR1 below), not while it streams in.
-    HUB_DISCLOSURE_INTERVAL_SECONDS: '3600',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
+  const env = serviceEnvironment(endpoints, demoSecrets(stackOptions.stateDir), options);
   say(`namespace ${NAMESPACE} (topics, groups and Redis keys of this run)`);
 
-  const kafka = createKafka(endpoints, 'demo', createLogger('demo', 'error'));
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
-  await admin.disconnect();
-  const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
-  say(`topics created and ${ALL_TOPICS.length} schemas registered`);
-
+  const { kafka, codec } = await createHubTopics(endpoints);
   const logDir = join(stackOptions.stateDir, 'demo', NAMESPACE);
   mkdirSync(logDir, { recursive: true });
-  const children = SERVICES.map((service) => startService(service, env, logDir));
-  undo.push(async () => {
-    say('stopping the services');
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
-    await Promise.all(children.map((c) => c.exited));
-  });
-  for (const child of children) {
-    child.process.once('exit', (code, signal) => {
-      if (!stopping) void stopDemo(1, `${child.name} exited with ${code ?? signal}; its log: ${child.log}`);
-    });
-  }
-  say(`services started: ${SERVICES.join(', ')} (logs in ${logDir})`);
+  const children = startServices(env, logDir);
 
   for (const region of REGIONS) {
     const truth = join(logDir, `simulate-${region}-${options.year}.truth.json`);
@@ -193,18 +162,7 @@ async function main(): Promise<number> {
   say('publishing the disclosures');
   children.find((c) => c.name === 'disclosure')?.process.kill('SIGUSR1');
   await waitForDisclosures(options.port, options.year);
-
-  const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
-    idleMs: 2000,
-  });
-  for (const region of REGIONS) {
-    process.stdout.write(`\n${'='.repeat(100)}\n${regionName(region)} 对账汇总 reconciliation summary\n`);
-    process.stdout.write(
-      `${formatSummary(summarise(results.filter((r) => r.regionCode === region)), { top: 8 })}\n`,
-    );
-  }
-  await runHub(['disclosure', 'show', '--region', REGIONS[0], '--period', String(options.year)], env);
-  await runHub(['disclosure', 'show', '--region', REGIONS[1], '--period', String(options.year)], env);
+  await printSummaries(kafka, codec, env, options.year);
 
   const url = `http://127.0.0.1:${options.port}/`;
   say(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -216,6 +174,72 @@ async function main(): Promise<number> {
   say('serving the disclosure page; Ctrl-C stops the demo');
   await new Promise(() => {});
   return 0;
+}
+
+/** What every service process is started with: the stack, the namespace, the demo's secrets and its feed port. */
+function serviceEnvironment(
+  endpoints: Endpoints,
+  secrets: { pseudonymKey: string; signingKey: string },
+  options: DemoOptions,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    REDIS_URL: endpoints.redisUrl,
+    HUB_NAMESPACE: NAMESPACE,
+    HUB_PSEUDONYM_KEY: secrets.pseudonymKey,
+    HUB_DISCLOSURE_SIGNING_KEY: secrets.signingKey,
+    HUB_DISCLOSURE_PORT: String(options.port),
+    // Published once, after the year is processed (SIGUSR1 below), not while it streams in.
+    HUB_DISCLOSURE_INTERVAL_SECONDS: '3600',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+}
+
+/** Creates this run's topics and registers their schemas; the Kafka client and codec read the results. */
+async function createHubTopics(endpoints: Endpoints): Promise<{ kafka: Kafka; codec: TopicCodec }> {
+  const kafka = createKafka(endpoints, 'demo', createLogger('demo', 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+  await admin.disconnect();
+  const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
+  await codec.prepare(ALL_TOPICS);
+  say(`topics created and ${ALL_TOPICS.length} schemas registered`);
+  return { kafka, codec };
+}
+
+/** Every service as its own process; one that exits on its own stops the demo. */
+function startServices(env: NodeJS.ProcessEnv, logDir: string) {
+  const children = SERVICES.map((service) => startService(service, env, logDir));
+  undo.push(async () => {
+    say('stopping the services');
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
+  });
+  for (const child of children) {
+    child.process.once('exit', (code, signal) => {
+      if (!stopping) void stopDemo(1, `${child.name} exited with ${code ?? signal}; its log: ${child.log}`);
+    });
+  }
+  say(`services started: ${SERVICES.join(', ')} (logs in ${logDir})`);
+  return children;
+}
+
+/** Each region's reconciliation summary, then its annual disclosure as `hub disclosure show` prints it. */
+async function printSummaries(kafka: Kafka, codec: TopicCodec, env: NodeJS.ProcessEnv, year: number) {
+  const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
+    idleMs: 2000,
+  });
+  for (const region of REGIONS) {
+    process.stdout.write(`\n${'='.repeat(100)}\n${regionName(region)} 对账汇总 reconciliation summary\n`);
+    process.stdout.write(
+      `${formatSummary(summarise(results.filter((r) => r.regionCode === region)), { top: 8 })}\n`,
+    );
+  }
+  await runHub(['disclosure', 'show', '--region', REGIONS[0], '--period', String(year)], env);
+  await runHub(['disclosure', 'show', '--region', REGIONS[1], '--period', String(year)], env);
 }
 
 function regionName(code: string): string {

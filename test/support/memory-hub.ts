@@ -169,8 +169,6 @@ function partitionFor(topic: TopicSpec, key: string): number {
   return createHash('md5').update(key).digest().readUInt32BE(0) % partitionsOf(topic);
 }
 
-const INPUTS = [TOPICS.taxPremium, TOPICS.hospitalSettlement, TOPICS.insurerPayout] as const;
-
 /**
  * The order the ingest services consume their inputs in: a list of [topic, partition] steps, each
  * consuming one message. `publication` follows the events as published; the others put one source far

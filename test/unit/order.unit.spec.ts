@@ -29,11 +29,6 @@ import {
 // interleaving, the ledger's balances, the items left open and the disclosure totals must be the same.
 
 type Source = 'tax' | 'hospital' | 'insurer';
-interface Sourced {
-  readonly source: Source;
-  readonly event: InputEvent;
-}
-
 const day = (from: string, to: string) =>
   fc
     .integer({ min: 0, max: Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) })

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
   type GenerateOptions,
@@ -13,7 +12,6 @@ import { publishEvents } from '../../deploy/simulate/publish.js';
 import { Rng } from '../../deploy/simulate/random.js';
 import { FAULT_KINDS } from '../../deploy/simulate/truth.js';
 import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
-import { avroLogicalTypes } from '../../shared/avro.js';
 import {
   type NationalId,
   pseudonymFor,
@@ -25,8 +23,6 @@ import { premiumWindowFor } from '../../shared/policy/eligibility.js';
 import { regionParamsOn } from '../../shared/policy/regions.js';
 import { formatProgress, formatRate, ProgressBar } from '../../shared/progress.js';
 import type { LedgerPosting, PostingKind, ReconciliationResult } from '../../shared/records.js';
-import { topicValueSchema } from '../../shared/registry.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { type InputEvent, type MemoryHubRun, runMemoryHub } from '../support/memory-hub.js';
 
 // ─── Given ─────────────────────────────────────────────────────────────────────────────────────────

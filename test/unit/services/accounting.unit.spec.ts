@@ -19,7 +19,7 @@ import {
   type MemberYear,
   type MemberYearEnv,
 } from '../../../services/accounting/member-year.js';
-import { ConfigError, CorruptStateError, type InvalidInput, type Result } from '../../../shared/errors.js';
+import { CorruptStateError, type InvalidInput, type Result } from '../../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import { Decimal, formatMoney, type Money } from '../../../shared/money.js';
 import type { LocalDate } from '../../../shared/policy/dates.js';
