@@ -109,8 +109,7 @@ function withClaim(item: HospitalMonthItem, change: HospitalMonthChange): Hospit
     claimed: change.claimedAmount ?? ZERO,
     due: change.held ? ZERO : (change.dueAmount ?? ZERO),
   };
-  const claims = new Map(item.claims);
-  claims.set(id, entry);
+  const claims = item.claims.set(id, entry);
   let totals = item.totals;
   if (known !== undefined) totals = add(totals, known, -1);
   else if (item.listed.has(id)) totals = { ...totals, listedNotSeen: totals.listedNotSeen - 1 };

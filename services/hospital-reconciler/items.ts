@@ -3,7 +3,13 @@
  * each insurer payment. Running totals are kept beside the claims so a change costs one claim, not a
  * pass over the month; the codec writes one field per claim and payment, so a chunk writes only those
  * it changed.
+ *
+ * A large hospital settles thousands of claims a month. The claims are a persistent map (immutable.js:
+ * an update shares all but a few nodes with the map before it), so a change costs O(log n) and the
+ * item stays an immutable value, instead of a copy of the month's claims per change; and each claim's
+ * stored text is written once per claim object, not again for every chunk that touches the month.
  */
+import { Map as PersistentMap } from 'immutable';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import type { LocalDate } from '../../shared/policy/dates.js';
 import { storedLast } from '../../shared/reconciliation.js';
@@ -44,7 +50,7 @@ export interface HospitalMonthItem {
   readonly hospitalCode: string;
   readonly month: string;
   readonly year: number;
-  readonly claims: ReadonlyMap<string, MonthClaim>;
+  readonly claims: PersistentMap<string, MonthClaim>;
   readonly payments: ReadonlyMap<string, MonthPayment>;
   /** Every id the insurer listed for the month. */
   readonly listed: ReadonlySet<string>;
@@ -66,6 +72,41 @@ export const EMPTY_TOTALS: Totals = {
   listedNotSeen: 0,
 };
 
+function headerText(item: HospitalMonthItem): string {
+  const t = item.totals;
+  return JSON.stringify([
+    item.year,
+    [
+      formatMoney(t.due),
+      formatMoney(t.claimed),
+      formatMoney(t.held),
+      t.heldClaims,
+      t.settlements,
+      t.reversals,
+      formatMoney(t.paid),
+      t.listedNotSeen,
+    ],
+    item.openedOn,
+    item.updatedOn,
+    item.last,
+    item.published,
+  ]);
+}
+
+const paymentText = (p: MonthPayment): string => JSON.stringify([formatMoney(p.amount), p.listed]);
+
+// A claim entry never changes (a later booking is a new entry): its text is computed once.
+const claimTexts = new WeakMap<MonthClaim, string>();
+
+function claimText(c: MonthClaim): string {
+  let text = claimTexts.get(c);
+  if (text === undefined) {
+    text = JSON.stringify([c.revision, c.held, c.reversal, formatMoney(c.claimed), formatMoney(c.due)]);
+    claimTexts.set(c, text);
+  }
+  return text;
+}
+
 export const hospitalMonthId = (region: string, hospitalCode: string, month: string) =>
   `${region}:${hospitalCode}:${month}`;
 
@@ -78,7 +119,7 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
       hospitalCode: hospitalCode as string,
       month: month as string,
       year: Number((month as string).slice(0, 4)),
-      claims: new Map(),
+      claims: PersistentMap(),
       payments: new Map(),
       listed: new Set(),
       totals: EMPTY_TOTALS,
@@ -89,46 +130,48 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
     };
   },
   encode(item) {
-    const t = item.totals;
-    const fields: Record<string, string> = {
-      h: JSON.stringify([
-        item.year,
-        [
-          formatMoney(t.due),
-          formatMoney(t.claimed),
-          formatMoney(t.held),
-          t.heldClaims,
-          t.settlements,
-          t.reversals,
-          formatMoney(t.paid),
-          t.listedNotSeen,
-        ],
-        item.openedOn,
-        item.updatedOn,
-        item.last,
-        item.published,
-      ]),
-    };
-    for (const [id, c] of item.claims) {
-      fields[`c:${id}`] = JSON.stringify([
-        c.revision,
-        c.held,
-        c.reversal,
-        formatMoney(c.claimed),
-        formatMoney(c.due),
-      ]);
-    }
-    for (const [id, p] of item.payments)
-      fields[`p:${id}`] = JSON.stringify([formatMoney(p.amount), p.listed]);
+    const fields: Record<string, string> = { h: headerText(item) };
+    for (const [id, c] of item.claims) fields[`c:${id}`] = claimText(c);
+    for (const [id, p] of item.payments) fields[`p:${id}`] = paymentText(p);
     for (const id of item.listed) fields[`l:${id}`] = '1';
     return fields;
+  },
+  // A chunk changes a few of a month's thousands of claims: only those are compared and written.
+  changes(before, after) {
+    const set: Array<readonly [string, string]> = [];
+    const del: string[] = [];
+    const header = headerText(after);
+    if (header !== headerText(before)) set.push(['h', header]);
+    if (after.claims !== before.claims) {
+      let added = 0;
+      for (const [id, c] of after.claims) {
+        const was = before.claims.get(id);
+        if (was === c) continue;
+        if (was === undefined) added += 1;
+        set.push([`c:${id}`, claimText(c)]);
+      }
+      // Claims are only added or replaced; look for removed ones only when the sizes say there are some.
+      if (before.claims.size + added !== after.claims.size) {
+        for (const id of before.claims.keys()) if (!after.claims.has(id)) del.push(`c:${id}`);
+      }
+    }
+    if (after.payments !== before.payments) {
+      for (const [id, p] of after.payments)
+        if (before.payments.get(id) !== p) set.push([`p:${id}`, paymentText(p)]);
+      for (const id of before.payments.keys()) if (!after.payments.has(id)) del.push(`p:${id}`);
+    }
+    if (after.listed !== before.listed) {
+      for (const id of after.listed) if (!before.listed.has(id)) set.push([`l:${id}`, '1']);
+      for (const id of before.listed) if (!after.listed.has(id)) del.push(`l:${id}`);
+    }
+    return { set, del };
   },
   decode(fields, id) {
     const r: StateReader = new StateReader(`hospital-month ${id}`);
     const h = r.json(fields.h, 'h') as unknown[];
     const t = h[1] as unknown[];
     if (!Array.isArray(t) || t.length !== 8) r.fail('totals');
-    const claims = new Map<string, MonthClaim>();
+    const claims = PersistentMap<string, MonthClaim>().asMutable();
     const payments = new Map<string, MonthPayment>();
     const listed = new Set<string>();
     for (const [field, text] of Object.entries(fields)) {
@@ -154,7 +197,7 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
     return {
       ...HOSPITAL_MONTH_ITEM.empty(id),
       year: Number(h[0]),
-      claims,
+      claims: claims.asImmutable(),
       payments,
       listed,
       totals: {

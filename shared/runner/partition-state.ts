@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { CorruptStateError, HubError, StateLostError } from '../errors.js';
-import type { EntityKind, EntityPeek, EntityRef, EntityStore } from './service.js';
+import {
+  type EntityKind,
+  type EntityPeek,
+  type EntityRef,
+  type EntityStore,
+  type FieldChanges,
+  fieldDifference,
+} from './service.js';
 
 /**
  * A stateful service's entities for one input partition, kept in memory while the process owns the
@@ -82,11 +89,38 @@ function commands(redis: Redis): StateCommands {
   return r as Redis & StateCommands;
 }
 
-interface Cached {
-  readonly kind: EntityKind<unknown>;
+/** An entity as this process last read or wrote it. */
+export interface PersistedEntity {
   readonly value: unknown;
-  /** The fields as Redis holds them now. */
-  readonly persisted: Readonly<Record<string, string>>;
+  /**
+   * The fields as Redis holds them now; null once this process wrote the entity with a kind that says
+   * its own `changes`: Redis then holds `encode(value)`, and the next write is found from the values.
+   */
+  readonly persisted: Readonly<Record<string, string>> | null;
+}
+
+/**
+ * What writing `value` changes in Redis, and the fields to remember as persisted. A kind with `changes`
+ * is compared value to value once this process wrote it; the first write after a load compares every
+ * field, so a field Redis holds that the value does not (written by an older version) is still deleted.
+ */
+export function entityWrite(
+  cached: PersistedEntity | undefined,
+  kind: EntityKind<unknown>,
+  value: unknown,
+): { changes: FieldChanges; persisted: PersistedEntity['persisted'] } {
+  if (kind.changes && cached !== undefined && cached.persisted === null) {
+    return { changes: kind.changes(cached.value, value), persisted: null };
+  }
+  const fields = kind.encode(value);
+  return {
+    changes: fieldDifference(cached?.persisted ?? {}, fields),
+    persisted: kind.changes ? null : fields,
+  };
+}
+
+interface Cached extends PersistedEntity {
+  readonly kind: EntityKind<unknown>;
 }
 
 /** How the partition's state stands against its input, decided when a process takes the partition. */
@@ -254,16 +288,14 @@ export class PartitionState implements EntityPeek {
     const args: string[] = [this.epoch, String(this.applied), String(nextOffset)];
     const written: Array<[string, Cached]> = [];
     for (const [key, staged] of work?.staged() ?? []) {
-      const fields = staged.kind.encode(staged.value);
-      const before = this.cache.get(key)?.persisted ?? {};
-      const sets: string[] = [];
-      const dels: string[] = [];
-      for (const [field, text] of Object.entries(fields)) if (before[field] !== text) sets.push(field, text);
-      for (const field of Object.keys(before)) if (!(field in fields)) dels.push(field);
-      written.push([key, { kind: staged.kind, value: staged.value, persisted: fields }]);
-      if (sets.length === 0 && dels.length === 0) continue;
+      const { changes, persisted } = entityWrite(this.cache.get(key), staged.kind, staged.value);
+      const { set, del } = changes;
+      written.push([key, { kind: staged.kind, value: staged.value, persisted }]);
+      if (set.length === 0 && del.length === 0) continue;
       keys.push(key);
-      args.push(String(sets.length / 2), String(dels.length), ...sets, ...dels);
+      args.push(String(set.length), String(del.length));
+      for (const [field, text] of set) args.push(field, text);
+      for (const field of del) args.push(field);
     }
     const [status, epoch, offset] = await commands(redis).hubStateApply(keys.length, ...keys, ...args);
     if (status !== 0) {

@@ -84,6 +84,31 @@ export interface EntityKind<T> {
   encode(value: T): Record<string, string>;
   /** Throws CorruptState for fields it cannot read: state is the hub's own writing, never input. */
   decode(fields: Readonly<Record<string, string>>, id: string): T;
+  /**
+   * Optional, for an entity of many fields (a hospital-month's claims): the fields that differ between
+   * two values of it, found without encoding the fields that did not change. It must give exactly the
+   * difference between `encode(before)` and `encode(after)`; without it, the runner encodes the whole
+   * entity and compares the text of every field.
+   */
+  changes?(before: T, after: T): FieldChanges;
+}
+
+/** What a write changes in an entity's hash: the fields to set (with their text) and those to delete. */
+export interface FieldChanges {
+  readonly set: ReadonlyArray<readonly [field: string, text: string]>;
+  readonly del: readonly string[];
+}
+
+/** The difference between two encodings of an entity: what `changes` must return. */
+export function fieldDifference(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): FieldChanges {
+  const set: Array<readonly [string, string]> = [];
+  const del: string[] = [];
+  for (const [field, text] of Object.entries(after)) if (before[field] !== text) set.push([field, text]);
+  for (const field of Object.keys(before)) if (!(field in after)) del.push(field);
+  return { set, del };
 }
 
 /** An entity by kind and id. */

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hospitalReconciler } from '../../../services/hospital-reconciler/adapter.js';
+import { decideHospitalMonth } from '../../../services/hospital-reconciler/decide.js';
 import { HOSPITAL_MONTH_ITEM, hospitalMonthId } from '../../../services/hospital-reconciler/items.js';
 import { CorruptStateError } from '../../../shared/errors.js';
 import { Decimal } from '../../../shared/money.js';
 import { COUNTERS, itemIds } from '../../../shared/reconciliation.js';
 import type { HospitalMonthChange } from '../../../shared/records.js';
+import { type EntityKind, type EntityStore, fieldDifference } from '../../../shared/runner/service.js';
 import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
 import {
@@ -450,6 +452,73 @@ describe('hospital reconciler: the hospital-month codec', () => {
     expect(HOSPITAL_MONTH_ITEM.decode(HOSPITAL_MONTH_ITEM.encode(item), id)).toEqual(item);
   });
 
+  // What a chunk writes is found from the values (changes), not from encoding the month's every claim:
+  // it must be exactly the difference of the two encodings, for any run of changes a chunk may hold.
+  it('changes between two values are exactly the difference of their encodings', () => {
+    const ids = ['S1', 'S2', 'S3', 'S4', 'S5'];
+    const step = fc.oneof(
+      fc.record({
+        id: fc.constantFrom(...ids),
+        held: fc.boolean(),
+        reversal: fc.boolean(),
+        cents: fc.integer({ min: -50_000, max: 900_000 }),
+        day: fc.integer({ min: 1, max: 28 }),
+      }),
+      fc.record({
+        payment: fc.constantFrom('P1', 'P2'),
+        cents: fc.integer({ min: 0, max: 900_000 }),
+        listed: fc.subarray([...ids, 'S9']),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), fc.nat(), (steps, cut) => {
+        // Values kept as the runner keeps them in memory (no trip through the codec between changes).
+        const store = new ValueStore();
+        const apply = (change: HospitalMonthChange) => decideHospitalMonth(change, store);
+        const revisions = new Map<string, number>();
+        const values = [store.get(HOSPITAL_MONTH_ITEM, id)];
+        for (const s of steps) {
+          const day = `2025-03-${String('day' in s ? s.day : 28).padStart(2, '0')}`;
+          const amount = (s.cents / 100).toFixed(2);
+          if ('payment' in s) {
+            apply(payment(s.payment, amount, s.listed, '2025-04-15'));
+          } else {
+            const revision = (revisions.get(s.id) ?? -1) + 1;
+            revisions.set(s.id, revision);
+            apply(
+              claim(s.id, {
+                revision,
+                held: s.held,
+                reversal: s.reversal,
+                claimed: amount,
+                due: s.held ? null : amount,
+                on: day,
+              }),
+            );
+          }
+          values.push(store.get(HOSPITAL_MONTH_ITEM, id));
+        }
+        const from = values[cut % values.length] as (typeof values)[number];
+        const to = values.at(-1) as (typeof values)[number];
+        const changes = HOSPITAL_MONTH_ITEM.changes?.(from, to);
+        const expected = fieldDifference(HOSPITAL_MONTH_ITEM.encode(from), HOSPITAL_MONTH_ITEM.encode(to));
+        expect(sortedChanges(changes)).toEqual(sortedChanges(expected));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a claim no longer in the month is deleted (a value built by hand: decide only adds or replaces)', () => {
+    const item = given(S1, S2).store.get(HOSPITAL_MONTH_ITEM, id);
+    const without = { ...item, claims: item.claims.delete('S2') };
+    const changes = HOSPITAL_MONTH_ITEM.changes?.(item, without);
+    expect(changes).toEqual({ set: [], del: ['c:S2'] });
+    expect(fieldDifference(HOSPITAL_MONTH_ITEM.encode(item), HOSPITAL_MONTH_ITEM.encode(without))).toEqual({
+      set: [],
+      del: ['c:S2'],
+    });
+  });
+
   it.each([
     ['a missing header', {}],
     ['a header that is null', { h: 'null' }],
@@ -465,6 +534,24 @@ describe('hospital reconciler: the hospital-month codec', () => {
     expect(() => HOSPITAL_MONTH_ITEM.decode(fields, id)).toThrow(CorruptStateError);
   });
 });
+
+/** Entities as values, as the runner holds them while it owns a partition. */
+class ValueStore implements EntityStore {
+  private readonly values = new Map<string, unknown>();
+  get<T>(kind: EntityKind<T>, id: string): T {
+    return (this.values.get(`${kind.name}:${id}`) as T | undefined) ?? kind.empty(id);
+  }
+  put<T>(kind: EntityKind<T>, id: string, value: T): void {
+    this.values.set(`${kind.name}:${id}`, value);
+  }
+}
+
+function sortedChanges(
+  c: { set: ReadonlyArray<readonly [string, string]>; del: readonly string[] } | undefined,
+) {
+  if (c === undefined) throw new Error('the hospital-month kind has no changes()');
+  return { set: [...c.set].sort((a, b) => (a[0] < b[0] ? -1 : 1)), del: [...c.del].sort() };
+}
 
 // ─── Fed by accounting and the member stage ────────────────────────────────────────────────────────
 
