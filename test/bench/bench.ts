@@ -10,6 +10,7 @@ import {
   stackUp,
 } from '../../deploy/local/launcher.js';
 import { accounting } from '../../services/accounting/adapter.js';
+import { SERVICES } from '../../services/catalogue.js';
 import { TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM } from '../../services/disclosure/chain.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { type Endpoints, endpointsFromEnvironment, REPO_ROOT } from '../../shared/config.js';
@@ -21,18 +22,21 @@ import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { memberId, premium, settlement } from '../support/streams.js';
+import { CpuSampler } from './cpu.js';
+import { eosPassthroughRate } from './passthrough.js';
 
 /**
  * `npm run bench [-- --events N --members M --rate R --seconds S --json FILE]`
  *
  * On the local stack (or the endpoints in the environment), in one run, every service its own process:
- *  (a) raw kafkajs eachBatch consume rate of the settlement records, no processing;
+ *  (a) raw kafkajs eachBatch consume rate of the settlement records, no processing, and a kafkajs
+ *      exactly-once passthrough of them (the runner's chunking and transactions, no logic): the ceiling;
  *  (b) the pipeline: settlement records from the input topic to the ledger, every stage running
  *      (settlement-ingest → journal → accounting → ledger, with the reconcilers and the disclosure
  *      aggregation reading the ledger meanwhile on the same two cores);
  *  (c) produce-to-ledger latency at a fixed offered load (p50, p99);
  *  (d) `hub rebuild` of accounting's state from the journal;
- * with peak memory (VmHWM) per process. A benchmark, not a test: it prints and never fails on numbers.
+ * with the CPU each process used per event during (b), and peak memory (VmHWM) per process. A benchmark, not a test: it prints and never fails on numbers.
  */
 
 interface Options {
@@ -86,8 +90,38 @@ async function committedAll(admin: Admin, groupId: string, topic: string): Promi
   return ends.every((p) => Number(p.high) === 0 || (done.get(p.partition) ?? -1) >= Number(p.high));
 }
 
+// Each service's health server on a known port, so the bench can read its metrics (chunk sizes).
+const SERVICE_PORTS: Record<string, number> = {
+  'premium-ingest': 27101,
+  'payout-ingest': 27102,
+  accounting: 27103,
+  reconciler: 27104,
+  'hospital-reconciler': 27105,
+  disclosure: 27106,
+  'settlement-ingest': 27107,
+};
+
+/** Records and transactions (chunks) a service committed so far, from its /metrics. */
+async function chunkCounts(name: string): Promise<{ records: number; chunks: number } | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${SERVICE_PORTS[name]}/metrics`)).text();
+    const sum = (metric: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(metric))
+        .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    return { records: sum('hub_messages_in_total'), chunks: sum('hub_batch_duration_seconds_count') };
+  } catch {
+    return undefined;
+  }
+}
+
 function startService(name: string, endpoints: Endpoints): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
+  // HUB_BENCH_PROFILE=<dir>: every service writes V8 CPU profiles into <dir>/<service> when it exits.
+  const profile = process.env.HUB_BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HUB_BENCH_PROFILE}/${name}`]
+    : [];
+  return spawn(process.execPath, [...profile, '--import', 'tsx', `services/${name}/main.ts`], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -96,6 +130,7 @@ function startService(name: string, endpoints: Endpoints): ChildProcess {
       REDIS_URL: endpoints.redisUrl,
       HUB_NAMESPACE: NAMESPACE,
       HUB_INSTANCE_ID: `bench-${name}`,
+      HUB_HEALTH_PORT: String(SERVICE_PORTS[name] ?? 0),
       LOG_LEVEL: 'warn',
       NODE_ENV: 'test', // the fixed test pseudonym key: benchmark data is synthetic
       HUB_DISCLOSURE_SIGNING_KEY: TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM,
@@ -112,6 +147,19 @@ async function sendAll(
   // ≤ 1k messages per send: kafkajs groups a send per partition with a quadratic loop.
   for (let i = 0; i < messages.length; i += 1000) {
     await producer.send({ topic: topic.name, messages: messages.slice(i, i + 1000) });
+  }
+}
+
+/** The pid of the Redis server the hub uses, when it runs on this machine (for its CPU). */
+async function redisProcessId(endpoints: Endpoints): Promise<number | undefined> {
+  const redis = createRedis(endpoints);
+  try {
+    const info = await redis.info('server');
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+    const host = new URL(endpoints.redisUrl).hostname;
+    return Number.isInteger(pid) && ['127.0.0.1', 'localhost', '::1'].includes(host) ? pid : undefined;
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -211,6 +259,26 @@ async function main(): Promise<void> {
   await raw.disconnect();
   const rawRate = options.events / rawSeconds;
   log(`(a) raw consume: ${Math.round(rawRate)}/s`);
+  const passthroughRate = await eosPassthroughRate(
+    kafka,
+    admin,
+    TOPICS.hospitalSettlement,
+    options.events,
+    1000,
+  );
+  log(`(a) EOS passthrough: ${Math.round(passthroughRate)}/s`);
+
+  // Where (b)'s CPU goes: every hub process, the broker, Redis and this process, sampled over (b).
+  const brokerPid = readStackState(stackOptions)?.processes.find((p) => p.name === 'kafka-1')?.pid;
+  const redisPid = await redisProcessId(endpoints);
+  const cpu = new CpuSampler(() => {
+    const pids = new Map<string, number>();
+    for (const [name, child] of services) if (child.pid) pids.set(name, child.pid);
+    if (brokerPid) pids.set('Kafka broker', brokerPid);
+    if (redisPid) pids.set('Redis server', redisPid);
+    pids.set('bench process', process.pid);
+    return pids;
+  });
 
   // (b) the pipeline, timed from settlement-ingest's first commit to accounting's last, so the process
   // start-up (tsx, group join) is reported apart.
@@ -227,13 +295,22 @@ async function main(): Promise<void> {
     );
     const booked =
       (await committedCount(admin, `${NAMESPACE}.accounting`, TOPICS.journal.name)) - journalBefore;
-    if (ingested > 0 && !firstCommit) firstCommit = { at: Date.now(), done: ingested };
+    if (ingested > 0 && !firstCommit) {
+      firstCommit = { at: Date.now(), done: ingested };
+      cpu.start();
+    }
     if (ingested >= options.events && ingestDoneAt === 0) ingestDoneAt = Date.now();
     samplePeaks();
     if (booked >= options.events) break;
     await sleep(50);
   }
   const pipelineEnd = Date.now();
+  const cpuUsed = cpu.stop();
+  const chunks = new Map<string, { records: number; chunks: number }>();
+  for (const name of services.keys()) {
+    const counts = await chunkCounts(name);
+    if (counts && counts.chunks > 0) chunks.set(name, counts);
+  }
   const startupSeconds = ((firstCommit?.at ?? pipelineEnd) - serviceStart) / 1000;
   const since = firstCommit?.at ?? serviceStart;
   const counted = options.events - (firstCommit?.done ?? 0);
@@ -243,7 +320,13 @@ async function main(): Promise<void> {
     `(b) pipeline, input topic to ledger: ${Math.round(pipelineRate)}/s (settlement-ingest alone ${Math.round(ingestRate)}/s) after a ${startupSeconds.toFixed(1)} s start-up`,
   );
 
-  // (c) latency at a fixed offered load, with every service already running.
+  // (c) latency at a fixed offered load, in a steady state: every service running and caught up with
+  // what (b) left it (the reconcilers and the disclosure aggregation still read (b)'s ledger after (b)).
+  const catchUpStart = Date.now();
+  for (const service of SERVICES) {
+    while (!(await committedAll(admin, `${NAMESPACE}.${service.name}`, service.input.name))) await sleep(200);
+  }
+  log(`every service caught up ${((Date.now() - catchUpStart) / 1000).toFixed(1)} s after (b)`);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   const ledgerReader = kafka.consumer({ groupId: `${NAMESPACE}.bench-latency`, readUncommitted: false });
@@ -305,7 +388,11 @@ async function main(): Promise<void> {
   );
   for (const child of services.values()) child.kill('SIGTERM');
 
-  const brokerPid = readStackState(stackOptions)?.processes.find((p) => p.name === 'kafka-1')?.pid;
+  const cpuMicrosPerEvent = Object.fromEntries(
+    [...cpuUsed].map(([name, seconds]) => [name, Math.round((seconds * 1e6) / Math.max(1, counted))]),
+  );
+  const cpuTotal = [...cpuUsed.values()].reduce((a, b) => a + b, 0);
+  const coresBusy = cpuTotal / Math.max(0.001, (pipelineEnd - since) / 1000);
   const result = {
     when: new Date().toISOString(),
     namespace: NAMESPACE,
@@ -314,10 +401,17 @@ async function main(): Promise<void> {
     avroEncodeMicros: Number(encodeUs.toFixed(2)),
     produceRate: Math.round(produceRate),
     rawConsumeRate: Math.round(rawRate),
+    eosPassthroughRate: Math.round(passthroughRate),
     pipelineRate: Math.round(pipelineRate),
     settlementIngestRate: Math.round(ingestRate),
     startupSeconds: Number(startupSeconds.toFixed(1)),
     ratio: Number((pipelineRate / rawRate).toFixed(3)),
+    ratioToPassthrough: Number((pipelineRate / passthroughRate).toFixed(3)),
+    cpuMicrosPerEvent,
+    recordsPerTransaction: Object.fromEntries(
+      [...chunks].map(([name, c]) => [name, Math.round(c.records / c.chunks)]),
+    ),
+    coresBusy: Number(coresBusy.toFixed(2)),
     rebuild: {
       records: rebuilt.records,
       seconds: Number(rebuilt.seconds.toFixed(2)),
@@ -342,6 +436,10 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [
     ['(a) raw kafkajs consume', `${result.rawConsumeRate.toLocaleString('en')} events/s`],
     [
+      '(a) kafkajs EOS passthrough (chunks of 1000, no logic)',
+      `${result.eosPassthroughRate.toLocaleString('en')} events/s`,
+    ],
+    [
       '(b) pipeline, input topic to ledger, every stage running',
       `${result.pipelineRate.toLocaleString('en')} events/s`,
     ],
@@ -349,7 +447,19 @@ async function main(): Promise<void> {
       '    settlement-ingest alone (to the journal)',
       `${result.settlementIngestRate.toLocaleString('en')} events/s`,
     ],
-    ['(b)/(a)', `${result.ratio}`],
+    ['(b)/(a) raw consume', `${result.ratio}`],
+    ['(b)/(a) EOS passthrough', `${result.ratioToPassthrough}`],
+    ...Object.entries(cpuMicrosPerEvent)
+      .sort((x, y) => y[1] - x[1])
+      .map(([name, us]): [string, string] => [`(b) CPU per event: ${name}`, `${us} µs`]),
+    ...Object.entries(result.recordsPerTransaction).map(([name, n]): [string, string] => [
+      `(b) records per transaction: ${name}`,
+      `${n} (since it started)`,
+    ]),
+    [
+      '(b) CPU per event: all processes',
+      `${Math.round((cpuTotal * 1e6) / Math.max(1, counted))} µs (${result.coresBusy} cores busy)`,
+    ],
     ['settlement-ingest start-up (to first commit)', `${result.startupSeconds} s`],
     [
       `(c) latency at ${options.rate}/s for ${options.seconds} s`,

@@ -8,6 +8,7 @@ import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
+import { entityWrite, type PersistedEntity } from '../../shared/runner/partition-state.js';
 import type {
   DecideContext,
   EntityKind,
@@ -77,7 +78,7 @@ async function offlineCodec(): Promise<TopicCodec> {
 /** The partition's entities as the runner holds them: values in memory, the fields last written. */
 class MemoryState implements EntityStore, EntityPeek {
   private readonly values = new Map<string, { kind: EntityKind<unknown>; value: unknown }>();
-  private readonly persisted = new Map<string, Record<string, string>>();
+  private readonly persisted = new Map<string, PersistedEntity>();
   private changed = new Set<string>();
 
   private key(kind: EntityKind<unknown>, id: string): string {
@@ -98,15 +99,16 @@ class MemoryState implements EntityStore, EntityPeek {
     this.changed.add(key);
   }
 
-  /** What the runner's state write sends for a chunk: the changed fields of the changed entities. */
+  /** What the runner's state write sends for a chunk (shared/runner/partition-state.ts entityWrite). */
   flush(digest: (text: string) => void): void {
     for (const key of this.changed) {
       const { kind, value } = this.values.get(key) as { kind: EntityKind<unknown>; value: unknown };
-      const fields = kind.encode(value);
-      const before = this.persisted.get(key) ?? {};
-      for (const [field, text] of Object.entries(fields))
-        if (before[field] !== text) digest(`${key}.${field}=${text}`);
-      this.persisted.set(key, fields);
+      const { changes, persisted } = entityWrite(this.persisted.get(key), kind, value);
+      // Sorted, so the digest does not depend on the order a kind lists its changes in.
+      const sets = changes.set.map(([field, text]) => `${key}.${field}=${text}`).sort();
+      for (const line of sets) digest(line);
+      for (const field of [...changes.del].sort()) digest(`${key}.${field} deleted`);
+      this.persisted.set(key, { value, persisted });
     }
     this.changed = new Set();
   }
