@@ -63,6 +63,14 @@ function paymentOut(p: Payment): string {
   return text;
 }
 
+function headerOut(state: MemberYear): string {
+  return JSON.stringify({
+    e: state.enrolledOn,
+    s: state.sequence,
+    c: state.corrections.map(([id, origin]) => [id, originOut(origin)]),
+  });
+}
+
 function claimJson(c: Claim): string {
   const f = c.figures;
   const b = c.booking;
@@ -169,16 +177,38 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
     return emptyMemberYear(region as string, Number(year), pseudonym as string);
   },
   encode(state) {
-    const fields: Record<string, string> = {
-      h: JSON.stringify({
-        e: state.enrolledOn,
-        s: state.sequence,
-        c: state.corrections.map(([id, origin]) => [id, originOut(origin)]),
-      }),
-    };
+    const fields: Record<string, string> = { h: headerOut(state) };
     for (const p of state.payments) fields[`p:${p.eventId}`] = paymentOut(p);
     for (const c of state.claims) fields[`c:${c.id}`] = claimOut(c);
     return fields;
+  },
+  // A fact changes the header and one or a few claims or payments: the rest are the same objects.
+  changes(before, after) {
+    const set: Array<readonly [string, string]> = [];
+    const del: string[] = [];
+    const header = headerOut(after);
+    if (header !== headerOut(before)) set.push(['h', header]);
+    const compare = <T>(
+      was: readonly T[],
+      now: readonly T[],
+      field: (x: T) => string,
+      text: (x: T) => string,
+    ) => {
+      if (was === now) return;
+      const unchanged = new Set(was);
+      const earlier = new Map(was.map((x) => [field(x), x]));
+      for (const x of now) {
+        if (unchanged.has(x)) continue;
+        const old = earlier.get(field(x));
+        const written = text(x);
+        if (old === undefined || text(old) !== written) set.push([field(x), written]);
+      }
+      const kept = new Set(now.map(field));
+      for (const name of earlier.keys()) if (!kept.has(name)) del.push(name);
+    };
+    compare(before.payments, after.payments, (p) => `p:${p.eventId}`, paymentOut);
+    compare(before.claims, after.claims, (c) => `c:${c.id}`, claimOut);
+    return { set, del };
   },
   decode(fields, id) {
     const r = new StateReader(`member-year ${id}`);

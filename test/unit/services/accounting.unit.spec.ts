@@ -33,6 +33,7 @@ import type {
 } from '../../../shared/records.js';
 import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { expectExactChanges } from './entity-changes.js';
 import {
   Books,
   correction,
@@ -1701,7 +1702,7 @@ describe('entity codecs: state is the hub’s own writing and reads back exactly
   const origin = (offset: number) => ({ topic: 'medfund.hospital.settlement.v1', partition: 2, offset });
 
   /** A member-year folded directly from facts (no codec on the way): held claims, payments, a correction, a reversal, a manual claim. */
-  function foldedMemberYear(): MemberYear {
+  function foldedMemberYears(): MemberYear[] {
     const env: MemberYearEnv = {
       coverParams: unwrap(coverYearParams(DEHONG, 2025)),
       paramsOn: (date: LocalDate): PolicyParams => unwrap(regionParamsOn(DEHONG, date)),
@@ -1781,9 +1782,23 @@ describe('entity codecs: state is the hub’s own writing and reads back exactly
       },
     ];
     let state = emptyMemberYear(DEHONG, 2025, member(1));
-    for (const f of facts) state = unwrap(decideMemberYear(state, f, env)).reduce(evolveMemberYear, state);
-    return state;
+    const states = [state];
+    for (const f of facts) {
+      for (const event of unwrap(decideMemberYear(state, f, env))) {
+        state = evolveMemberYear(state, event);
+        states.push(state);
+      }
+    }
+    return states;
   }
+
+  const foldedMemberYear = (): MemberYear => foldedMemberYears().at(-1) as MemberYear;
+
+  // What a chunk writes is found from the values (changes); it must be exactly what encoding both
+  // values and comparing every field would write, for any run of the member-year's events.
+  it('a member-year’s changes between any two of its states are exactly the difference of their encodings', () => {
+    expectExactChanges(MEMBER_YEAR, foldedMemberYears());
+  });
 
   it('a member-year survives encode → decode unchanged', () => {
     const state = foldedMemberYear();
