@@ -1,5 +1,5 @@
 import '../support/fresh-namespace.js';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
@@ -45,20 +45,25 @@ interface Options {
   rate: number;
   seconds: number;
   json?: string;
+  /** Run the services from their TypeScript sources through tsx instead of the compiled dist/. */
+  tsx: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { events: 50_000, members: 2_000, rate: 500, seconds: 20 };
+  const options: Options = { events: 50_000, members: 2_000, rate: 500, seconds: 20, tsx: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--json' && value) options.json = value;
+    if (flag === '--tsx') {
+      options.tsx = true;
+      i -= 1;
+    } else if (flag === '--json' && value) options.json = value;
     else if (flag && value && ['--events', '--members', '--rate', '--seconds'].includes(flag)) {
       const n = Number(value);
       if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: '${value}' is not a positive integer`);
       options[flag.slice(2) as 'events' | 'members' | 'rate' | 'seconds'] = n;
     } else {
       throw new Error(
-        `unknown argument ${flag}; usage: npm run bench -- [--events N] [--members M] [--rate R] [--seconds S] [--json FILE]`,
+        `unknown argument ${flag}; usage: npm run bench -- [--events N] [--members M] [--rate R] [--seconds S] [--json FILE] [--tsx]`,
       );
     }
   }
@@ -116,12 +121,20 @@ async function chunkCounts(name: string): Promise<{ records: number; chunks: num
   }
 }
 
-function startService(name: string, endpoints: Endpoints): ChildProcess {
+/**
+ * The services run as the deployment image runs them: compiled (`npm run build`, dist/), not through
+ * tsx, whose loader and name-keeping helpers cost CPU a deployment does not pay. `--tsx` runs the sources.
+ */
+function serviceEntry(name: string, tsx: boolean): string[] {
+  return tsx ? ['--import', 'tsx', `services/${name}/main.ts`] : [`dist/services/${name}/main.js`];
+}
+
+function startService(name: string, endpoints: Endpoints, tsx: boolean): ChildProcess {
   // HUB_BENCH_PROFILE=<dir>: every service writes V8 CPU profiles into <dir>/<service> when it exits.
   const profile = process.env.HUB_BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HUB_BENCH_PROFILE}/${name}`]
     : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', `services/${name}/main.ts`], {
+  return spawn(process.execPath, [...profile, ...serviceEntry(name, tsx)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -170,6 +183,13 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (!options.tsx) {
+    log('compiling the services (npm run build) to run them as deployed');
+    execFileSync('npm', ['run', '--silent', 'build'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
   let endpoints = endpointsFromEnvironment();
   let startedStack = false;
   const stackOptions = stackOptionsFromEnvironment(process.env, { log });
@@ -203,7 +223,7 @@ async function main(): Promise<void> {
     'hospital-reconciler',
     'disclosure',
   ]) {
-    services.set(name, startService(name, endpoints));
+    services.set(name, startService(name, endpoints, options.tsx));
   }
   const members = Array.from({ length: options.members }, (_, i) => i + 1);
   await sendAll(
@@ -284,7 +304,7 @@ async function main(): Promise<void> {
   // start-up (tsx, group join) is reported apart.
   const journalBefore = await committedCount(admin, `${NAMESPACE}.accounting`, TOPICS.journal.name);
   const serviceStart = Date.now();
-  services.set('settlement-ingest', startService('settlement-ingest', endpoints));
+  services.set('settlement-ingest', startService('settlement-ingest', endpoints, options.tsx));
   let firstCommit: { at: number; done: number } | undefined;
   let ingestDoneAt = 0;
   for (;;) {
