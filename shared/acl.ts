@@ -156,7 +156,9 @@ export function aclTable(acls: readonly KafkaAcl[]): string {
  * `<namespace>:<service>:{<service>.<partition>}:…`, in any namespace), read the keys it reads (the
  * disclosure publisher reads both reconcilers' counters), and none of the dangerous commands (FLUSHALL,
  * FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, …). SCAN is refused too: it would list every key.
- * A stateless service (the ingest services) gets a user with no keys at all.
+ * Every service also writes its own health announcement (shared/runner/announce.ts:
+ * `<namespace>:<service>:health`, which `hub status` reads); a stateless service (the ingest services)
+ * has no other key.
  */
 export interface RedisUser {
   readonly name: string;
@@ -165,13 +167,14 @@ export interface RedisUser {
 }
 
 const ownKeys = (service: string) => `*:${service}:{${service}.*`;
+const healthKeys = (service: string) => `*:${service}:health`;
 
 export function redisUsers(
   services: readonly { readonly name: string; readonly state?: unknown }[],
 ): RedisUser[] {
   return services.map((service) => ({
     name: service.name,
-    readWrite: service.state === undefined ? [] : [ownKeys(service.name)],
+    readWrite: [...(service.state === undefined ? [] : [ownKeys(service.name)]), healthKeys(service.name)],
     readOnly: service.name === 'disclosure' ? [ownKeys('reconciler'), ownKeys('hospital-reconciler')] : [],
   }));
 }

@@ -68,7 +68,7 @@ describe('kafkaAcls', () => {
 });
 
 describe('redisAclFile', () => {
-  it('writes one user per service with its own keys only, the admin, and the default user off', () => {
+  it('writes one user per service with its own keys and health announcement only, the admin, and the default user off', () => {
     const file = redisAclFile(
       redisUsers([
         { name: 'premium-ingest' },
@@ -81,9 +81,9 @@ describe('redisAclFile', () => {
     expect(file.split('\n')).toEqual([
       'user default off resetkeys resetchannels -@all',
       'user admin on >pa ~* &* +@all',
-      `user premium-ingest on >p1 resetkeys resetchannels ${rules}`,
-      `user accounting on >p2 resetkeys ~*:accounting:{accounting.* resetchannels ${rules}`,
-      `user disclosure on >p3 resetkeys ~*:disclosure:{disclosure.* %R~*:reconciler:{reconciler.* %R~*:hospital-reconciler:{hospital-reconciler.* resetchannels ${rules}`,
+      `user premium-ingest on >p1 resetkeys ~*:premium-ingest:health resetchannels ${rules}`,
+      `user accounting on >p2 resetkeys ~*:accounting:{accounting.* ~*:accounting:health resetchannels ${rules}`,
+      `user disclosure on >p3 resetkeys ~*:disclosure:{disclosure.* ~*:disclosure:health %R~*:reconciler:{reconciler.* %R~*:hospital-reconciler:{hospital-reconciler.* resetchannels ${rules}`,
       '',
     ]);
   });
