@@ -47,6 +47,12 @@ export interface AclCatalogue {
 
 const user = (name: string) => `User:${name}`;
 
+/**
+ * The services whose state (Redis counters) the disclosure publisher reads: it may read, not write, their
+ * keys, and DESCRIBE (not read) their input topics, whose partition counts lay those counters out.
+ */
+const DISCLOSURE_READS_STATE_OF = ['reconciler', 'hospital-reconciler'] as const;
+
 export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
   const { namespace } = catalogue;
   const rename = (topic: Pick<TopicSpec, 'name'>) =>
@@ -100,6 +106,18 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
       ['READ', 'DESCRIBE', 'DELETE'],
       'the publisher: reads its chain back at start',
     );
+    for (const owner of catalogue.services.filter((s) =>
+      (DISCLOSURE_READS_STATE_OF as readonly string[]).includes(s.name),
+    ))
+      if (owner.input.name !== disclosure.input.name)
+        allow(
+          'disclosure',
+          'TOPIC',
+          'LITERAL',
+          rename(owner.input),
+          ['DESCRIBE'],
+          `the publisher: the partitions of ${owner.name}'s counters`,
+        );
   }
   for (const service of catalogue.services)
     allow(
@@ -175,7 +193,7 @@ export function redisUsers(
   return services.map((service) => ({
     name: service.name,
     readWrite: [...(service.state === undefined ? [] : [ownKeys(service.name)]), healthKeys(service.name)],
-    readOnly: service.name === 'disclosure' ? [ownKeys('reconciler'), ownKeys('hospital-reconciler')] : [],
+    readOnly: service.name === 'disclosure' ? DISCLOSURE_READS_STATE_OF.map(ownKeys) : [],
   }));
 }
 

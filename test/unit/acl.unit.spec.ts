@@ -11,6 +11,12 @@ const services = [
     deadLetters: topic('medfund.premium-ingest.dead-letter.v1'),
   },
   {
+    name: 'hospital-reconciler',
+    input: topic('medfund.reconciler.hospital-month.v1'),
+    outputs: [topic('medfund.reconciliation.v1')],
+    deadLetters: topic('medfund.hospital-reconciler.dead-letter.v1'),
+  },
+  {
     name: 'disclosure',
     input: topic('medfund.fund.ledger.v1'),
     outputs: [],
@@ -54,6 +60,12 @@ describe('kafkaAcls', () => {
     expect(reads).toEqual([
       'User:disclosure READ TOPIC:test-x.fund.ledger.v1 LITERAL',
       'User:disclosure READ TOPIC:test-x.disclosure.v1 LITERAL',
+    ]);
+  });
+
+  it("lets the disclosure principal describe, not read, the hospital stage's input (its counters' partitions)", () => {
+    expect(acls.filter((a) => a.startsWith('User:disclosure') && a.includes('hospital-month'))).toEqual([
+      'User:disclosure DESCRIBE TOPIC:test-x.reconciler.hospital-month.v1 LITERAL',
     ]);
   });
 
