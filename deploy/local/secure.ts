@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { principals, redisAclFile, redisUsers } from '../../shared/acl.js';
+import { type Endpoints, endpointsFromEnvironment } from '../../shared/config.js';
 import { StackError } from './errors.js';
 
 /**
@@ -29,6 +30,43 @@ export interface StackSecrets {
 export const secretsDir = (stateDir: string) => join(stateDir, 'secrets');
 export const passwordFile = (stateDir: string, principal: string) =>
   join(secretsDir(stateDir), `${principal}.password`);
+
+/**
+ * The environment of a process that runs as `principal` on a stack: the endpoints, and on a secured stack
+ * (`secrets`: its secrets directory) the principal's name, the paths of its password and of the CA, and
+ * REDIS_URL naming its Redis user. Paths only, never a secret. A plain stack gets the endpoints alone.
+ */
+export function principalEnvironment(
+  endpoints: Endpoints,
+  secrets: string | undefined,
+  principal: string,
+): Record<string, string> {
+  const plain = {
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    REDIS_URL: endpoints.redisUrl,
+  };
+  if (secrets === undefined || endpoints.security?.kafka === undefined) return plain;
+  const redisUrl = new URL(endpoints.redisUrl);
+  redisUrl.username = principal;
+  redisUrl.password = '';
+  const password = join(secrets, `${principal}.password`);
+  return {
+    ...plain,
+    REDIS_URL: redisUrl.toString(),
+    HUB_KAFKA_USERNAME: principal,
+    HUB_KAFKA_PASSWORD_FILE: password,
+    HUB_KAFKA_CA_FILE: join(secrets, 'ca.pem'),
+    HUB_REDIS_PASSWORD_FILE: password,
+  };
+}
+
+/** The endpoints as `principal` sees them (its credentials read from `secrets`), parsed as a service parses them. */
+export function endpointsAs(endpoints: Endpoints, secrets: string | undefined, principal: string): Endpoints {
+  const parsed = endpointsFromEnvironment(principalEnvironment(endpoints, secrets, principal));
+  if (parsed === undefined) throw new StackError('no endpoints');
+  return parsed;
+}
 
 /** A password without characters that need quoting in a JAAS line, an aclfile or a URL. */
 const newPassword = () => randomBytes(24).toString('base64url');
