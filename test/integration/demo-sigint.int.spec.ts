@@ -136,6 +136,8 @@ describe.skipIf(javaMissing !== undefined)('npm run demo and Ctrl-C', () => {
       stack: [],
     });
     expect(existsSync(`${demoStack.HUB_STACK_DIR}/state.json`)).toBe(false);
+    // The default stack is the secured one, and the demo says so.
+    expect(said).toContain('demo: secured: each service runs as its own principal');
     expect(said).toContain('demo: SIGINT: stopping what the demo started');
     expect(said).toMatch(/demo: stopped kafka-1 \(pid \d+\)\n/);
   }, 150_000);
