@@ -47,6 +47,12 @@ export interface AclCatalogue {
 
 const user = (name: string) => `User:${name}`;
 
+/**
+ * The services whose state (Redis counters) the disclosure publisher reads: it may read, not write, their
+ * keys, and DESCRIBE (not read) their input topics, whose partition counts lay those counters out.
+ */
+const DISCLOSURE_READS_STATE_OF = ['reconciler', 'hospital-reconciler'] as const;
+
 export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
   const { namespace } = catalogue;
   const rename = (topic: Pick<TopicSpec, 'name'>) =>
@@ -100,6 +106,18 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
       ['READ', 'DESCRIBE', 'DELETE'],
       'the publisher: reads its chain back at start',
     );
+    for (const owner of catalogue.services.filter((s) =>
+      (DISCLOSURE_READS_STATE_OF as readonly string[]).includes(s.name),
+    ))
+      if (owner.input.name !== disclosure.input.name)
+        allow(
+          'disclosure',
+          'TOPIC',
+          'LITERAL',
+          rename(owner.input),
+          ['DESCRIBE'],
+          `the publisher: the partitions of ${owner.name}'s counters`,
+        );
   }
   for (const service of catalogue.services)
     allow(
@@ -156,7 +174,9 @@ export function aclTable(acls: readonly KafkaAcl[]): string {
  * `<namespace>:<service>:{<service>.<partition>}:…`, in any namespace), read the keys it reads (the
  * disclosure publisher reads both reconcilers' counters), and none of the dangerous commands (FLUSHALL,
  * FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, …). SCAN is refused too: it would list every key.
- * A stateless service (the ingest services) gets a user with no keys at all.
+ * Every service also writes its own health announcement (shared/runner/announce.ts:
+ * `<namespace>:<service>:health`, which `hub status` reads); a stateless service (the ingest services)
+ * has no other key.
  */
 export interface RedisUser {
   readonly name: string;
@@ -165,14 +185,15 @@ export interface RedisUser {
 }
 
 const ownKeys = (service: string) => `*:${service}:{${service}.*`;
+const healthKeys = (service: string) => `*:${service}:health`;
 
 export function redisUsers(
   services: readonly { readonly name: string; readonly state?: unknown }[],
 ): RedisUser[] {
   return services.map((service) => ({
     name: service.name,
-    readWrite: service.state === undefined ? [] : [ownKeys(service.name)],
-    readOnly: service.name === 'disclosure' ? [ownKeys('reconciler'), ownKeys('hospital-reconciler')] : [],
+    readWrite: [...(service.state === undefined ? [] : [ownKeys(service.name)]), healthKeys(service.name)],
+    readOnly: service.name === 'disclosure' ? DISCLOSURE_READS_STATE_OF.map(ownKeys) : [],
   }));
 }
 

@@ -24,6 +24,10 @@ import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
  * service its own process: once without faults, once in a fresh namespace under a seeded schedule of
  * faults (chaos-schedule.ts). The outcomes must be identical (chaos-outcome.ts); the table of what was
  * injected and the comparison are printed, and the exit code is 1 on any difference.
+ *
+ * On a PLAIN cluster, an explicit exception to the secured default (README, "Security"): the faults
+ * (SIGKILLed brokers, Redis and registry restarts, a second instance) are what is under test, and its
+ * Redis is one of its own that it kills and restarts; it says so when it starts.
  */
 
 interface ChaosOptions {
@@ -246,6 +250,8 @@ async function main(): Promise<number> {
     // Its own endpoints file: the repository's .stack.env belongs to `npm run stack:up` and the tests.
     envFile: join(stateDir, 'stack.env'),
     cluster: true,
+    // The plain stack, on purpose (see above): not TLS, SCRAM or ACLs are under test here, but faults.
+    secure: false,
     registryOnDisk: true,
     redisUrl: chaosRedisUrl(redisPort),
     log: (line) => say(`stack: ${line}`),
@@ -259,6 +265,9 @@ async function main(): Promise<number> {
   }
   let started = false;
   try {
+    say(
+      'runs on a PLAIN 3-node cluster (no TLS, credentials or ACLs): an explicit exception to the secured default',
+    );
     const up = await stackUp(stackOptions);
     started = up.started;
     if (up.endpoints.kafkaBrokers.length !== 3)

@@ -5,9 +5,11 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
+import { applyAcls, hubAcls } from '../../services/hub-cli/acl.js';
 import { serviceLag } from '../../services/hub-cli/status.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { formatSummary, summarise } from '../../services/reconciler/summary.js';
+import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
 import { type Endpoints, REPO_ROOT } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
@@ -18,12 +20,14 @@ import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
 import { StackError } from './errors.js';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
+import { principalEnvironment, secretsDir } from './secure.js';
 
 /**
- * `npm run demo`: the hub's main job on one machine. Starts the local stack, creates the topics,
- * starts every service, publishes a synthetic year for Kaifeng and Dehong, waits until everything is
- * processed, prints each region's reconciliation summary and annual disclosure, and serves the
- * disclosure page until Ctrl-C.
+ * `npm run demo`: the hub's main job on one machine. Starts the local stack (secured unless
+ * HUB_STACK_SECURE=0), creates the topics and their ACLs, starts every service under its own
+ * principal, publishes a synthetic year for Kaifeng and Dehong as admin (standing in for the agencies),
+ * waits until everything is processed, prints each region's reconciliation summary and annual
+ * disclosure, and serves the disclosure page until Ctrl-C.
  */
 
 const REGIONS = ['410200', '533100'] as const;
@@ -136,13 +140,20 @@ async function main(): Promise<number> {
     else say('the stack keeps running (npm run stack:down stops it)');
   });
   if (stopping) await stopping;
-  const env = serviceEnvironment(endpoints, demoSecrets(stackOptions.stateDir), options);
+  const secrets = endpoints.security?.kafka ? secretsDir(stackOptions.stateDir) : undefined;
+  const asPrincipal = (principal: string) => principalEnvironment(endpoints, secrets, principal);
+  const env = serviceEnvironment(asPrincipal(ADMIN_PRINCIPAL), demoSecrets(stackOptions.stateDir), options);
   say(`namespace ${NAMESPACE} (topics, groups and Redis keys of this run)`);
+  say(
+    secrets
+      ? `secured: each service runs as its own principal (credentials in ${secrets}); hub simulate and hub disclosure show as admin`
+      : 'NOT secured: a plain stack, every process without credentials (HUB_STACK_SECURE=0 or a plain stack already running)',
+  );
 
   const { kafka, codec } = await createHubTopics(endpoints);
   const logDir = join(stackOptions.stateDir, 'demo', NAMESPACE);
   mkdirSync(logDir, { recursive: true });
-  const children = startServices(env, logDir);
+  const children = startServices(env, asPrincipal, logDir);
 
   for (const region of REGIONS) {
     const truth = join(logDir, `simulate-${region}-${options.year}.truth.json`);
@@ -176,17 +187,20 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** What every service process is started with: the stack, the namespace, the demo's secrets and its feed port. */
+/**
+ * What every process the demo starts gets: the stack as `principal` sees it (principalEnvironment: the
+ * endpoints, and on a secured stack the principal's name and the paths of its password and CA), the
+ * namespace, the demo's secrets and its feed port. The `hub` commands run with admin's; each service's
+ * own principal replaces it when it starts (startService).
+ */
 function serviceEnvironment(
-  endpoints: Endpoints,
+  principal: Record<string, string>,
   secrets: { pseudonymKey: string; signingKey: string },
   options: DemoOptions,
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    REDIS_URL: endpoints.redisUrl,
+    ...principal,
     HUB_NAMESPACE: NAMESPACE,
     HUB_PSEUDONYM_KEY: secrets.pseudonymKey,
     HUB_DISCLOSURE_SIGNING_KEY: secrets.signingKey,
@@ -197,12 +211,20 @@ function serviceEnvironment(
   };
 }
 
-/** Creates this run's topics and registers their schemas; the Kafka client and codec read the results. */
+/**
+ * Creates this run's topics, registers their schemas and, on a secured stack, applies the namespace's ACLs
+ * (services/catalogue.ts); the Kafka client (admin) and codec read the results.
+ */
 async function createHubTopics(endpoints: Endpoints): Promise<{ kafka: Kafka; codec: TopicCodec }> {
   const kafka = createKafka(endpoints, 'demo', createLogger('demo', 'error'));
   const admin = kafka.admin();
   await admin.connect();
   await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+  if (endpoints.security?.kafka) {
+    const acls = hubAcls();
+    await applyAcls(admin, acls);
+    say(`${acls.length} ACLs applied for namespace ${NAMESPACE}`);
+  }
   await admin.disconnect();
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
   await codec.prepare(ALL_TOPICS);
@@ -210,9 +232,15 @@ async function createHubTopics(endpoints: Endpoints): Promise<{ kafka: Kafka; co
   return { kafka, codec };
 }
 
-/** Every service as its own process; one that exits on its own stops the demo. */
-function startServices(env: NodeJS.ProcessEnv, logDir: string) {
-  const children = SERVICES.map((service) => startService(service, env, logDir));
+/** Every service as its own process, as its own principal; one that exits on its own stops the demo. */
+function startServices(
+  env: NodeJS.ProcessEnv,
+  asPrincipal: (principal: string) => Record<string, string>,
+  logDir: string,
+) {
+  const children = SERVICES.map((service) =>
+    startService(service, { ...env, ...asPrincipal(service) }, logDir),
+  );
   undo.push(async () => {
     say('stopping the services');
     for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');

@@ -47,7 +47,8 @@ export interface StackOptions {
   readonly log: (line: string) => void;
   /**
    * SASL_SSL + SCRAM-SHA-512 with the StandardAuthorizer (deny by default), and a Redis of the stack's
-   * own with TLS and ACL users on `redisPort` (deploy/local/secure.ts). `stack:up --secure` or HUB_STACK_SECURE=1.
+   * own with TLS and ACL users on `redisPort` (deploy/local/secure.ts). The default; `false` (`stack:up
+   * --insecure`, HUB_STACK_SECURE=0) is the plain stack, and says so when it starts.
    */
   readonly secure?: boolean;
   /** The secured stack's own Redis (HUB_REDIS_PORT, default 6380). */
@@ -99,12 +100,23 @@ export function stackOptionsFromEnvironment(
     registryPort: port('HUB_REGISTRY_PORT', 8081),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     envFile: STACK_ENV_FILE,
-    secure: env.HUB_STACK_SECURE === '1',
+    secure: secureFromEnvironment(env.HUB_STACK_SECURE),
     redisPort: port('HUB_REDIS_PORT', 6380),
     log: (line) => process.stderr.write(`stack: ${line}\n`),
     ...overrides,
   };
 }
+
+/** HUB_STACK_SECURE: unset or 1 secured (the default), 0 the plain stack. */
+function secureFromEnvironment(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new StackError(`HUB_STACK_SECURE: '${value}' is neither 1 (secured, the default) nor 0 (plain)`);
+}
+
+/** The line a plain stack's user sees: nothing about it is protected. */
+export const PLAIN_STACK_NOTICE =
+  'PLAIN stack (--insecure): no TLS, no credentials, no ACLs; every client may read and write everything';
 
 const stateFile = (options: StackOptions) => join(options.stateDir, 'state.json');
 
@@ -129,7 +141,14 @@ export function stackIsRunning(state: StackState): boolean {
 export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpoints; started: boolean }> {
   const existing = readStackState(options);
   if (existing && stackIsRunning(existing)) {
-    options.log(`already running (started ${existing.startedAt}); reusing it`);
+    const secured = existing.endpoints.security?.kafka !== undefined;
+    options.log(
+      `already running (started ${existing.startedAt}, ${secured ? 'secured' : 'plain'}); reusing it` +
+        (secured === (options.secure === true)
+          ? ''
+          : ` although ${options.secure ? 'a secured' : 'a plain'} one was asked for (stack:down first to change it)`),
+    );
+    if (!secured) options.log(PLAIN_STACK_NOTICE);
     writeStackEnv(existing.endpoints, options.envFile, existing.secureEnv);
     return { endpoints: existing.endpoints, started: false };
   }
@@ -201,6 +220,7 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
   }
 
   writeStackEnv(endpoints, options.envFile, secureEnv);
+  if (!plan.secure) options.log(PLAIN_STACK_NOTICE);
   options.log(
     `${plan.secure ? 'secured (SASL_SSL, SCRAM-SHA-512, ACLs; Redis TLS + ACL users), ' : ''}ready in ${elapsed(t0)}: Kafka ${kafka.version} (${plan.nodes} node${plan.nodes > 1 ? 's' : ''}), Apicurio ${registry.version}`,
   );

@@ -14,14 +14,13 @@ const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] [--secure | --in
   up         fetch Kafka and Apicurio Registry from Maven Central (once), start them and Redis
              if none answers; print the endpoints and write them to ${STACK_ENV_FILE}
   --cluster  three KRaft nodes on ports 9092/9094/9096 instead of one
-  --secure   SASL_SSL + SCRAM-SHA-512 for clients, ACLs (deny by default), a Redis of its own with TLS
-             and ACL users on HUB_REDIS_PORT (6380); credentials under HUB_STACK_DIR/secrets
-             (also HUB_STACK_SECURE=1)
-  --insecure the plain stack (the default for now)
+  --secure   the default: SASL_SSL + SCRAM-SHA-512 for clients, ACLs (deny by default), a Redis of its
+             own with TLS and ACL users on HUB_REDIS_PORT (6380); credentials under HUB_STACK_DIR/secrets
+  --insecure the plain stack, for debugging: no TLS, no credentials, no ACLs (also HUB_STACK_SECURE=0)
   down       stop exactly what up started and delete its data
   status     say whether the stack is running and where
 
-environment: HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081), HUB_REDIS_PORT (6380),
+environment: HUB_STACK_SECURE (1, the default, or 0), HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081), HUB_REDIS_PORT (6380),
 REDIS_URL (redis://127.0.0.1:6379), HUB_CACHE_DIR (~/.cache/medfund-hub), HUB_STACK_DIR (<tmp>/medfund-hub-stack)
 `;
 

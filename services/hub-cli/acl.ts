@@ -74,9 +74,29 @@ export function aclEntry(acl: KafkaAcl): AclEntry {
   };
 }
 
-/** Creating an ACL the broker already holds changes nothing, so applying twice is applying once. */
-export async function applyAcls(admin: Admin, acls: readonly KafkaAcl[]): Promise<void> {
-  if (acls.length > 0) await admin.createAcls({ acl: acls.map(aclEntry) });
+/**
+ * Creating an ACL the broker already holds changes nothing, so applying twice is applying once. Returns
+ * once the broker describes every one of them: its authorizer learns new ACLs from the metadata log a
+ * moment after createAcls answers, and a service started before then would be denied.
+ */
+export async function applyAcls(admin: Admin, acls: readonly KafkaAcl[], timeoutMs = 30_000): Promise<void> {
+  if (acls.length === 0) return;
+  await admin.createAcls({ acl: acls.map(aclEntry) });
+  const key = (
+    a: Pick<KafkaAcl, 'principal' | 'resourceType' | 'patternType' | 'resourceName' | 'operation'>,
+  ) => [a.principal, a.resourceType, a.patternType, a.resourceName, a.operation].join(' ');
+  const wanted = new Set(acls.map(key));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const held = new Set((await brokerAcls(admin)).map(key));
+    const missing = [...wanted].filter((k) => !held.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the broker does not show ${missing.length} ACLs after ${timeoutMs} ms, e.g. ${missing[0]}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Every ALLOW ACL the broker holds, as KafkaAcl rows (why: "on the broker"). */

@@ -10,6 +10,7 @@ import type { DeadLetter, ReconciliationResult } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { announcedInstances } from '../../shared/runner/announce.js';
 import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
+import { ioredisSecurity, redisConnectUrl } from '../../shared/security.js';
 import { TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { SERVICES } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
@@ -90,7 +91,12 @@ export function registerStatus(program: Command): void {
 export async function runStatus(options: { format?: string } = {}): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
-  const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const security = endpoints.security?.redis;
+  const redis = new Redis(redisConnectUrl(endpoints.redisUrl, security), {
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    ...ioredisSecurity(security),
+  });
   redis.on('error', () => {});
   try {
     const report = await gatherStatus(

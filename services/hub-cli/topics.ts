@@ -3,8 +3,10 @@ import type { Admin } from 'kafkajs';
 import { loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
+import { NAMESPACE } from '../../shared/namespace.js';
 import { registerTopicSchema } from '../../shared/registry.js';
 import { ALL_TOPICS, subjectFor, type TopicSpec } from '../../shared/topics.js';
+import { applyAcls, hubAcls } from './acl.js';
 import { EXIT, exitWith } from './options.js';
 
 export function registerTopics(program: Command): void {
@@ -14,7 +16,7 @@ export function registerTopics(program: Command): void {
   topics
     .command('create')
     .description(
-      "create every hub topic that does not exist yet (idempotent) and register each value schema under <topic>-value with its compatibility: FULL for the agencies' input topics, BACKWARD for the hub's own",
+      "create every hub topic that does not exist yet (idempotent) and register each value schema under <topic>-value with its compatibility: FULL for the agencies' input topics, BACKWARD for the hub's own; on a secured stack also apply the namespace's ACLs (as `hub acl apply`)",
     )
     .action(exitWith(createAll));
   topics
@@ -41,6 +43,11 @@ async function createAll(): Promise<number> {
       process.stdout.write(
         `${state} ${topic.name} (${topic.partitions} partitions)  ${subjectFor(topic)} id ${id}\n`,
       );
+    }
+    if (endpoints.security?.kafka) {
+      const acls = hubAcls();
+      await applyAcls(admin, acls);
+      process.stdout.write(`applied ${acls.length} ACLs for namespace ${NAMESPACE}\n`);
     }
   } finally {
     await admin.disconnect();

@@ -8,7 +8,8 @@ import { REPO_ROOT, STACK_ENV_FILE } from '../../shared/config.js';
  * Ctrl-C in a terminal sends SIGINT to the whole foreground process group: npm, tsx, the demo and the
  * services it started. Afterwards nothing may be left: no process of the group, and none of the Kafka and
  * registry processes the demo started (they run in process groups of their own, so only the demo can stop
- * them). The demo starts a stack of its own here, beside the one the other tests use, on ports 200 above.
+ * them). The demo starts a stack of its own here, beside the one the other tests use, on ports 200 above
+ * (its secured Redis too).
  */
 
 const base = stackOptionsFromEnvironment(process.env);
@@ -16,6 +17,7 @@ const demoStack = {
   HUB_STACK_DIR: `${base.stateDir}-demo-sigint`,
   HUB_KAFKA_PORT: String(base.kafkaPort + 200),
   HUB_REGISTRY_PORT: String(base.registryPort + 200),
+  HUB_REDIS_PORT: String((base.redisPort ?? 6380) + 200),
 };
 
 const javaMissing = spawnSync(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : 'java', [
@@ -134,6 +136,8 @@ describe.skipIf(javaMissing !== undefined)('npm run demo and Ctrl-C', () => {
       stack: [],
     });
     expect(existsSync(`${demoStack.HUB_STACK_DIR}/state.json`)).toBe(false);
+    // The default stack is the secured one, and the demo says so.
+    expect(said).toContain('demo: secured: each service runs as its own principal');
     expect(said).toContain('demo: SIGINT: stopping what the demo started');
     expect(said).toMatch(/demo: stopped kafka-1 \(pid \d+\)\n/);
   }, 150_000);

@@ -21,6 +21,7 @@ import {
   consumeUntil,
   type HubTestBed,
   hubTestBed,
+  serviceEnvironment,
   stack,
   startInProcess,
   testKafka,
@@ -175,9 +176,7 @@ function startChild(service: string, instance: string, faults?: string): ChildPr
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      KAFKA_BROKERS: stack().kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
-      REDIS_URL: stack().redisUrl,
+      ...serviceEnvironment(service),
       HUB_NAMESPACE: NAMESPACE,
       HUB_INSTANCE_ID: instance,
       // Small transactions, so the kill lands between commits with work on both sides of it.

@@ -1,5 +1,5 @@
 import '../support/fresh-namespace.js';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidInput, ok, refuse } from '../../shared/errors.js';
@@ -16,7 +16,7 @@ import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
 import type { RunnerOptions, RunningService } from '../../shared/runner/runner.js';
 import { decided, type EntityKind, entity, type Service } from '../../shared/runner/service.js';
 import type { TopicSpec } from '../../shared/topics.js';
-import { createTopics, stack, startInProcess, testKafka, uniqueName } from '../support/stack.js';
+import { createTopics, stack, startInProcess, testKafka, testRedis, uniqueName } from '../support/stack.js';
 
 // The runner against the real stack, with a deliberately small stateful service, so what is tested is
 // the runner's own promise: outputs, dead letters and offsets in one Kafka transaction; state written
@@ -31,7 +31,7 @@ let producer: Producer;
 beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
-  redis = new Redis(stack().redisUrl);
+  redis = testRedis();
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
 });

@@ -21,7 +21,7 @@ import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
 import { stack } from '../support/stack.js';
 
 /**
- * Issue 10's "done when", against the real secured stack (`stack:up --secure` / HUB_STACK_SECURE=1):
+ * Issue 10's "done when", against the real secured stack (`stack:up`, secured by default):
  * each principal is denied what it does not own (the broker's own error codes), bad credentials and
  * plaintext are refused, Redis users get NOPERM, a secret never reaches a log line, and the disclosure
  * server refuses what it does not serve. Against a plaintext local stack it starts a secured one of its own;
@@ -46,24 +46,24 @@ const ownOptions =
 const secured = runStack.security?.kafka !== undefined || ownOptions !== undefined;
 if (!secured)
   process.stderr.write(
-    `security.int.spec.ts: the stack (${runStack.source}) is not secured and this file cannot start one; skipping the Kafka and Redis checks (run with HUB_STACK_SECURE=1 and the local stack)\n`,
+    `security.int.spec.ts: the stack (${runStack.source}) is not secured and this file cannot start one; skipping the Kafka and Redis checks (the local stack is secured by default: HUB_TEST_STACK=local)\n`,
   );
 let secureEndpoints: Endpoints = runStack;
-let stateDir = stackOptionsFromEnvironment().stateDir;
+// Every principal's <name>.password and ca.pem: the run's stack's (test/setup/stack.ts), or this file's own.
+let secrets = runStack.secretsDir ?? join(stackOptionsFromEnvironment().stateDir, 'secrets');
 const sec = () => secureEndpoints;
 
 beforeAll(async () => {
   if (!ownOptions) return;
   secureEndpoints = (await stackUp(ownOptions)).endpoints;
-  stateDir = ownOptions.stateDir;
+  secrets = join(ownOptions.stateDir, 'secrets');
 }, 240_000);
 
 afterAll(async () => {
   if (ownOptions) await stackDown(ownOptions);
 }, 60_000);
 
-const password = (principal: string) =>
-  readFileSync(join(stateDir, 'secrets', `${principal}.password`), 'utf8').trim();
+const password = (principal: string) => readFileSync(join(secrets, `${principal}.password`), 'utf8').trim();
 const ca = () => sec().security?.kafka?.ca ?? '';
 const ns = NAMESPACE;
 const topic = (name: keyof typeof TOPICS) => TOPICS[name].name;
@@ -353,9 +353,9 @@ describe.skipIf(!secured)('a secured service process', () => {
     SCHEMA_REGISTRY_URL: sec().schemaRegistryUrl,
     REDIS_URL: sec().redisUrl.replace('//admin@', '//accounting@'),
     HUB_KAFKA_USERNAME: 'accounting',
-    HUB_KAFKA_CA_FILE: join(stateDir, 'secrets', 'ca.pem'),
-    HUB_REDIS_CA_FILE: join(stateDir, 'secrets', 'ca.pem'),
-    HUB_REDIS_PASSWORD_FILE: join(stateDir, 'secrets', 'accounting.password'),
+    HUB_KAFKA_CA_FILE: join(secrets, 'ca.pem'),
+    HUB_REDIS_CA_FILE: join(secrets, 'ca.pem'),
+    HUB_REDIS_PASSWORD_FILE: join(secrets, 'accounting.password'),
   });
 
   it('stops with one line naming the missing secret', async () => {

@@ -32,6 +32,7 @@ import {
   caughtUp,
   consumeUntil,
   type HubTestBed,
+  hubCommandEnvironment,
   hubTestBed,
   stack,
   startInProcess,
@@ -452,9 +453,7 @@ describe('the hub, end to end', () => {
   it('hub dead-letters lists them, and a redriven message that is still bad comes back as a new dead letter', async () => {
     const env = {
       ...process.env,
-      KAFKA_BROKERS: stack().kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
-      REDIS_URL: stack().redisUrl,
+      ...hubCommandEnvironment(),
       HUB_NAMESPACE: NAMESPACE,
     };
     const hub = (...args: string[]) =>

@@ -1,8 +1,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumeUntil, createTopics, stack, testKafka, uniqueName } from '../support/stack.js';
+import { consumeUntil, createTopics, stack, testKafka, testRedis, uniqueName } from '../support/stack.js';
 
 // Proves the stack is real: the registry, a broker's transactions and Redis scripting all work as the hub needs.
 
@@ -161,7 +160,7 @@ describe('Kafka transactions (kafkajs 2.2.4 against this broker)', () => {
 
 describe('Redis', () => {
   it('runs a Lua script that updates state atomically and returns its result', async () => {
-    const redis = new Redis(stack().redisUrl);
+    const redis = testRedis();
     const key = uniqueName('lua');
     // Adds to a counter once per event id: a replayed event id returns the remembered result.
     const script = `

@@ -9,7 +9,14 @@ import { NAMESPACE } from '../../shared/namespace.js';
 import { announcedInstances } from '../../shared/runner/announce.js';
 import { TOPICS } from '../../shared/topics.js';
 import { NamespacedHub } from '../support/namespaced.js';
-import { caughtUp, type HubTestBed, hubTestBed, stack, startInProcess, testKafka } from '../support/stack.js';
+import {
+  caughtUp,
+  type HubTestBed,
+  hubCommandEnvironment,
+  hubTestBed,
+  startInProcess,
+  testKafka,
+} from '../support/stack.js';
 
 // `hub status` (issue 12, item 4) against the real stack: premium-ingest running and caught up with one
 // dead letter, settlement-ingest killed (its announcement left behind) while three records wait for
@@ -41,9 +48,7 @@ async function hubStatus(): Promise<{ code: number; stdout: string }> {
         env: {
           ...process.env,
           HUB_NAMESPACE: NAMESPACE,
-          KAFKA_BROKERS: stack().kafkaBrokers.join(','),
-          SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
-          REDIS_URL: stack().redisUrl,
+          ...hubCommandEnvironment(),
         },
         timeout: 90_000,
       },

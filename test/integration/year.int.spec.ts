@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -41,7 +41,16 @@ import type { Service } from '../../shared/runner/service.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { NamespacedHub } from '../support/namespaced.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
-import { caughtUp, stack, startInProcess } from '../support/stack.js';
+import {
+  applyNamespaceAcls,
+  caughtUp,
+  endpointsOf,
+  hubCommandEnvironment,
+  stack,
+  startInProcess,
+  testKafka,
+  testRedis,
+} from '../support/stack.js';
 
 // A simulated year of both regions through every service, three ways: in publication order (this file's
 // namespace, services in this process, the page and the chain checked here); with premium-ingest first
@@ -142,9 +151,7 @@ async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
     env: {
       ...process.env,
       HUB_NAMESPACE: hub.namespace,
-      KAFKA_BROKERS: stack().kafkaBrokers.join(','),
-      SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
-      REDIS_URL: stack().redisUrl,
+      ...hubCommandEnvironment(),
     },
     encoding: 'utf8',
   });
@@ -189,11 +196,12 @@ async function runPremiumsLast(): Promise<RunOutcome> {
 }
 
 beforeAll(async () => {
-  kafka = new Kafka({ clientId: 'year-int', brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  kafka = testKafka('year-int');
   admin = kafka.admin();
   await admin.connect();
-  redis = new Redis(stack().redisUrl);
+  redis = testRedis();
   await createTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
+  await applyNamespaceAcls(admin);
   codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
   await codec.prepare(ALL_TOPICS);
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -219,7 +227,7 @@ beforeAll(async () => {
   }
   await caughtUp(SERVICES);
   publisher = await DisclosurePublisher.start({
-    endpoints: stack(),
+    endpoints: endpointsOf('disclosure'),
     signingKey,
     threshold: 10,
     periods: 'all',

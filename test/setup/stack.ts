@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
+import { secretsDir } from '../../deploy/local/secure.js';
 import { type Endpoints, endpointsFromEnvironment } from '../../shared/config.js';
 import { ioredisSecurity, redisConnectUrl, withoutPassword } from '../../shared/security.js';
 
@@ -11,11 +13,16 @@ import { ioredisSecurity, redisConnectUrl, withoutPassword } from '../../shared/
  * Resolves the real Kafka, schema registry and Redis the integration tests run against, in this order:
  * 1. KAFKA_BROKERS, SCHEMA_REGISTRY_URL and REDIS_URL from the environment;
  * 2. testcontainers, when a container runtime answers;
- * 3. the local stack from deploy/local (started here, and stopped here if this run started it).
+ * 3. the local stack from deploy/local (started here, and stopped here if this run started it): secured
+ *    by default (HUB_STACK_SECURE=0 for the plain one), each service then runs under its own principal.
+ *
+ * `secretsDir` is where a secured stack keeps every principal's password (`<principal>.password`) and
+ * `ca.pem`: the local stack's HUB_STACK_DIR/secrets; for endpoints from the environment,
+ * HUB_TEST_SECRETS_DIR or else the directory of HUB_KAFKA_PASSWORD_FILE.
  */
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: Endpoints & { source: 'environment' | 'testcontainers' | 'local-stack' };
+    stack: Endpoints & { source: 'environment' | 'testcontainers' | 'local-stack'; secretsDir?: string };
   }
 }
 
@@ -24,7 +31,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const fromEnv = endpointsFromEnvironment();
   if (fromEnv) {
     announce('environment', fromEnv);
-    project.provide('stack', { ...fromEnv, source: 'environment' });
+    const passwordFile = process.env.HUB_KAFKA_PASSWORD_FILE;
+    const dir = process.env.HUB_TEST_SECRETS_DIR || (passwordFile ? dirname(passwordFile) : undefined);
+    project.provide('stack', {
+      ...fromEnv,
+      source: 'environment',
+      ...(fromEnv.security?.kafka && dir ? { secretsDir: dir } : {}),
+    });
     return async () => {
       await deleteNamespacesSince(fromEnv, startedAt);
     };
@@ -41,7 +54,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const { endpoints, started } = await stackUp(options);
   announce(started ? 'local-stack (started for this run)' : 'local-stack (already running)', endpoints);
-  project.provide('stack', { ...endpoints, source: 'local-stack' });
+  project.provide('stack', {
+    ...endpoints,
+    source: 'local-stack',
+    ...(endpoints.security?.kafka ? { secretsDir: secretsDir(options.stateDir) } : {}),
+  });
   return async () => {
     await deleteNamespacesSince(endpoints, startedAt);
     if (started && process.env.HUB_TEST_KEEP_STACK !== '1') await stackDown(options);

@@ -6,7 +6,7 @@ import { NAMESPACE } from '../../shared/namespace.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import type { Service } from '../../shared/runner/service.js';
 import { ALL_TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { stack } from './stack.js';
+import { applyNamespaceAcls, serviceEnvironment, stack } from './stack.js';
 
 /**
  * A hub in a namespace of its own, run as separate processes the way it is deployed: the test file's
@@ -32,19 +32,20 @@ export class NamespacedHub {
     return { ...spec, name: `${this.namespace}${spec.name.slice(NAMESPACE.length)}` };
   }
 
+  /** Its topics, their schemas and (on a secured stack) its ACLs; `admin` is the test's admin client. */
   async create(admin: Admin): Promise<void> {
     await createHubTopics(admin, this.topics, stack().kafkaBrokers.length);
+    await applyNamespaceAcls(admin, this.namespace);
     await this.codec.prepare(this.topics);
   }
 
+  /** Starts a service as its own process, under its own principal on a secured stack. */
   start(service: string, env: Record<string, string> = {}): ChildProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        KAFKA_BROKERS: stack().kafkaBrokers.join(','),
-        SCHEMA_REGISTRY_URL: stack().schemaRegistryUrl,
-        REDIS_URL: stack().redisUrl,
+        ...serviceEnvironment(service),
         HUB_NAMESPACE: this.namespace,
         HUB_INSTANCE_ID: `${service}-test`,
         HUB_SESSION_TIMEOUT_MS: '6000',

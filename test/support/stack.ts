@@ -2,13 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
+import { endpointsAs, principalEnvironment } from '../../deploy/local/secure.js';
+import { SERVICES } from '../../services/catalogue.js';
+import { applyAcls, hubAcls } from '../../services/hub-cli/acl.js';
 import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
+import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
+import type { Endpoints } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
+import { ioredisSecurity, kafkajsSecurity, redisConnectUrl } from '../../shared/security.js';
 import { ALL_TOPICS } from '../../shared/topics.js';
 
 /** The stack resolved by test/setup/stack.ts. */
@@ -19,8 +25,60 @@ export function uniqueName(prefix: string): string {
   return `test.${prefix}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Who runs as whom on a secured stack (the default): every hub service of the catalogue under its own
+ * principal (its name), with only the ACLs and Redis keys the catalogue gives it; the tests' own clients,
+ * which stand in for the agencies and for operators (producing inputs, reading outputs, creating topics,
+ * `hub` commands), and services a test makes up, as the admin principal. On a plain stack nobody has
+ * credentials.
+ */
+const CATALOGUE_PRINCIPALS = new Set(SERVICES.map((s) => s.name));
+const principalFor = (service: string) => (CATALOGUE_PRINCIPALS.has(service) ? service : ADMIN_PRINCIPAL);
+
+/** The stack's endpoints as `principal` sees them (the stack's own, admin, when it is plain). */
+export function endpointsOf(principal: string): Endpoints {
+  const { source: _, secretsDir, ...endpoints } = stack();
+  if (endpoints.security?.kafka === undefined) return endpoints;
+  if (secretsDir === undefined)
+    throw new Error(
+      "a secured stack from the environment, but no secrets directory: set HUB_TEST_SECRETS_DIR to the principals' <name>.password files",
+    );
+  return endpointsAs(endpoints, secretsDir, principal);
+}
+
+/**
+ * The environment of a process that runs as `principal`: the endpoints, and on a secured stack its name,
+ * password file, CA file and Redis user (paths, never secrets). For a spawned service or `hub` command.
+ */
+export function processEnvironment(principal: string): Record<string, string> {
+  return principalEnvironment(stack(), stack().secretsDir, principal);
+}
+
+/** A spawned catalogue service's environment: its own principal. */
+export const serviceEnvironment = (service: string) => processEnvironment(principalFor(service));
+
+/** A `hub` command's environment, as the operator (admin) runs it. */
+export const hubCommandEnvironment = () => processEnvironment(ADMIN_PRINCIPAL);
+
+/** A client of the test itself (an agency, an operator), as admin on a secured stack. */
 export function testKafka(clientId = 'int-test'): Kafka {
-  return new Kafka({ clientId, brokers: stack().kafkaBrokers, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId,
+    brokers: stack().kafkaBrokers,
+    ...kafkajsSecurity(stack().security?.kafka),
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** The test's own Redis client, as admin on a secured stack. */
+export function testRedis(): Redis {
+  const security = stack().security?.redis;
+  return new Redis(redisConnectUrl(stack().redisUrl, security), ioredisSecurity(security));
+}
+
+/** On a secured stack, every service's ACLs in `namespace` (from the catalogue), visible once this returns. */
+export async function applyNamespaceAcls(admin: Admin, namespace = NAMESPACE): Promise<void> {
+  if (stack().security?.kafka !== undefined) await applyAcls(admin, hubAcls(namespace));
 }
 
 export async function createTopics(admin: Admin, topics: string[], numPartitions = 1): Promise<void> {
@@ -65,7 +123,7 @@ export function startInProcess<I>(
   overrides: Partial<RunnerOptions> = {},
 ): Promise<RunningService> {
   return startService(service, {
-    endpoints: stack(),
+    endpoints: endpointsOf(principalFor(service.name)),
     instanceId: uniqueName('i'),
     healthPort: 0,
     maxChunk: 1000,
@@ -88,16 +146,20 @@ export interface HubTestBed {
   close(): Promise<void>;
 }
 
-/** Creates every hub topic of this file's namespace and registers its schema (as `hub topics create`). */
+/**
+ * Creates every hub topic of this file's namespace, registers its schema and, on a secured stack, applies
+ * its ACLs (as `hub topics create`). `kafka` is the test's own client (testKafka: admin).
+ */
 export async function hubTestBed(kafka: Kafka): Promise<HubTestBed> {
   const admin = kafka.admin();
   await admin.connect();
   await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
+  await applyNamespaceAcls(admin);
   const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
   await codec.prepare(ALL_TOPICS);
   const producer = kafka.producer();
   await producer.connect();
-  const redis = new Redis(stack().redisUrl);
+  const redis = testRedis();
   const running: RunningService[] = [];
   return {
     admin,

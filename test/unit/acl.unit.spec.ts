@@ -11,6 +11,12 @@ const services = [
     deadLetters: topic('medfund.premium-ingest.dead-letter.v1'),
   },
   {
+    name: 'hospital-reconciler',
+    input: topic('medfund.reconciler.hospital-month.v1'),
+    outputs: [topic('medfund.reconciliation.v1')],
+    deadLetters: topic('medfund.hospital-reconciler.dead-letter.v1'),
+  },
+  {
     name: 'disclosure',
     input: topic('medfund.fund.ledger.v1'),
     outputs: [],
@@ -57,6 +63,12 @@ describe('kafkaAcls', () => {
     ]);
   });
 
+  it("lets the disclosure principal describe, not read, the hospital stage's input (its counters' partitions)", () => {
+    expect(acls.filter((a) => a.startsWith('User:disclosure') && a.includes('hospital-month'))).toEqual([
+      'User:disclosure DESCRIBE TOPIC:test-x.reconciler.hospital-month.v1 LITERAL',
+    ]);
+  });
+
   it('lets only the owner write, and only ops read, a dead-letter topic', () => {
     expect(
       acls.filter((a) => a.includes('TOPIC:test-x.premium-ingest.dead-letter.v1') && !a.includes('DESCRIBE')),
@@ -68,7 +80,7 @@ describe('kafkaAcls', () => {
 });
 
 describe('redisAclFile', () => {
-  it('writes one user per service with its own keys only, the admin, and the default user off', () => {
+  it('writes one user per service with its own keys and health announcement only, the admin, and the default user off', () => {
     const file = redisAclFile(
       redisUsers([
         { name: 'premium-ingest' },
@@ -81,9 +93,9 @@ describe('redisAclFile', () => {
     expect(file.split('\n')).toEqual([
       'user default off resetkeys resetchannels -@all',
       'user admin on >pa ~* &* +@all',
-      `user premium-ingest on >p1 resetkeys resetchannels ${rules}`,
-      `user accounting on >p2 resetkeys ~*:accounting:{accounting.* resetchannels ${rules}`,
-      `user disclosure on >p3 resetkeys ~*:disclosure:{disclosure.* %R~*:reconciler:{reconciler.* %R~*:hospital-reconciler:{hospital-reconciler.* resetchannels ${rules}`,
+      `user premium-ingest on >p1 resetkeys ~*:premium-ingest:health resetchannels ${rules}`,
+      `user accounting on >p2 resetkeys ~*:accounting:{accounting.* ~*:accounting:health resetchannels ${rules}`,
+      `user disclosure on >p3 resetkeys ~*:disclosure:{disclosure.* ~*:disclosure:health %R~*:reconciler:{reconciler.* %R~*:hospital-reconciler:{hospital-reconciler.* resetchannels ${rules}`,
       '',
     ]);
   });
