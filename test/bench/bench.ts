@@ -192,7 +192,9 @@ async function main(): Promise<void> {
   }
   let endpoints = endpointsFromEnvironment();
   let startedStack = false;
-  const stackOptions = stackOptionsFromEnvironment(process.env, { log });
+  // The plain stack: this measures the pipeline's own cost; `npm run bench:tls` measures what TLS and
+  // SCRAM add. A secured stack already running is reused, and its clients here would be refused.
+  const stackOptions = stackOptionsFromEnvironment(process.env, { log, secure: false });
   if (!endpoints) {
     const up = await stackUp(stackOptions);
     endpoints = up.endpoints;
