@@ -10,7 +10,14 @@
  */
 import type { PseudonymKey } from '../../shared/identity.js';
 import { type Money, ZERO } from '../../shared/money.js';
-import { addDays, chinaDateOf, type LocalDate, yearOf } from '../../shared/policy/dates.js';
+import {
+  addDays,
+  chinaDateOf,
+  firstDayOfMonth,
+  firstDayOfYear,
+  type LocalDate,
+  yearOf,
+} from '../../shared/policy/dates.js';
 import { decideEligibility, premiumWindowFor } from '../../shared/policy/eligibility.js';
 import { insuranceYearBounds } from '../../shared/policy/insuranceYear.js';
 import { decideSupplement, type SupplementDecision } from '../../shared/policy/supplement.js';
@@ -242,7 +249,7 @@ function contextOf(options: GenerateOptions): Omit<Context, 'hospitals'> {
   if (members < minimumMembers(faults)) {
     throw new RangeError(`${members} members are too few to inject faults (need ${minimumMembers(faults)})`);
   }
-  const yearStart = `${year}-01-01` as LocalDate;
+  const yearStart = firstDayOfYear(year);
   const params = paramsOrThrow(region, yearStart);
   const bounds = insuranceYearBounds(params, year);
   return {
@@ -912,7 +919,7 @@ function monthlySettlements(
     }
     // Nothing to pay (no supplement claimed, or a reversal cancelled the month's only claim): no payment.
     if (amountFen === 0) continue;
-    const nextMonth = addDays(lastDayOfMonth(`${month}-01` as LocalDate), 1);
+    const nextMonth = addDays(lastDayOfMonth(firstDayOfMonth(month)), 1);
     const paidOn = nextWorkingDay(addDays(nextMonth, rng.int(7, 19)));
     payouts.push({
       id: `INS-${ctx.region}-${hospital.code}-${month}-${ctx.seedTag}`,
@@ -951,7 +958,7 @@ function operatingCosts(rng: Rng, premiumIncomeFen: number, ctx: Context): CostR
   const costs: CostRec[] = [];
   for (let m = 1; m <= 12; m += 1) {
     const period = `${ctx.year}-${String(m).padStart(2, '0')}`;
-    const recordedOn = lastWorkingDayOf(`${period}-01` as LocalDate);
+    const recordedOn = lastWorkingDayOf(firstDayOfMonth(period));
     let line = 0;
     const add = (category: OperatingCostCategory, amountFen: number, description: string) => {
       if (amountFen === 0) return;

@@ -3,8 +3,8 @@
  * special-outpatient visits in the region (direct settlements), and out-of-area treatment reimbursed
  * by manual claims. Dates are calendar days in China; times are minutes after midnight, China time.
  */
-import { addDays, type LocalDate } from '../../shared/policy/dates.js';
-import { isWorkingDay } from '../../shared/policy/workingDays.js';
+import { addDays, daysInMonth, type LocalDate, yearOf } from '../../shared/policy/dates.js';
+import { isWorkingDay, knownWorkingDayAfter } from '../../shared/policy/workingDays.js';
 import type { MedicalType, Referral } from '../../shared/records.js';
 import {
   basicRatioOf,
@@ -76,18 +76,11 @@ export function nextWorkingDay(date: LocalDate): LocalDate {
 }
 
 /** The n-th Chinese working day after `date` (official holidays off, 调休 weekend days on). */
-export function addWorkingDays(date: LocalDate, n: number): LocalDate {
-  let day = date;
-  for (let counted = 0; counted < n; ) {
-    day = addDays(day, 1);
-    if (isWorkingDay(day)) counted += 1;
-  }
-  return day;
-}
+export const addWorkingDays = knownWorkingDayAfter;
 
 export function lastDayOfMonth(date: LocalDate): LocalDate {
-  const [y, m] = [Number(date.slice(0, 4)), Number(date.slice(5, 7))];
-  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10) as LocalDate;
+  const days = daysInMonth(yearOf(date), Number(date.slice(5, 7)));
+  return `${date.slice(0, 7)}-${String(days).padStart(2, '0')}` as LocalDate;
 }
 
 const minDate = (a: LocalDate, b: LocalDate): LocalDate => (a < b ? a : b);

@@ -2,7 +2,7 @@ import { invalidInput, ok, type Result, refuse } from '../../shared/errors.js';
 import { isMemberPseudonym } from '../../shared/identity.js';
 import { ledgerKey } from '../../shared/ledger.js';
 import { type Money, ZERO } from '../../shared/money.js';
-import { parseLocalDate } from '../../shared/policy/dates.js';
+import { firstDayOfYear, parseLocalDate } from '../../shared/policy/dates.js';
 import type { LedgerAccount, LedgerPosting } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import {
@@ -131,7 +131,7 @@ export function contributionOf(posting: LedgerPosting): PostingContribution {
  */
 export function recognitionDate(posting: LedgerPosting): string {
   const premium = posting.kind === 'PREMIUM_COLLECTED' || posting.kind === 'PREMIUM_CORRECTED';
-  const coverYearStart = `${String(posting.insuranceYear).padStart(4, '0')}-01-01`;
+  const coverYearStart = firstDayOfYear(posting.insuranceYear);
   return premium && posting.postingDate < coverYearStart ? coverYearStart : posting.postingDate;
 }
 

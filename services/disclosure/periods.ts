@@ -1,3 +1,4 @@
+import { daysInMonth, firstDayOfYear } from '../../shared/policy/dates.js';
 import type { PeriodKind } from '../../shared/records.js';
 
 /**
@@ -19,7 +20,6 @@ const QUARTER_LABEL = /^(\d{4})-Q([1-4])$/;
 const YEAR_LABEL = /^(\d{4})$/;
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const lastDayOfMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
 function monthPeriod(year: number, month: number): Period {
   return {
@@ -27,7 +27,7 @@ function monthPeriod(year: number, month: number): Period {
     label: `${year}-${pad(month)}`,
     year,
     start: `${year}-${pad(month)}-01`,
-    end: `${year}-${pad(month)}-${pad(lastDayOfMonth(year, month))}`,
+    end: `${year}-${pad(month)}-${pad(daysInMonth(year, month))}`,
   };
 }
 
@@ -38,12 +38,12 @@ function quarterPeriod(year: number, quarter: number): Period {
     label: `${year}-Q${quarter}`,
     year,
     start: `${year}-${pad(lastMonth - 2)}-01`,
-    end: `${year}-${pad(lastMonth)}-${pad(lastDayOfMonth(year, lastMonth))}`,
+    end: `${year}-${pad(lastMonth)}-${pad(daysInMonth(year, lastMonth))}`,
   };
 }
 
 function yearPeriod(year: number): Period {
-  return { kind: 'YEAR', label: String(year), year, start: `${year}-01-01`, end: `${year}-12-31` };
+  return { kind: 'YEAR', label: String(year), year, start: firstDayOfYear(year), end: `${year}-12-31` };
 }
 
 /** The period a label names, or undefined when it names none. */

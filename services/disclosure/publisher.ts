@@ -71,9 +71,6 @@ export interface TotalsLayout {
   readonly hospitalMonthPartitions: number;
 }
 
-/** Today in China (UTC+8, no daylight saving): the day a period is over after. */
-export const chinaToday = (now: Date): string => chinaDateOf(now);
-
 const aggregateKey = (partition: number, region: string, label: string) =>
   entityKey(
     NAMESPACE,
@@ -345,7 +342,8 @@ export class DisclosurePublisher {
 
   /** The periods of a region with aggregates, as configured to publish. */
   async periodsOf(region: string): Promise<Period[]> {
-    const today = chinaToday(this.clock());
+    // Today in China: a period is over once its last day has passed there.
+    const today = chinaDateOf(this.clock());
     return (await periodLabelsOf(this.redis, region, this.layout))
       .map(parsePeriod)
       .filter((p): p is Period => p !== undefined)

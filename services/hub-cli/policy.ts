@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { InvalidInput, Result } from '../../shared/errors.js';
 import { formatMoney, type Money } from '../../shared/money.js';
-import { localDate } from '../../shared/policy/dates.js';
+import { firstDayOfYear, localDate } from '../../shared/policy/dates.js';
 import { decideEligibility } from '../../shared/policy/eligibility.js';
 import { type JsonValue, parseJsonExact } from '../../shared/policy/exactJson.js';
 import {
@@ -98,7 +98,7 @@ const subcommands: Record<string, Subcommand> = {
       withParams(
         input,
         readEligibilityInput,
-        (r) => ({ date: `${r.year}-01-01`, field: 'year', region: r.region }),
+        (r) => ({ date: firstDayOfYear(r.year), field: 'year', region: r.region }),
         (r, params) => {
           const decision = decideEligibility({
             params,

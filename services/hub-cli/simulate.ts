@@ -8,8 +8,7 @@ import { loadEndpoints } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import type { LocalDate } from '../../shared/policy/dates.js';
-import { loadRegions, regionParamsOn } from '../../shared/policy/regions.js';
+import { coverYearParams, loadRegions } from '../../shared/policy/regions.js';
 import { workingDayYears } from '../../shared/policy/workingDays.js';
 import { ProgressBar } from '../../shared/progress.js';
 import { exitWith, regionOption, UsageError } from './options.js';
@@ -183,7 +182,7 @@ function checkYear(region: string, yearText: string): number | Invalid {
   const year = integer(yearText);
   if (year === undefined || year < 1900 || year > 2999)
     return invalid(`--year ${yearText}: expected a year such as 2025`);
-  const inForce = regionParamsOn(region, `${year}-01-01` as LocalDate, '--year');
+  const inForce = coverYearParams(region, year, '--year');
   if (!inForce.ok) return invalid(`--year ${year}: ${inForce.error.rule}`);
   const params = inForce.value;
   const { firstYear, lastYear } = workingDayYears();

@@ -50,6 +50,11 @@ export function firstDayOfMonth(month: string): LocalDate {
   return localDate(`${month}-01`);
 }
 
+/** 1 January of a year: the first day of a calendar insurance year, and the day a cover year's parameters are taken. */
+export function firstDayOfYear(year: number): LocalDate {
+  return dateInYear(year, '01-01' as MonthDay);
+}
+
 export function yearOf(date: LocalDate): number {
   return Number(date.slice(0, 4));
 }
@@ -77,12 +82,22 @@ export function isBetween(date: LocalDate, from: LocalDate, to: LocalDate): bool
 }
 
 // China keeps one time zone, UTC+8, without daylight saving.
-export const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** The wall clock in China at an instant, as ISO text ("2024-07-01T00:30:00.000Z", the Z standing for China). */
+function chinaClock(instant: Date | number): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  return new Date(ms + CHINA_OFFSET_MS).toISOString();
+}
 
 /** The calendar day in China of an instant: the agencies' business day. */
 export function chinaDateOf(instant: Date | number): LocalDate {
-  const ms = typeof instant === 'number' ? instant : instant.getTime();
-  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10) as LocalDate;
+  return chinaClock(instant).slice(0, 10) as LocalDate;
+}
+
+/** The time of day in China of an instant, "HH:MM" (Beijing time, as a page shows it). */
+export function chinaTimeOf(instant: Date | number): string {
+  return chinaClock(instant).slice(11, 16);
 }
 
 /** 00:00 in China on a calendar day, as an instant. */

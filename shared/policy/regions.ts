@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, invalidInput, ok, type Result, refuse } from '../errors.js';
 import { type Money, ZERO } from '../money.js';
-import { compareDates, type LocalDate, parseLocalDate } from './dates.js';
+import { compareDates, firstDayOfYear, type LocalDate, parseLocalDate } from './dates.js';
 import {
   PARAM_NAMES,
   PARAM_SPECS,
@@ -301,5 +301,5 @@ export function coverYearParams(code: string, coverYear: number, field = 'coverY
   if (!Number.isInteger(coverYear) || coverYear < 1900 || coverYear > 9999) {
     return refuse(invalidInput('COVER_YEAR', field, 'a calendar year such as 2025', String(coverYear)));
   }
-  return regionParamsOn(code, `${coverYear}-01-01` as LocalDate, field);
+  return regionParamsOn(code, firstDayOfYear(coverYear), field);
 }

@@ -1,7 +1,7 @@
 import arrangements from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
 import chineseDaysPackage from 'chinese-days/package.json' with { type: 'json' };
 import { ConfigError, type InvalidInput, invalidInput, ok, type Result, refuse } from '../errors.js';
-import { addDays, dateInYear, type LocalDate, type MonthDay, yearOf } from './dates.js';
+import { addDays, dateInYear, firstDayOfYear, type LocalDate, localDate, yearOf } from './dates.js';
 import { HOLIDAYS_DIR, type HolidayFile, holidayFileName, loadHolidayFiles } from './holidayFiles.js';
 import type { PolicyParams } from './params.js';
 import { cite, entry, type TrailEntry } from './trail.js';
@@ -92,7 +92,7 @@ export class WorkingDayCalendar {
     const shown = `${file.file} (${file.notice.number} of ${file.notice.date})`;
     // Where chinese-days has the day it decides; the file is compared over every day it speaks for.
     const overruled: LocalDate[] = [];
-    const start = [...days.keys()].sort()[0] ?? dateInYear(file.year, '01-01' as MonthDay);
+    const start = [...days.keys()].sort()[0] ?? firstDayOfYear(file.year);
     for (let day = start; yearOf(day) <= file.year; day = addDays(day, 1)) {
       if (this.inChineseDays(day) && fileSays(day) !== this.fromTables(day)) overruled.push(day);
     }
@@ -208,6 +208,19 @@ export function workingDayAfter(
     if (working) counted += 1;
   }
   return day;
+}
+
+/**
+ * workingDayAfter for a caller that has checked its years beforehand (the simulator): where the days run
+ * into a year neither source has, throws ConfigError as isWorkingDay does.
+ */
+export function knownWorkingDayAfter(from: LocalDate, n: number): LocalDate {
+  const calendar = workingDayCalendar();
+  const day = workingDayAfter(from, n, calendar);
+  if (day !== undefined) return day;
+  // workingDayAfter stopped on the first day after `from` in a year the calendar lacks.
+  const year = calendar.unknownYear(addDays(from, 1), localDate('9999-12-31')) ?? yearOf(from);
+  throw new ConfigError(holidaysUnknown(year, 'date', calendar).rule);
 }
 
 /** Working days after receivedOn up to and including paidOn; 0 when paid the day it was received. */

@@ -1,5 +1,5 @@
 import { HubError } from '../../../shared/errors.js';
-import { CHINA_OFFSET_MS, chinaDateOf } from '../../../shared/policy/dates.js';
+import { chinaDateOf, chinaTimeOf } from '../../../shared/policy/dates.js';
 import type { PolicyParams } from '../../../shared/policy/params.js';
 import { loadRegions } from '../../../shared/policy/regions.js';
 import type { PublicDisclosure } from '../../../shared/records.js';
@@ -126,8 +126,7 @@ function contents(
 
 /** "2026-05-10 10:00（北京时间）". */
 function beijingTime(instant: Date): string {
-  const shifted = new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString();
-  return `${shifted.slice(0, 10)} ${shifted.slice(11, 16)}（北京时间）`;
+  return `${chinaDateOf(instant)} ${chinaTimeOf(instant)}（北京时间）`;
 }
 
 function definitions(threshold: number): string {

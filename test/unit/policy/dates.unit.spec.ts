@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   chinaDateOf,
   chinaMidnight,
+  chinaTimeOf,
   daysInMonth,
   firstDayOfMonth,
+  firstDayOfYear,
   localDate,
 } from '../../../shared/policy/dates.js';
 
@@ -17,6 +19,15 @@ describe('an instant’s calendar day in China (UTC+8, no daylight saving)', () 
   ])('$what', ({ at, day }) => {
     expect(chinaDateOf(new Date(at))).toBe(day);
     expect(chinaDateOf(Date.parse(at))).toBe(day);
+  });
+
+  it.each([
+    { at: '2024-06-30T15:59:59.999Z', time: '23:59' },
+    { at: '2024-06-30T16:00:00.000Z', time: '00:00' },
+    { at: '2026-05-10T02:05:30.000Z', time: '10:05' },
+  ])('$at is $time in China', ({ at, time }) => {
+    expect(chinaTimeOf(new Date(at))).toBe(time);
+    expect(chinaTimeOf(Date.parse(at))).toBe(time);
   });
 
   it('00:00 in China is 16:00 UTC the day before', () => {
@@ -39,5 +50,14 @@ describe('months', () => {
   it('the first day of "YYYY-MM", and a non-month is a programming error', () => {
     expect(firstDayOfMonth('2025-03')).toBe('2025-03-01');
     expect(() => firstDayOfMonth('2025-13')).toThrow(RangeError);
+  });
+});
+
+describe('years', () => {
+  it.each([
+    { year: 2025, day: '2025-01-01' },
+    { year: 1900, day: '1900-01-01' },
+  ])('$year begins on $day', ({ year, day }) => {
+    expect(firstDayOfYear(year)).toBe(day);
   });
 });

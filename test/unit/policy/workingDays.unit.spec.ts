@@ -5,6 +5,7 @@ import { addDays } from '../../../shared/policy/dates.js';
 import {
   checkPaidAfterReceived,
   isWorkingDay,
+  knownWorkingDayAfter,
   manualClaimDeadline,
   manualClaimSla,
   workingDayAfter,
@@ -166,10 +167,19 @@ describe('the n-th working day after a day (a manual claim is due by the 20th)',
     { what: '20 working days from 1 March 2024', from: '2024-03-01', n: 20, on: '2024-03-29' },
   ])('$what: $from + $n → $on', ({ from, n, on }) => {
     expect(workingDayAfter(day(from), n)).toBe(on);
+    expect(knownWorkingDayAfter(day(from), n)).toBe(on);
   });
 
   it('is undefined, not guessed, where the holiday data ends', () => {
     const { lastYear } = workingDayYears();
     expect(workingDayAfter(day(`${lastYear}-12-31`), 1)).toBeUndefined();
+  });
+
+  it('for a caller that checked its years, the year the data lacks is a ConfigError naming it', () => {
+    const { lastYear } = workingDayYears();
+    expect(() => knownWorkingDayAfter(day(`${lastYear}-12-31`), 1)).toThrow(ConfigError);
+    expect(() => knownWorkingDayAfter(day(`${lastYear}-12-31`), 1)).toThrow(
+      `no official holiday data for ${lastYear + 1} `,
+    );
   });
 });
