@@ -12,6 +12,7 @@ import {
   type EntityStore,
   entity,
 } from '../../shared/runner/service.js';
+import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 import {
   addAggregates,
   aggregateId,
@@ -139,14 +140,7 @@ const REGION_CODE = /^\d{6}$/;
 
 export function parseLedgerPosting(decoded: DecodedValue): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
-    return refuse(
-      invalidInput(
-        'UNEXPECTED_RECORD',
-        'value',
-        'the fund ledger topic carries ledger-posting',
-        decoded.record,
-      ),
-    );
+    return refuse(unexpectedRecord(TOPICS.ledger, decoded.record));
   }
   const posting = decoded.value;
   if (!REGION_CODE.test(posting.regionCode)) {

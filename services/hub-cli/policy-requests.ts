@@ -17,9 +17,8 @@ import {
   type SupplementRequest,
   showJson,
 } from '../../shared/policy/input.js';
-import { MEDICAL_TYPES, type MedicalType } from '../../shared/policy/params.js';
+import { MEDICAL_TYPES, type MedicalType, POLICY_MEDICAL_TYPE } from '../../shared/policy/params.js';
 import type { SettlementClaim, YearToDate } from '../../shared/policy/supplement.js';
-import { MEDICAL_TYPES as RECORD_MEDICAL_TYPES } from '../../shared/records.js';
 
 /**
  * `hub policy` requests as a person at a bureau writes them: amounts as JSON strings only, and the medical type
@@ -45,9 +44,7 @@ const readAmount = amountAsText(readMoney);
 const readNonNegativeAmount = amountAsText(readNonNegativeMoney);
 
 /** INPATIENT → inpatient, SPECIAL_OUTPATIENT → special-outpatient: the records' enum beside the policy's words. */
-const BY_RECORD_NAME: ReadonlyMap<string, MedicalType> = new Map(
-  RECORD_MEDICAL_TYPES.map((name) => [name, name.toLowerCase().replaceAll('_', '-') as MedicalType]),
-);
+const BY_RECORD_NAME: ReadonlyMap<string, MedicalType> = new Map(Object.entries(POLICY_MEDICAL_TYPE));
 
 export const readMedicalType: Reader<MedicalType> = (value, field) => {
   if (value === undefined) return refuse(invalidInput('MISSING_FIELD', field, 'is required'));

@@ -122,7 +122,8 @@ const subcommands: Record<string, Subcommand> = {
       ),
   },
   sla: {
-    summary: 'working days and deadline of a manual claim (Dehong art. 16)',
+    summary:
+      "working days and deadline of a manual claim, by the region's manualClaim rule (the trail cites its article)",
     example: '{"region":"533100","receivedOn":"2025-02-01","paidOn":"2025-03-06","serviceYear":2024}',
     run: (input) =>
       withParams(

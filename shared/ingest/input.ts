@@ -1,4 +1,4 @@
-import { invalidInput, ok, type Result, refuse } from '../errors.js';
+import { type IngestRefusal, invalidInput, ok, type Result, refuse } from '../errors.js';
 import { type MemberPseudonym, type PseudonymKey, pseudonymFor, validateNationalId } from '../identity.js';
 import { isMoneyExact, type Money } from '../money.js';
 import { type LocalDate, parseLocalDate } from '../policy/dates.js';
@@ -38,7 +38,10 @@ export function requireMonth(text: string, field: string): Result<string> {
 export type AmountRule = 'positive' | 'non-negative' | 'non-positive' | 'non-zero';
 
 /** Each sign rule: whether an amount meets it, and the dead-letter code and text when it does not. */
-const AMOUNT_RULES: Record<AmountRule, { meets: (amount: Money) => boolean; code: string; text: string }> = {
+const AMOUNT_RULES: Record<
+  AmountRule,
+  { meets: (amount: Money) => boolean; code: IngestRefusal; text: string }
+> = {
   positive: { meets: (a) => a.gt(0), code: 'AMOUNT_NOT_POSITIVE', text: 'must be greater than 0' },
   'non-negative': { meets: (a) => !a.isNegative(), code: 'AMOUNT_NEGATIVE', text: 'must be 0 or more' },
   'non-positive': { meets: (a) => !a.gt(0), code: 'AMOUNT_POSITIVE', text: 'must be 0 or less' },

@@ -1,4 +1,11 @@
-import { type InvalidInput, invalidInput, ok, type Result, refuse } from '../errors.js';
+import {
+  type InvalidInput,
+  invalidInput,
+  ok,
+  type PolicyRequestRefusal,
+  type Result,
+  refuse,
+} from '../errors.js';
 import { type Money, parseMoneyText } from '../money.js';
 import { type LocalDate, parseLocalDate } from './dates.js';
 import type { PremiumPayment } from './eligibility.js';
@@ -26,7 +33,12 @@ export function showJson(value: JsonValue | undefined): string {
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
-const wrong = <T>(code: string, field: string, rule: string, value: JsonValue | undefined): Result<T> =>
+const wrong = <T>(
+  code: PolicyRequestRefusal,
+  field: string,
+  rule: string,
+  value: JsonValue | undefined,
+): Result<T> =>
   value === undefined
     ? refuse(invalidInput('MISSING_FIELD', field, 'is required'))
     : refuse(invalidInput(code, field, rule, showJson(value)));

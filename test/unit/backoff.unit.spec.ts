@@ -5,8 +5,9 @@ import {
   KafkaJSProtocolError,
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { HubError } from '../../shared/errors.js';
-import { isProducerFenced, isRetriable } from '../../shared/runner/backoff.js';
+import { CorruptStateError, HubError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
+import { isProducerFenced, isRetriable, retryTransient } from '../../shared/runner/backoff.js';
 
 /** kafkajs's retrier gives up with the error it wraps as the cause; its typings take no options. */
 const nonRetriable = (error: Error) =>
@@ -47,6 +48,34 @@ describe('isRetriable: which errors the runner waits out', () => {
     expect(isRetriable(new TypeError('x is undefined'))).toBe(false);
     expect(isRetriable(new RangeError('bad'))).toBe(false);
     expect(isRetriable(new HubError('state lost'))).toBe(false);
+  });
+
+  it('never waits out corrupt state: a memo that is not JSON, or one a codec refused', () => {
+    const notJson = (() => {
+      try {
+        JSON.parse('{"due":"12.');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(notJson).toBeInstanceOf(SyntaxError);
+    expect(isRetriable(notJson)).toBe(false);
+    expect(isRetriable(new CorruptStateError('state x: field memo is not JSON'))).toBe(false);
+  });
+});
+
+describe('retryTransient: only I/O is waited out', () => {
+  it('raises a SyntaxError from a corrupt memo at the first attempt, not retrying it forever', async () => {
+    let attempts = 0;
+    const step = async () => {
+      attempts += 1;
+      return JSON.parse('{"due":"12.') as unknown;
+    };
+    const log = createLogger('backoff-test', 'silent');
+    await expect(
+      retryTransient(step, { log, what: 'read memo', isRunning: () => true, maxDelayMs: 1 }),
+    ).rejects.toThrow(SyntaxError);
+    expect(attempts).toBe(1);
   });
 });
 

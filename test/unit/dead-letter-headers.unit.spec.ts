@@ -34,13 +34,13 @@ describe('dead-letter headers', () => {
     const id = '11010519491231002X';
     const headers = deadLetterHeaders(
       source,
-      invalidInput('INVALID_NATIONAL_ID', 'member.nationalId', `check character of ${id} is wrong`, id),
+      invalidInput('ID_CHECKSUM', 'member.nationalId', `check character of ${id} is wrong`, id),
     );
     const all = Object.values(headers).join('\n');
     expect(all).not.toContain(id);
     expect(all).not.toContain('110105194912310');
     expect(headers['__connect.errors.exception.message']).toBe(
-      'INVALID_NATIONAL_ID at member.nationalId: check character of [national ID] is wrong',
+      'ID_CHECKSUM at member.nationalId: check character of [national ID] is wrong',
     );
   });
 
