@@ -6,7 +6,7 @@ import { formatMoney } from '../../shared/money.js';
 import type { LocalDate } from '../../shared/policy/dates.js';
 import { MEDICAL_TYPES, type MedicalType } from '../../shared/policy/params.js';
 import type { SupplementFlag } from '../../shared/policy/supplement.js';
-import type { EntityKind } from '../../shared/runner/service.js';
+import { type EntityKind, keyedChanges } from '../../shared/runner/service.js';
 import { StateReader } from '../../shared/state-reader.js';
 import {
   type Booking,
@@ -184,31 +184,18 @@ export const MEMBER_YEAR: EntityKind<MemberYear> = {
   },
   // A fact changes the header and one or a few claims or payments: the rest are the same objects.
   changes(before, after) {
-    const set: Array<readonly [string, string]> = [];
-    const del: string[] = [];
+    const changes = { set: [] as Array<readonly [string, string]>, del: [] as string[] };
     const header = headerOut(after);
-    if (header !== headerOut(before)) set.push(['h', header]);
-    const compare = <T>(
-      was: readonly T[],
-      now: readonly T[],
-      field: (x: T) => string,
-      text: (x: T) => string,
-    ) => {
-      if (was === now) return;
-      const unchanged = new Set(was);
-      const earlier = new Map(was.map((x) => [field(x), x]));
-      for (const x of now) {
-        if (unchanged.has(x)) continue;
-        const old = earlier.get(field(x));
-        const written = text(x);
-        if (old === undefined || text(old) !== written) set.push([field(x), written]);
-      }
-      const kept = new Set(now.map(field));
-      for (const name of earlier.keys()) if (!kept.has(name)) del.push(name);
-    };
-    compare(before.payments, after.payments, (p) => `p:${p.eventId}`, paymentOut);
-    compare(before.claims, after.claims, (c) => `c:${c.id}`, claimOut);
-    return { set, del };
+    if (header !== headerOut(before)) changes.set.push(['h', header]);
+    if (before.payments !== after.payments) {
+      const byId = (ps: readonly Payment[]) => new Map(ps.map((p) => [p.eventId, p]));
+      keyedChanges(byId(before.payments), byId(after.payments), (id) => `p:${id}`, paymentOut, changes);
+    }
+    if (before.claims !== after.claims) {
+      const byId = (cs: readonly Claim[]) => new Map(cs.map((c) => [c.id, c]));
+      keyedChanges(byId(before.claims), byId(after.claims), (id) => `c:${id}`, claimOut, changes);
+    }
+    return changes;
   },
   decode(fields, id) {
     const r = new StateReader(`member-year ${id}`);

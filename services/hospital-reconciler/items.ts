@@ -13,7 +13,7 @@ import { Map as PersistentMap } from 'immutable';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import type { LocalDate } from '../../shared/policy/dates.js';
 import { storedLast } from '../../shared/reconciliation.js';
-import type { EntityKind } from '../../shared/runner/service.js';
+import { type EntityKind, keyedChanges } from '../../shared/runner/service.js';
 import { StateReader } from '../../shared/state-reader.js';
 
 export interface MonthClaim {
@@ -138,33 +138,16 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
   },
   // A chunk changes a few of a month's thousands of claims: only those are compared and written.
   changes(before, after) {
-    const set: Array<readonly [string, string]> = [];
-    const del: string[] = [];
+    const changes = { set: [] as Array<readonly [string, string]>, del: [] as string[] };
     const header = headerText(after);
-    if (header !== headerText(before)) set.push(['h', header]);
-    if (after.claims !== before.claims) {
-      let added = 0;
-      for (const [id, c] of after.claims) {
-        const was = before.claims.get(id);
-        if (was === c) continue;
-        if (was === undefined) added += 1;
-        set.push([`c:${id}`, claimText(c)]);
-      }
-      // Claims are only added or replaced; look for removed ones only when the sizes say there are some.
-      if (before.claims.size + added !== after.claims.size) {
-        for (const id of before.claims.keys()) if (!after.claims.has(id)) del.push(`c:${id}`);
-      }
-    }
-    if (after.payments !== before.payments) {
-      for (const [id, p] of after.payments)
-        if (before.payments.get(id) !== p) set.push([`p:${id}`, paymentText(p)]);
-      for (const id of before.payments.keys()) if (!after.payments.has(id)) del.push(`p:${id}`);
-    }
+    if (header !== headerText(before)) changes.set.push(['h', header]);
+    keyedChanges(before.claims, after.claims, (id) => `c:${id}`, claimText, changes);
+    keyedChanges(before.payments, after.payments, (id) => `p:${id}`, paymentText, changes);
     if (after.listed !== before.listed) {
-      for (const id of after.listed) if (!before.listed.has(id)) set.push([`l:${id}`, '1']);
-      for (const id of before.listed) if (!after.listed.has(id)) del.push(`l:${id}`);
+      for (const id of after.listed) if (!before.listed.has(id)) changes.set.push([`l:${id}`, '1']);
+      for (const id of before.listed) if (!after.listed.has(id)) changes.del.push(`l:${id}`);
     }
-    return { set, del };
+    return changes;
   },
   decode(fields, id) {
     const r: StateReader = new StateReader(`hospital-month ${id}`);

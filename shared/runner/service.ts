@@ -111,6 +111,39 @@ export function fieldDifference(
   return { set, del };
 }
 
+/** A keyed part of an entity as `changes` reads it: a Map, or an immutable.js Map. */
+export interface Keyed<V> {
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  readonly size: number;
+  [Symbol.iterator](): Iterator<[string, V]>;
+}
+
+/**
+ * Adds to `into` the fields of one keyed part of an entity that differ between two values of it: an
+ * entry that is the same object is unchanged, another object is written when its text differs, and a
+ * key no longer there is deleted (looked for only when the sizes say some went).
+ */
+export function keyedChanges<V>(
+  before: Keyed<V>,
+  after: Keyed<V>,
+  field: (key: string) => string,
+  text: (value: V) => string,
+  into: { set: Array<readonly [string, string]>; del: string[] },
+): void {
+  if (before === after) return;
+  let added = 0;
+  for (const [key, value] of after) {
+    const was = before.get(key);
+    if (was === value) continue;
+    if (was === undefined) added += 1;
+    const written = text(value);
+    if (was === undefined || text(was) !== written) into.set.push([field(key), written]);
+  }
+  if (before.size + added === after.size) return;
+  for (const [key] of before) if (!after.has(key)) into.del.push(field(key));
+}
+
 /** An entity by kind and id. */
 export type EntityRef = readonly [EntityKind<unknown>, string];
 
