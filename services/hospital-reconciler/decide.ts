@@ -25,12 +25,14 @@ import type { DecodedValue } from '../../shared/registry.js';
 import {
   type Decided,
   decided,
+  decidedLatest,
   type EntityRef,
   type EntityStore,
   entity,
 } from '../../shared/runner/service.js';
 import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
 import {
+  claimLineage,
   HOSPITAL_MONTH_ITEM,
   type HospitalMonthItem,
   hospitalMonthId,
@@ -91,11 +93,18 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
     store.put(HOSPITAL_MONTH_ITEM, id, next);
     return ok(decided([]));
   }
-  const before = item.published ? viewOf(item) : undefined;
+  const before = item.published ? (views.get(item) ?? viewOf(item)) : undefined;
   const after = viewOf(next);
-  store.put(HOSPITAL_MONTH_ITEM, id, { ...next, published: true });
-  return ok(decided([publishItem(store, before, after)]));
+  const stored: HospitalMonthItem = { ...next, published: true };
+  views.set(stored, after);
+  store.put(HOSPITAL_MONTH_ITEM, id, stored);
+  const published = publishItem(store, before, after);
+  // A month changes with each of its claims: a chunk publishes its latest view only.
+  return ok(decidedLatest(after.itemId, () => [published]));
 }
+
+// The view last published for an item, so the next change does not build it again.
+const views = new WeakMap<HospitalMonthItem, ItemView>();
 
 /** Replaces a claim's entry by its later booking, keeping the totals exact. */
 function withClaim(item: HospitalMonthItem, change: HospitalMonthChange): HospitalMonthItem | undefined {
@@ -109,7 +118,7 @@ function withClaim(item: HospitalMonthItem, change: HospitalMonthChange): Hospit
     claimed: change.claimedAmount ?? ZERO,
     due: change.held ? ZERO : (change.dueAmount ?? ZERO),
   };
-  const claims = item.claims.set(id, entry);
+  const claims = claimLineage.derive(item.claims, item.claims.set(id, entry), id);
   let totals = item.totals;
   if (known !== undefined) totals = add(totals, known, -1);
   else if (item.listed.has(id)) totals = { ...totals, listedNotSeen: totals.listedNotSeen - 1 };

@@ -13,7 +13,7 @@ import { Map as PersistentMap } from 'immutable';
 import { formatMoney, type Money, ZERO } from '../../shared/money.js';
 import type { LocalDate } from '../../shared/policy/dates.js';
 import { storedLast } from '../../shared/reconciliation.js';
-import { type EntityKind, keyedChanges } from '../../shared/runner/service.js';
+import { type EntityKind, KeyLineage, keyedChanges } from '../../shared/runner/service.js';
 import { StateReader } from '../../shared/state-reader.js';
 
 export interface MonthClaim {
@@ -107,6 +107,9 @@ function claimText(c: MonthClaim): string {
   return text;
 }
 
+/** Which claim each version of a month's claims changed: a chunk's write looks at those claims alone. */
+export const claimLineage = new KeyLineage<PersistentMap<string, MonthClaim>>();
+
 export const hospitalMonthId = (region: string, hospitalCode: string, month: string) =>
   `${region}:${hospitalCode}:${month}`;
 
@@ -141,7 +144,8 @@ export const HOSPITAL_MONTH_ITEM: EntityKind<HospitalMonthItem> = {
     const changes = { set: [] as Array<readonly [string, string]>, del: [] as string[] };
     const header = headerText(after);
     if (header !== headerText(before)) changes.set.push(['h', header]);
-    keyedChanges(before.claims, after.claims, (id) => `c:${id}`, claimText, changes);
+    const changed = claimLineage.keysBetween(before.claims, after.claims);
+    keyedChanges(before.claims, after.claims, (id) => `c:${id}`, claimText, changes, changed);
     keyedChanges(before.payments, after.payments, (id) => `p:${id}`, paymentText, changes);
     if (after.listed !== before.listed) {
       for (const id of after.listed) if (!before.listed.has(id)) changes.set.push([`l:${id}`, '1']);

@@ -10,6 +10,7 @@ import type { RunnerMetrics } from './observability.js';
 import type { ChunkWork, PartitionState } from './partition-state.js';
 import {
   type DecideContext,
+  type Decided,
   type EntityRef,
   NO_STATE,
   type ParseContext,
@@ -31,6 +32,13 @@ export interface PreparedChunk {
   readonly records: readonly PreparedRecord[];
   readonly deadLetters: ReadonlyArray<{ code: string }>;
   readonly work: ChunkWork | undefined;
+}
+
+/** A decision whose outputs a later one with the same `latest` may replace (Decided.latest). */
+interface LatestEntry {
+  readonly latest: string;
+  readonly decided: Decided;
+  readonly message: KafkaMessage;
 }
 
 type Item<Input> =
@@ -67,11 +75,12 @@ export class ChunkProcessor<Input> {
     const work = state?.work();
     if (state && this.redis) await this.loadEntities(state, items);
 
-    const records: PreparedRecord[] = [];
+    // A decision with `latest` keeps its place, rendered at the end unless a later one replaces it.
+    const entries: Array<PreparedRecord | LatestEntry> = [];
     const deadLetters: { code: string }[] = [];
     const refuse = (message: KafkaMessage, error: InvalidInput) => {
       deadLetters.push({ code: error.code });
-      if (mode === 'decide') records.push(this.deadLetter(topic, partition, message, error));
+      if (mode === 'decide') entries.push(this.deadLetter(topic, partition, message, error));
     };
 
     for (const item of items) {
@@ -93,26 +102,44 @@ export class ChunkProcessor<Input> {
           refuse(item.message, decision.error);
           continue;
         }
-        const encoded =
-          mode === 'decide'
-            ? decision.value.outputs().map(
-                (output): PreparedRecord => ({
-                  topic: output.topic.name,
-                  key: output.key,
-                  value: this.codec.encode(output.topic, output.record, output.value as never),
-                  ...(output.partition === undefined ? {} : { partition: output.partition }),
-                }),
-              )
-            : [];
+        const latest = decision.value.latest;
+        if (mode === 'decide' && latest !== undefined) {
+          entries.push({ latest, decided: decision.value, message: item.message });
+        } else if (mode === 'decide') {
+          entries.push(...this.encodeAll(decision.value));
+        }
         work?.acceptEvent();
-        records.push(...encoded);
       } catch (error) {
         // A bug or a configuration gap must not block the partition: the message waits in the dead-letter topic.
         work?.dropEvent();
         refuse(item.message, internalError(error));
       }
     }
+    const records: PreparedRecord[] = [];
+    for (const entry of withoutReplaced(entries, (e) => ('latest' in e ? e.latest : undefined))) {
+      if (!('latest' in entry)) records.push(entry);
+      else {
+        try {
+          records.push(...this.encodeAll(entry.decided));
+        } catch (error) {
+          // Its state is applied; the message waits in the dead-letter topic, as a failed decision's would.
+          deadLetters.push({ code: internalError(error).code });
+          records.push(this.deadLetter(topic, partition, entry.message, internalError(error)));
+        }
+      }
+    }
     return { records, deadLetters, work };
+  }
+
+  private encodeAll(decided: Decided): PreparedRecord[] {
+    return decided.outputs().map(
+      (output): PreparedRecord => ({
+        topic: output.topic.name,
+        key: output.key,
+        value: this.codec.encode(output.topic, output.record, output.value as never),
+        ...(output.partition === undefined ? {} : { partition: output.partition }),
+      }),
+    );
   }
 
   /** Counts a committed chunk in the metrics. */
@@ -206,6 +233,22 @@ export class ChunkProcessor<Input> {
       ),
     };
   }
+}
+
+/**
+ * The entries in order, without those a later entry replaces: one with a `latest` key is dropped when
+ * another entry after it has the same key (Decided.latest); entries without one all stay.
+ */
+export function withoutReplaced<E>(entries: readonly E[], latestOf: (entry: E) => string | undefined): E[] {
+  const last = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    const key = latestOf(entry);
+    if (key !== undefined) last.set(key, index);
+  });
+  return entries.filter((entry, index) => {
+    const key = latestOf(entry);
+    return key === undefined || last.get(key) === index;
+  });
 }
 
 function internalError(error: unknown): InvalidInput {

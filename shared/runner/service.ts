@@ -64,10 +64,21 @@ export type Output = {
  */
 export interface Decided {
   outputs(): readonly Output[];
+  /**
+   * Outputs that only say the latest state of something (a reconciliation item's view): a later
+   * decision of the same chunk with the same `latest` replaces them, and they are never rendered.
+   * Within a transaction a reader could not have seen the earlier ones anyway, and the topic is keyed
+   * by that something, so its consumers see the same final state with fewer records.
+   */
+  readonly latest?: string;
 }
 
 export const decided = (outputs: readonly Output[]): Decided => ({ outputs: () => outputs });
 export const decidedLazily = (render: () => readonly Output[]): Decided => ({ outputs: render });
+export const decidedLatest = (latest: string, render: () => readonly Output[]): Decided => ({
+  outputs: render,
+  latest,
+});
 
 // ─── State ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -130,8 +141,23 @@ export function keyedChanges<V>(
   field: (key: string) => string,
   text: (value: V) => string,
   into: { set: Array<readonly [string, string]>; del: string[] },
+  /** The only keys that may differ (from a KeyLineage): the others are not looked at. */
+  changedKeys?: Iterable<string>,
 ): void {
   if (before === after) return;
+  if (changedKeys !== undefined) {
+    for (const key of changedKeys) {
+      const was = before.get(key);
+      const value = after.get(key);
+      if (was === value) continue;
+      if (value === undefined) into.del.push(field(key));
+      else {
+        const written = text(value);
+        if (was === undefined || text(was) !== written) into.set.push([field(key), written]);
+      }
+    }
+    return;
+  }
   let added = 0;
   for (const [key, value] of after) {
     const was = before.get(key);
@@ -142,6 +168,44 @@ export function keyedChanges<V>(
   }
   if (before.size + added === after.size) return;
   for (const [key] of before) if (!after.has(key)) into.del.push(field(key));
+}
+
+/**
+ * Which keys each version of a persistent keyed collection changed from the version it was made from,
+ * so `changes` looks at a chunk's few changed keys instead of walking a month's thousands. It is a
+ * hint: a version not made through `derive` (one just decoded) has no lineage, and `changes` then
+ * compares every key.
+ */
+export class KeyLineage<C extends object> {
+  private readonly parents = new WeakMap<C, { readonly parent: C; readonly key: string }>();
+
+  /** `child` is `parent` with the entry under `key` set or removed. */
+  derive(parent: C, child: C, key: string): C {
+    if (child !== parent) this.parents.set(child, { parent, key });
+    return child;
+  }
+
+  /**
+   * The keys changed on the way from `before` to `after`, or undefined when `after` was not derived
+   * from `before`. Either way `after` forgets its parent: the runner persists it, the next write starts
+   * from it, and the versions in between are left to the garbage collector.
+   */
+  keysBetween(before: C, after: C): Set<string> | undefined {
+    const keys = new Set<string>();
+    let version = after;
+    let found = true;
+    while (version !== before) {
+      const link = this.parents.get(version);
+      if (link === undefined) {
+        found = false;
+        break;
+      }
+      keys.add(link.key);
+      version = link.parent;
+    }
+    this.parents.delete(after);
+    return found ? keys : undefined;
+  }
 }
 
 /** An entity by kind and id. */

@@ -28,12 +28,18 @@ const sorted = (c: FieldChanges) => ({
  */
 export function expectExactChanges<T>(kind: EntityKind<T>, values: readonly T[]): void {
   if (kind.changes === undefined) throw new Error(`${kind.name} has no changes()`);
+  const exact = (before: T, after: T) =>
+    expect(sorted((kind.changes as NonNullable<typeof kind.changes>)(before, after))).toEqual(
+      sorted(fieldDifference(kind.encode(before), kind.encode(after))),
+    );
+  // First as the runner writes: chunks of 1, 2, 3, … values, each write starting where the last ended
+  // (a kind that remembers how a value was derived, KeyLineage, answers these from that).
+  for (let start = 0, size = 1; start < values.length - 1; start += size, size += 1) {
+    exact(values[start] as T, values[Math.min(start + size, values.length - 1)] as T);
+  }
   for (let i = 0; i < values.length; i++) {
     for (let j = i; j < values.length; j++) {
-      const [before, after] = [values[i] as T, values[j] as T];
-      expect(sorted(kind.changes(before, after))).toEqual(
-        sorted(fieldDifference(kind.encode(before), kind.encode(after))),
-      );
+      exact(values[i] as T, values[j] as T);
     }
   }
 }

@@ -349,6 +349,19 @@ describe('hospital reconciler: a hospital-month (Dehong art. 15)', () => {
 // ─── Revisions and copies ──────────────────────────────────────────────────────────────────────────
 
 describe('hospital reconciler: each claim counts at its latest booking, each payment once', () => {
+  it('names its item as the latest view, so a chunk publishes each month once (Decided.latest)', () => {
+    const store = new ValueStore();
+    const first = decideHospitalMonth(S1, store);
+    const second = decideHospitalMonth(S2, store);
+    if (!first.ok || !second.ok) throw new Error('both changes are accepted');
+
+    expect(first.value.latest).toBe(MARCH);
+    expect(second.value.latest).toBe(MARCH);
+    // The later view is the whole month: both claims, whatever the earlier one said.
+    const [latest] = second.value.outputs();
+    expect(latest?.record === 'reconciliation-result' && latest.value.expected.toFixed(2)).toBe('1500.00');
+  });
+
   const held = claim('S1', { claimed: '9000.00', due: null, on: '2025-03-03' });
   const released = claim('S1', { revision: 1, claimed: '9000.00', due: '9000.00', on: '2025-04-01' });
 
