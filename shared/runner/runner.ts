@@ -8,6 +8,7 @@ import type {
   Batch,
   Consumer,
   ConsumerRunConfig,
+  EachBatchPayload,
   Kafka,
   KafkaMessage,
   Message,
@@ -58,6 +59,11 @@ export interface RunnerOptions {
   readonly maxChunk: number;
   /** Entities kept in memory per partition; the least recently written are dropped first (Redis has them). */
   readonly stateCacheEntries: number;
+  /**
+   * Partitions of one fetch handled side by side, each in its own transaction (each has its own
+   * transactional id): their broker round trips overlap instead of adding up.
+   */
+  readonly partitionsConcurrently: number;
   /** How long the group waits for a silent member (a killed one) before moving its partitions. */
   readonly sessionTimeoutMs: number;
   readonly pseudonymKey: PseudonymKey;
@@ -132,6 +138,7 @@ export function runnerOptionsFromEnvironment(
     healthPort: integer('HUB_HEALTH_PORT', 0, 0),
     maxChunk: integer('HUB_MAX_CHUNK', 1000, 1),
     stateCacheEntries: integer('HUB_STATE_CACHE_ENTRIES', 200_000, 100),
+    partitionsConcurrently: integer('HUB_PARTITIONS_CONCURRENTLY', 3, 1),
     sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),
@@ -198,6 +205,8 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
  */
 interface OwnedPartition {
   producer: Producer;
+  /** The group generation it was taken in: a later generation takes it again (fence, offset, state). */
+  readonly generation: number;
   readonly state: PartitionState | undefined;
   /** Records below this offset were committed by an earlier owner: replay them into the state only. */
   readonly catchUpEnd: bigint;
@@ -265,17 +274,21 @@ export async function startService<Input>(
   let stopping = false;
   let fatal: Error | undefined;
   const owned = new Map<number, OwnedPartition>();
-  // Partitions may have moved in a rebalance: their state is read again from Redis before the next batch.
+  // Partitions may have moved in a rebalance: each is taken again (fenced, its state read again from
+  // Redis) before its next batch, and one no longer assigned is let go once no batch of it is running.
   let generation = 0;
-  let ownedGeneration = 0;
+  let assigned = new Set<number>();
+  const busy = new Set<number>();
   let restartsSinceJoin = 0;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
     restartsSinceJoin = 0;
     generation += 1;
     log.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
-    const assigned = event.payload.memberAssignment[service.input.name] ?? [];
-    if (redis && assigned.length > 0) void verifyAssigned(redis, assigned);
+    const partitions = event.payload.memberAssignment[service.input.name] ?? [];
+    assigned = new Set(partitions);
+    for (const partition of owned.keys()) if (!busy.has(partition)) releaseUnassigned(partition);
+    if (redis && partitions.length > 0) void verifyAssigned(redis, partitions);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     joined = false;
@@ -337,11 +350,21 @@ export async function startService<Input>(
     }
   };
 
-  /** Leaves the partitions of an earlier assignment: their producers go, their state is read again. */
+  /** Leaves every partition (at stop): their producers go. */
   const releaseOwned = async () => {
     const parts = [...owned.values()];
     owned.clear();
     await Promise.all(parts.map((part) => part.producer.disconnect().catch(() => {})));
+  };
+
+  /** Lets a partition go: its producer is closed, and its state is read again if it comes back. */
+  const release = (partition: number) => {
+    const part = owned.get(partition);
+    owned.delete(partition);
+    void part?.producer.disconnect().catch(() => {});
+  };
+  const releaseUnassigned = (partition: number) => {
+    if (!assigned.has(partition)) release(partition);
   };
 
   const partitionsOf = (topic: string): number => {
@@ -399,7 +422,9 @@ export async function startService<Input>(
    */
   const ownPartition = async (batch: Batch): Promise<OwnedPartition> => {
     const known = owned.get(batch.partition);
-    if (known) return known;
+    if (known && known.generation === generation) return known;
+    if (known) release(batch.partition);
+    const takenIn = generation;
     const producer = await fencingProducer(batch.partition);
     try {
       const committed = await committedOffset(batch.partition);
@@ -415,6 +440,7 @@ export async function startService<Input>(
         : undefined;
       const part: OwnedPartition = {
         producer,
+        generation: takenIn,
         state: opened?.state,
         catchUpEnd: committed ?? 0n,
         gapSeeks: 0,
@@ -443,82 +469,95 @@ export async function startService<Input>(
   const consume: ConsumerRunConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      if (fatal) return;
-      const running = () => isRunning() && !isStale() && !fatal;
-      const partitionLog = log.child({ partition: batch.partition });
+    partitionsConsumedConcurrently: options.partitionsConcurrently,
+    eachBatch: async (payload) => {
+      busy.add(payload.batch.partition);
       try {
-        if (ownedGeneration !== generation) {
-          await releaseOwned();
-          ownedGeneration = generation;
-        }
-        const part = await retryTransient(() => ownPartition(batch), {
-          log: partitionLog,
-          what: 'take the partition (fence its earlier owner, open its state)',
-          isRunning: running,
-          heartbeat,
-          onRetry: () => metrics.retries.inc({ stage: 'state' }),
-        });
-        // Decide nothing the state is not ready for. A fetch that began past the state's watermark (the
-        // group's offset is ahead of a state whose last write was lost with its process, or a batch was
-        // fetched before a seek took effect) leaves records out of the state: fetch from the watermark.
-        if (part.state) {
-          const fetchedFrom = fetchedOffsetOf(batch);
-          if (fetchedFrom > part.state.watermark) {
-            part.gapSeeks += 1;
-            if (part.gapSeeks > MAX_GAP_SEEKS) {
-              throw new StateLostError(
-                `${service.name}: the state of partition ${batch.partition} ends at offset ${part.state.watermark}, ` +
-                  `but Kafka serves the partition only from offset ${fetchedFrom} (deleted by retention?): ` +
-                  `run \`npx hub rebuild --service ${service.name}\` (namespace ${NAMESPACE})`,
-              );
-            }
-            partitionLog.info(
-              { watermark: String(part.state.watermark), fetchedFrom: String(fetchedFrom) },
-              'state behind the fetch: fetching from the watermark to replay the gap',
-            );
-            consumer.seek({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: String(part.state.watermark),
-            });
-            return;
-          }
-          part.gapSeeks = 0;
-        }
-        for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
-          if (!running()) return;
-          const chunk = batch.messages.slice(start, start + options.maxChunk);
-          const lastChunk = start + options.maxChunk >= batch.messages.length;
-          const lastInChunk = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
-          // The last chunk commits the batch's position, past any transaction markers it ended with.
-          const batchEnd = BigInt(batch.lastOffset()) + 1n;
-          const nextOffset = lastChunk && batchEnd > lastInChunk + 1n ? batchEnd : lastInChunk + 1n;
-          const moved = await handleChunk(chunk, nextOffset, part, batch, partitionLog, heartbeat, running);
-          if (!moved) return;
-          resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
-          await heartbeat();
-        }
-        const behind = Number(batch.offsetLag());
-        const labels = { topic: batch.topic, partition: String(batch.partition) };
-        metrics.lag.set(labels, behind);
-        const last = batch.messages[batch.messages.length - 1];
-        metrics.lagSeconds.set(
-          labels,
-          behind > 0 && last ? Math.max(0, (Date.now() - Number(last.timestamp)) / 1000) : 0,
-        );
-      } catch (error) {
-        // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
-        // A lost group membership is neither: thrown on, kafkajs re-joins the group.
-        if (!isRetriable(error) && !isGroupMembershipError(error)) {
-          stopForGood(error as Error);
-          return;
-        }
-        throw error;
+        await handleBatch(payload);
+      } finally {
+        busy.delete(payload.batch.partition);
+        // Revoked while its batch ran: let it go now (a new owner has fenced it, or will).
+        releaseUnassigned(payload.batch.partition);
       }
     },
   };
+
+  async function handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    if (fatal) return;
+    const running = () => isRunning() && !isStale() && !fatal;
+    const partitionLog = log.child({ partition: batch.partition });
+    try {
+      const part = await retryTransient(() => ownPartition(batch), {
+        log: partitionLog,
+        what: 'take the partition (fence its earlier owner, open its state)',
+        isRunning: running,
+        heartbeat,
+        onRetry: () => metrics.retries.inc({ stage: 'state' }),
+      });
+      // Decide nothing the state is not ready for. A fetch that began past the state's watermark (the
+      // group's offset is ahead of a state whose last write was lost with its process, or a batch was
+      // fetched before a seek took effect) leaves records out of the state: fetch from the watermark.
+      if (part.state) {
+        const fetchedFrom = fetchedOffsetOf(batch);
+        if (fetchedFrom > part.state.watermark) {
+          part.gapSeeks += 1;
+          if (part.gapSeeks > MAX_GAP_SEEKS) {
+            throw new StateLostError(
+              `${service.name}: the state of partition ${batch.partition} ends at offset ${part.state.watermark}, ` +
+                `but Kafka serves the partition only from offset ${fetchedFrom} (deleted by retention?): ` +
+                `run \`npx hub rebuild --service ${service.name}\` (namespace ${NAMESPACE})`,
+            );
+          }
+          partitionLog.info(
+            { watermark: String(part.state.watermark), fetchedFrom: String(fetchedFrom) },
+            'state behind the fetch: fetching from the watermark to replay the gap',
+          );
+          consumer.seek({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: String(part.state.watermark),
+          });
+          return;
+        }
+        part.gapSeeks = 0;
+      }
+      for (let start = 0; start < batch.messages.length; start += options.maxChunk) {
+        if (!running()) return;
+        const chunk = batch.messages.slice(start, start + options.maxChunk);
+        const lastChunk = start + options.maxChunk >= batch.messages.length;
+        const lastInChunk = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
+        // The last chunk commits the batch's position, past any transaction markers it ended with.
+        const batchEnd = BigInt(batch.lastOffset()) + 1n;
+        const nextOffset = lastChunk && batchEnd > lastInChunk + 1n ? batchEnd : lastInChunk + 1n;
+        const moved = await handleChunk(chunk, nextOffset, part, batch, partitionLog, heartbeat, running);
+        if (!moved) return;
+        resolveOffset((chunk[chunk.length - 1] as KafkaMessage).offset);
+        await heartbeat();
+      }
+      const behind = Number(batch.offsetLag());
+      const labels = { topic: batch.topic, partition: String(batch.partition) };
+      metrics.lag.set(labels, behind);
+      const last = batch.messages[batch.messages.length - 1];
+      metrics.lagSeconds.set(
+        labels,
+        behind > 0 && last ? Math.max(0, (Date.now() - Number(last.timestamp)) / 1000) : 0,
+      );
+    } catch (error) {
+      // Lost or corrupt state, or a bug: retrying would fail the same way, so the service stops and says why.
+      // A lost group membership is neither: thrown on, kafkajs re-joins the group.
+      if (!isRetriable(error) && !isGroupMembershipError(error)) {
+        stopForGood(error as Error);
+        return;
+      }
+      throw error;
+    }
+  }
   await consumer.run(consume);
 
   /**
