@@ -92,8 +92,20 @@ function chinaClock(instant: Date | number): string {
 
 /** The calendar day in China of an instant: the agencies' business day. */
 export function chinaDateOf(instant: Date | number): LocalDate {
-  return chinaClock(instant).slice(0, 10) as LocalDate;
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  // Every message asks for its day: the text is made once per day, not once per message.
+  const day = Math.floor((ms + CHINA_OFFSET_MS) / DAY_MS);
+  let date = chinaDays.get(day);
+  if (date === undefined) {
+    date = chinaClock(ms).slice(0, 10) as LocalDate;
+    if (chinaDays.size >= 20_000) chinaDays.clear();
+    chinaDays.set(day, date);
+  }
+  return date;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const chinaDays = new Map<number, LocalDate>();
 
 /** The time of day in China of an instant, "HH:MM" (Beijing time, as a page shows it). */
 export function chinaTimeOf(instant: Date | number): string {

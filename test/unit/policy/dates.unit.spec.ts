@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chinaDateOf,
@@ -19,6 +20,17 @@ describe('an instant’s calendar day in China (UTC+8, no daylight saving)', () 
   ])('$what', ({ at, day }) => {
     expect(chinaDateOf(new Date(at))).toBe(day);
     expect(chinaDateOf(Date.parse(at))).toBe(day);
+  });
+
+  it('agrees with the platform’s Asia/Shanghai calendar for any instant, asked twice (the day is cached)', () => {
+    const shanghai = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', dateStyle: 'short' });
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('1995-01-01'), max: Date.parse('2060-01-01') }), (ms) => {
+        expect(chinaDateOf(ms)).toBe(shanghai.format(ms));
+        expect(chinaDateOf(new Date(ms))).toBe(shanghai.format(ms));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it.each([
