@@ -20,6 +20,8 @@ export interface ProgressOptions {
   readonly now?: () => number;
   /** Shortest time between two redraws on a terminal. */
   readonly redrawMs?: number;
+  /** Already done when the bar starts (work of an earlier run): counted in the bar, not in the rate. */
+  readonly initial?: number;
 }
 
 /** 950/s, 3.2k/s, 1.4M/s. */
@@ -95,7 +97,7 @@ export class ProgressBar {
 
   private render(): string {
     const seconds = (this.now() - this.started) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
+    const rate = seconds > 0 ? (this.done - (this.options.initial ?? 0)) / seconds : 0;
     return formatProgress(this.done, this.options.total, rate, this.options.width, this.options.unit);
   }
 }

@@ -502,6 +502,7 @@ async function main(): Promise<void> {
         total,
         stream: process.stderr,
         unit: 'records committed by the services',
+        initial: Math.min(committed, total),
       });
       // Outputs keep arriving downstream while it runs: the bar counts against the first total seen.
       bar.update(Math.min(committed, total));

@@ -608,6 +608,19 @@ describe('hub simulate: publishing', () => {
     expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\[##########\] 100% 1000\/1000 events/);
     const tty: string[] = [];
+    // Work done before the bar started shows in the bar, not in the rate: 300 more in 2 s is 150/s.
+    const resumed: string[] = [];
+    let at = 0;
+    const later = new ProgressBar({
+      total: 1000,
+      stream: { write: (t) => resumed.push(t) > 0 },
+      now: () => at,
+      initial: 600,
+    });
+    at = 2000;
+    later.update(900);
+    expect(resumed.at(-1)).toBe('[#########.]  90% 900/1000 events 150/s\n');
+
     const live = new ProgressBar({
       total: 10,
       stream: { write: (t) => tty.push(t) > 0, isTTY: true },
