@@ -17,7 +17,7 @@ import type {
 import { type Endpoints, loadEndpoints } from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
-import { createKafka, sendEachPartitionApart } from '../kafka.js';
+import { createKafka, sendEachPartitionApart, transactionalProducer } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
@@ -252,15 +252,7 @@ export async function startService<Input>(
   // producer and settles its open transaction before the new owner reads the committed offset.
   const transactionalIdOf = (partition: number) => `${groupId}-partition-${partition}`;
   const newProducer = (partition: number) =>
-    kafka.producer({
-      transactionalId: transactionalIdOf(partition),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 60_000,
-      // The broker answers CONCURRENT_TRANSACTIONS while the previous transaction's markers are still
-      // being written; a 200 ms first backoff would cap a partition near five transactions a second.
-      retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
-    });
+    kafka.producer(transactionalProducer(transactionalIdOf(partition)));
 
   const consumer: Consumer = kafka.consumer({
     groupId,

@@ -24,6 +24,7 @@ import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
 import { memberId, premium, settlement } from '../support/streams.js';
 import { CpuSampler } from './cpu.js';
 import { eosPassthroughRate } from './passthrough.js';
+import { transactionTimes } from './transaction.js';
 
 /**
  * `npm run bench [-- --events N --members M --rate R --seconds S --json FILE]`
@@ -31,6 +32,7 @@ import { eosPassthroughRate } from './passthrough.js';
  * On the local stack (or the endpoints in the environment), in one run, every service its own process:
  *  (a) raw kafkajs eachBatch consume rate of the settlement records, no processing, and a kafkajs
  *      exactly-once passthrough of them (the runner's chunking and transactions, no logic): the ceiling;
+ *      and the time one transaction of one record takes (transaction.ts): the floor of a stage's latency;
  *  (b) the pipeline: settlement records from the input topic to the ledger, every stage running
  *      (settlement-ingest → journal → accounting → ledger, with the reconcilers and the disclosure
  *      aggregation reading the ledger meanwhile on the same two cores);
@@ -289,6 +291,10 @@ async function main(): Promise<void> {
     1000,
   );
   log(`(a) EOS passthrough: ${Math.round(passthroughRate)}/s`);
+  const transaction = await transactionTimes(kafka, admin);
+  log(
+    `(a) one EOS transaction of one record: p50 ${transaction.total.p50} ms, p90 ${transaction.total.p90} ms`,
+  );
 
   // Where (b)'s CPU goes: every hub process, the broker, Redis and this process, sampled over (b).
   const brokerPid = readStackState(stackOptions)?.processes.find((p) => p.name === 'kafka-1')?.pid;
@@ -429,6 +435,7 @@ async function main(): Promise<void> {
     produceRate: Math.round(produceRate),
     rawConsumeRate: Math.round(rawRate),
     eosPassthroughRate: Math.round(passthroughRate),
+    transactionMs: transaction,
     pipelineRate: Math.round(pipelineRate),
     settlementIngestRate: Math.round(ingestRate),
     startupSeconds: Number(startupSeconds.toFixed(1)),
@@ -465,6 +472,10 @@ async function main(): Promise<void> {
     [
       '(a) kafkajs EOS passthrough (chunks of 1000, no logic)',
       `${result.eosPassthroughRate.toLocaleString('en')} events/s`,
+    ],
+    [
+      '(a) one EOS transaction, 1 record (send, sendOffsets, commit)',
+      `p50 ${transaction.total.p50} ms, p90 ${transaction.total.p90} ms (send ${transaction.send.p50}, sendOffsets ${transaction.sendOffsets.p50}, commit ${transaction.commit.p50} ms at p50)`,
     ],
     [
       '(b) pipeline, input topic to ledger, every stage running',

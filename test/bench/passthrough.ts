@@ -1,4 +1,5 @@
 import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { transactionalProducer } from '../../shared/kafka.js';
 import { NAMESPACE } from '../../shared/namespace.js';
 import type { TopicSpec } from '../../shared/topics.js';
 
@@ -27,11 +28,7 @@ export async function eosPassthroughRate(
   const producerFor = async (partition: number): Promise<Producer> => {
     let producer = producers.get(partition);
     if (!producer) {
-      producer = kafka.producer({
-        transactionalId: `${groupId}.${partition}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
+      producer = kafka.producer(transactionalProducer(`${groupId}.${partition}`));
       await producer.connect();
       producers.set(partition, producer);
     }
