@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import type { Redis } from 'ioredis';
 import { CorruptStateError, HubError, StateLostError } from '../errors.js';
 import {
@@ -319,7 +320,7 @@ export class PartitionState implements EntityPeek {
 
   /** Keeps memory bounded: the least recently written entities go first (Redis has them). */
   private evict(): void {
-    let excess = this.cache.size - this.maxEntries;
+    let excess = entitiesToDrop(this.cache.size, this.maxEntries, heapNearlyFull());
     if (excess <= 0) return;
     for (const key of this.cache.keys()) {
       if (excess-- <= 0) break;
@@ -330,6 +331,22 @@ export class PartitionState implements EntityPeek {
   get size(): number {
     return this.cache.size;
   }
+}
+
+/**
+ * How many of the least recently written entities to drop after a write: those past the ceiling
+ * (HUB_STATE_CACHE_ENTRIES), and half of the rest when the heap is nearly full, so a process run
+ * with a heap limit (deploy/Dockerfile) sheds cache before it runs out of memory.
+ */
+export function entitiesToDrop(size: number, maxEntries: number, heapNearlyFull: boolean): number {
+  const excess = Math.max(0, size - maxEntries);
+  return heapNearlyFull ? excess + Math.floor((size - excess) / 2) : excess;
+}
+
+/** Live and not yet collected objects above 70% of the heap limit (node --max-old-space-size). */
+function heapNearlyFull(): boolean {
+  const heap = getHeapStatistics();
+  return heap.used_heap_size > 0.7 * heap.heap_size_limit;
 }
 
 interface Staged {
