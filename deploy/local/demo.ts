@@ -18,6 +18,7 @@ import { ProgressBar } from '../../shared/progress.js';
 import { readTopic } from '../../shared/read-topic.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { CHILD_STOP_MS, REAPER_READY, type ReapedChild, stopChildren } from './demo-reaper.js';
 import { StackError } from './errors.js';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
 import { principalEnvironment, secretsDir } from './secure.js';
@@ -88,6 +89,9 @@ const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
  * demo listens for every signal, not just the first (a second one would otherwise kill it half-way through
  * stopping, leaving Kafka and the registry running), and a child that dies of the same Ctrl-C must not
  * make it exit before it has stopped what it started. Each step that starts something adds how to undo it.
+ * tsx may still SIGKILL the demo (it does when the demo acknowledges a relayed signal late, and npm's
+ * relay makes a second one at the same moment): then the reaper (deploy/local/demo-reaper.ts), a process
+ * of its own session, stops what the demo left.
  */
 const undo: (() => Promise<void>)[] = [];
 let starting: Promise<unknown> | undefined;
@@ -98,7 +102,10 @@ function stopDemo(code: number, why: string): Promise<never> {
     say(why);
     // Whatever is starting finishes first (a half-started stack cannot be stopped from its state file).
     await starting?.catch(() => {});
-    for (const step of undo.reverse()) await step();
+    for (const step of undo.reverse()) {
+      // One step failing must not leave the later ones (the stack) undone.
+      await step().catch((error: unknown) => say(`could not undo a step: ${(error as Error).message}`));
+    }
     process.exit(code);
   })();
   return stopping;
@@ -135,6 +142,7 @@ async function main(): Promise<number> {
   const stack = stackUp(stackOptions);
   starting = stack;
   const { endpoints, started } = await stack;
+  if (started) startReaper();
   undo.push(async () => {
     if (started) await stackDown(stackOptions);
     else say('the stack keeps running (npm run stack:down stops it)');
@@ -185,6 +193,43 @@ async function main(): Promise<number> {
   say('serving the disclosure page; Ctrl-C stops the demo');
   await new Promise(() => {});
   return 0;
+}
+
+/**
+ * Starts the reaper for the stack this run started: detached (a session of its own, so Ctrl-C does not
+ * reach it), with an IPC channel whose closing tells it the demo has ended. Neither the reaper nor its
+ * channel keeps the demo running.
+ */
+let reaperReady: Promise<ChildProcess | undefined> = Promise.resolve(undefined);
+
+function startReaper(): void {
+  const reaper = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'deploy/local/demo-reaper.ts')],
+    {
+      cwd: REPO_ROOT,
+      detached: true,
+      env: process.env,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    },
+  );
+  reaper.unref();
+  reaper.channel?.unref();
+  reaperReady = new Promise((resolve) => {
+    reaper.once('message', (message) => resolve(message === REAPER_READY ? reaper : undefined));
+    reaper.once('exit', (code) => {
+      resolve(undefined);
+      if (!stopping)
+        say(`the reaper exited (${code}): if the demo is killed, npm run stack:down stops its stack`);
+    });
+  });
+}
+
+/** Names children to the reaper once it listens; a reaper that failed is told nothing. */
+function tellReaper(children: ReapedChild[]): void {
+  void reaperReady.then((reaper) => {
+    if (reaper?.connected) reaper.send({ children }, () => {});
+  });
 }
 
 /**
@@ -241,9 +286,15 @@ function startServices(
   const children = SERVICES.map((service) =>
     startService(service, { ...env, ...asPrincipal(service) }, logDir),
   );
+  tellReaper(children.map((c) => c.reaped));
   undo.push(async () => {
     say('stopping the services');
-    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGTERM');
+    // Bounded: a service that hangs on the way out must not keep the stack running.
+    await stopChildren(
+      children.map((c) => c.reaped),
+      say,
+      CHILD_STOP_MS,
+    );
     await Promise.all(children.map((c) => c.exited));
   });
   for (const child of children) {
@@ -283,7 +334,8 @@ function startService(name: string, env: NodeJS.ProcessEnv, logDir: string) {
     stdio: ['ignore', out, out],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { name, process: child, log, exited };
+  const reaped: ReapedChild = { name, pid: child.pid ?? 0, marker: `services/${name}/main.ts` };
+  return { name, process: child, log, exited, reaped };
 }
 
 function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -293,6 +345,8 @@ function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
+    if (child.pid !== undefined)
+      tellReaper([{ name: `hub ${args[0]}`, pid: child.pid, marker: 'services/hub-cli/hub.js' }]);
     child.once('exit', (code) =>
       code === 0 ? resolve() : reject(new StackError(`hub ${args.join(' ')} exited with ${code}`)),
     );

@@ -7,9 +7,9 @@ import { REPO_ROOT, STACK_ENV_FILE } from '../../shared/config.js';
 /**
  * Ctrl-C in a terminal sends SIGINT to the whole foreground process group: npm, tsx, the demo and the
  * services it started. Afterwards nothing may be left: no process of the group, and none of the Kafka and
- * registry processes the demo started (they run in process groups of their own, so only the demo can stop
- * them). The demo starts a stack of its own here, beside the one the other tests use, on ports 200 above
- * (its secured Redis too).
+ * registry processes the demo started (they run in process groups of their own, so only the demo, or its
+ * reaper when tsx has killed the demo, can stop them). The demo starts a stack of its own here, beside the
+ * one the other tests use, on ports 200 above (its secured Redis and its disclosure page too).
  */
 
 const base = stackOptionsFromEnvironment(process.env);
@@ -19,6 +19,8 @@ const demoStack = {
   HUB_REGISTRY_PORT: String(base.registryPort + 200),
   HUB_REDIS_PORT: String((base.redisPort ?? 6380) + 200),
 };
+// The demo's disclosure page too (its default, 8088, may be another run's).
+const demoPort = '8288';
 
 const javaMissing = spawnSync(process.env.JAVA_HOME ? `${process.env.JAVA_HOME}/bin/java` : 'java', [
   '-version',
@@ -94,7 +96,7 @@ describe.skipIf(javaMissing !== undefined)('npm run demo and Ctrl-C', () => {
   it('SIGINT to its process group stops the services and the stack it started, and leaves nothing', async () => {
     const { HUB_NAMESPACE: _, KAFKA_BROKERS: _k, SCHEMA_REGISTRY_URL: _s, ...env } = process.env;
     // detached: a process group of its own, as a terminal gives a foreground job.
-    demo = spawn('npm', ['run', 'demo', '--', '--no-serve', '--members', '100'], {
+    demo = spawn('npm', ['run', 'demo', '--', '--no-serve', '--members', '100', '--port', demoPort], {
       cwd: REPO_ROOT,
       detached: true,
       env: { ...env, ...demoStack, LOG_LEVEL: 'warn' },
@@ -123,11 +125,14 @@ describe.skipIf(javaMissing !== undefined)('npm run demo and Ctrl-C', () => {
     // npm ends by the signal itself (no exit code); the demo says what it stopped.
     await exited;
 
-    // npm has exited; what it leaves behind must stop too (Kafka's shutdown takes a few seconds).
-    const deadline = Date.now() + 30_000;
-    while ((processesOfGroup(group).length > 0 || stackPids.some(alive)) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    // npm has exited; what it leaves behind must stop too (Kafka's shutdown takes a few seconds). When tsx
+    // has SIGKILLed the demo, its reaper stops the stack, after npm has exited: wait for the state file too.
+    const deadline = Date.now() + 45_000;
+    const settled = () =>
+      processesOfGroup(group).length === 0 &&
+      !stackPids.some(alive) &&
+      !existsSync(`${demoStack.HUB_STACK_DIR}/state.json`);
+    while (!settled() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     expect(
       { group: processesOfGroup(group), stack: stackPids.filter(alive) },
       `the demo said:\n${said}`,
@@ -140,5 +145,5 @@ describe.skipIf(javaMissing !== undefined)('npm run demo and Ctrl-C', () => {
     expect(said).toContain('demo: secured: each service runs as its own principal');
     expect(said).toContain('demo: SIGINT: stopping what the demo started');
     expect(said).toMatch(/demo: stopped kafka-1 \(pid \d+\)\n/);
-  }, 150_000);
+  }, 180_000);
 });
