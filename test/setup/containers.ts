@@ -4,8 +4,9 @@ import { DEFAULT_KAFKA_VERSION, DEFAULT_REGISTRY_VERSION } from '../../deploy/lo
 import type { Endpoints } from '../../shared/config.js';
 
 /**
- * The same stack as deploy/local and deploy/compose.yaml, through testcontainers, for machines with
- * Docker. Kafka must advertise the host port, so the port is chosen before the container starts.
+ * The plain stack (`stack:up --insecure`) in the images deploy/compose.yaml uses, through
+ * testcontainers, for machines with Docker; compose itself runs them secured. Kafka must advertise the
+ * host port, so the port is chosen before the container starts.
  */
 export async function startContainers(): Promise<{ endpoints: Endpoints; stop: () => Promise<void> }> {
   const kafkaPort = await freePort();
