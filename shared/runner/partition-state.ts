@@ -336,7 +336,7 @@ export class PartitionState implements EntityPeek {
 /**
  * How many of the least recently written entities to drop after a write: those past the ceiling
  * (HUB_STATE_CACHE_ENTRIES), and half of the rest when the heap is nearly full, so a process run
- * with a heap limit (deploy/Dockerfile) sheds cache before it runs out of memory.
+ * with a heap limit (node --max-old-space-size) sheds cache before it runs out of memory.
  */
 export function entitiesToDrop(size: number, maxEntries: number, heapNearlyFull: boolean): number {
   const excess = Math.max(0, size - maxEntries);

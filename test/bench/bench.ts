@@ -131,13 +131,6 @@ function serviceEntry(name: string, tsx: boolean): string[] {
   return tsx ? ['--import', 'tsx', `services/${name}/main.ts`] : [`dist/services/${name}/main.js`];
 }
 
-/** The Node options the deployment image runs every service with (its heap limit): deploy/Dockerfile's ENV. */
-const IMAGE_NODE_OPTIONS = (() => {
-  const found = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(`${REPO_ROOT}/deploy/Dockerfile`, 'utf8'));
-  if (!found?.[1]) throw new Error('deploy/Dockerfile sets no NODE_OPTIONS for the services');
-  return found[1];
-})();
-
 function startService(name: string, endpoints: Endpoints, tsx: boolean): ChildProcess {
   // HUB_BENCH_PROFILE=<dir>: every service writes V8 CPU profiles into <dir>/<service> when it exits.
   const profile = process.env.HUB_BENCH_PROFILE
@@ -147,7 +140,6 @@ function startService(name: string, endpoints: Endpoints, tsx: boolean): ChildPr
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
       KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
       REDIS_URL: endpoints.redisUrl,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entitiesToDrop } from '../../shared/runner/partition-state.js';
 
 // A service's entities in memory are a cache of Redis: bounded by a count, and shed when the heap
-// (node --max-old-space-size, set in deploy/Dockerfile) is nearly full.
+// (its limit: node --max-old-space-size, where a deployment sets one) is nearly full.
 describe('the state cache sheds entities, least recently written first', () => {
   it.each([
     { size: 90, max: 100, full: false, drop: 0, why: 'under the ceiling, heap fine: keeps all' },
