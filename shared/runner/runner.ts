@@ -61,7 +61,7 @@ export interface RunnerOptions {
   readonly stateCacheEntries: number;
   /**
    * Partitions of one fetch handled side by side, each in its own transaction (each has its own
-   * transactional id): their broker round trips overlap instead of adding up.
+   * transactional id). 1 by default: on the 2-core bench machine 3 was slower (README, "Benchmark").
    */
   readonly partitionsConcurrently: number;
   /** How long the group waits for a silent member (a killed one) before moving its partitions. */
@@ -138,7 +138,7 @@ export function runnerOptionsFromEnvironment(
     healthPort: integer('HUB_HEALTH_PORT', 0, 0),
     maxChunk: integer('HUB_MAX_CHUNK', 1000, 1),
     stateCacheEntries: integer('HUB_STATE_CACHE_ENTRIES', 200_000, 100),
-    partitionsConcurrently: integer('HUB_PARTITIONS_CONCURRENTLY', 3, 1),
+    partitionsConcurrently: integer('HUB_PARTITIONS_CONCURRENTLY', 1, 1),
     sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),

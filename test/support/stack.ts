@@ -128,7 +128,7 @@ export function startInProcess<I>(
     healthPort: 0,
     maxChunk: 1000,
     stateCacheEntries: 100_000,
-    partitionsConcurrently: 3,
+    partitionsConcurrently: 1,
     sessionTimeoutMs: 10_000,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
     logger: createLogger(service.name, 'error'),
