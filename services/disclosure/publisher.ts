@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Endpoints } from '../../shared/config.js';
 import { HubError } from '../../shared/errors.js';
-import { createKafka } from '../../shared/kafka.js';
+import { closeOneTimeReader, createKafka } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
 import { ZERO } from '../../shared/money.js';
 import { NAMESPACE } from '../../shared/namespace.js';
@@ -236,13 +236,7 @@ export async function readDisclosureTopic(
         .catch(reject);
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
-    const admin2 = kafka.admin();
-    await admin2
-      .connect()
-      .then(() => admin2.deleteGroups([groupId]))
-      .catch(() => {})
-      .finally(() => admin2.disconnect().catch(() => {}));
+    await closeOneTimeReader(kafka, consumer, groupId);
   }
   log.info({ topic: topic.name, records: records.length }, 'disclosure chain read');
   return records;

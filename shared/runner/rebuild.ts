@@ -3,7 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Endpoints } from '../config.js';
 import { HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
-import { createKafka } from '../kafka.js';
+import { closeOneTimeReader, createKafka } from '../kafka.js';
 import type { Logger } from '../logger.js';
 import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
@@ -221,13 +221,7 @@ async function replay<Input>(
         .catch(fail);
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
-    const admin = kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([groupId]))
-      .catch(() => {})
-      .finally(() => admin.disconnect().catch(() => {}));
+    await closeOneTimeReader(kafka, consumer, groupId);
   }
   return records;
 }
