@@ -5,9 +5,9 @@ import {
   killCount,
   slicesFor,
 } from '../../../deploy/local/chaos-schedule.js';
-import { SERVICES as CATALOGUE } from '../../../services/catalogue.js';
+import { SERVICE_NAMES } from '../../../services/catalogue.js';
 
-const SERVICES = CATALOGUE.map((s) => s.name);
+const SERVICES = [...SERVICE_NAMES];
 const SCALABLE = ['premium-ingest', 'settlement-ingest', 'payout-ingest'];
 const schedule = (seed: number, kills: number, without: ('second-instance' | 'registry' | 'redis')[] = []) =>
   chaosSchedule({ seed, kills, services: SERVICES, scalable: SCALABLE, brokers: 3, without });

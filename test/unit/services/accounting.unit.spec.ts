@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accounting } from '../../../services/accounting/adapter.js';
+import { accountingService } from '../../../services/accounting/adapter.js';
 import { accountingEntitiesOf, type JournalFact } from '../../../services/accounting/decide.js';
 import {
   KEY_YEAR,
@@ -31,8 +31,8 @@ import type {
   JournalSettlement,
   LedgerPosting,
 } from '../../../shared/records.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import { expectExactChanges } from './entity-changes.js';
 import {
   Books,
@@ -51,6 +51,8 @@ import {
   reversal,
   settlement,
 } from './journal.js';
+
+const accounting = accountingService(TOPICS);
 
 // Accounting, the one writer of the ledger, fed journal facts by the Books harness (every posting is
 // checked to balance and to survive the ledger's Avro schema; every entity goes through its Redis codec).

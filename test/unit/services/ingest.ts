@@ -3,7 +3,8 @@ import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import type { InvalidInput, Result } from '../../../shared/errors.js';
 import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import type { DecideContext, Decided, Output, ParseContext } from '../../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../../shared/topics.js';
+import type { TopicSpec } from '../../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 
 // What the three ingest services' unit tests share: contexts, the personal-data check, refusals and
 // the journal records a decision publishes (each checked to survive its Avro schema unchanged).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { premiumIngest } from '../../../services/premium-ingest/adapter.js';
+import { premiumIngestService } from '../../../services/premium-ingest/adapter.js';
 import type { PremiumFact } from '../../../services/premium-ingest/decide.js';
 import { Decimal } from '../../../shared/money.js';
 import type {
@@ -9,8 +9,8 @@ import type {
 } from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
 import { NO_STATE } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import {
   accepted,
   decideContextFor,
@@ -21,6 +21,8 @@ import {
   parseContextFor,
   refusal,
 } from './ingest.js';
+
+const premiumIngest = premiumIngestService(TOPICS);
 
 // Premium ingest is stateless: each record is checked on its own, the national ID replaced by the
 // member's pseudonym, and the fact published on the journal. Whether a member is covered is decided by

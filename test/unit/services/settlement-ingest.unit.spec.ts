@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { settlementIngest } from '../../../services/settlement-ingest/adapter.js';
+import { settlementIngestService } from '../../../services/settlement-ingest/adapter.js';
 import type { SettlementFact } from '../../../services/settlement-ingest/decide.js';
 import { Decimal } from '../../../shared/money.js';
 import type { HospitalSettlement, HospitalSettlementReversal } from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
 import { NO_STATE } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import {
   accepted,
   decideContextFor,
@@ -17,6 +17,8 @@ import {
   parseContextFor,
   refusal,
 } from './ingest.js';
+
+const settlementIngest = settlementIngestService(TOPICS);
 
 // Settlement ingest is stateless: a direct settlement or its reversal is checked on its own, the
 // national ID and person number are dropped for the member's pseudonym, and the fact is published on the
