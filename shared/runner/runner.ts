@@ -25,6 +25,8 @@ import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
 import { createKafka, sendEachPartitionApart, transactionalProducer } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
+import { loadRegions } from '../policy/regions.js';
+import { workingDayCalendar } from '../policy/workingDays.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { type TopicSpec, type Topics, topicsFor } from '../topics.js';
@@ -235,6 +237,10 @@ export async function startService<Input>(
   service: Service<Input>,
   options: RunnerOptions,
 ): Promise<RunningService> {
+  // Policy files are configuration: read and checked before anything connects, so a bad one stops the
+  // start with one line instead of dead-lettering the first message that needs it.
+  loadRegions();
+  workingDayCalendar();
   const namespace = options.config.namespace;
   const log = options.logger.child({ service: service.name, instance: options.instanceId });
   const metrics = new RunnerMetrics(service.name);
