@@ -36,13 +36,12 @@ export const ADMIN_PRINCIPAL = 'admin';
 export const READER_GROUP_PREFIX = 'hub-reader-';
 
 export interface AclCatalogue {
+  /** The services of one namespace (servicesFor its topics): their topics carry its names. */
   readonly services: readonly Pick<Service<unknown>, 'name' | 'input' | 'outputs' | 'deadLetters'>[];
-  /** The publisher's chain topic (TOPICS.disclosure), written and read by the disclosure principal. */
+  /** The publisher's chain topic (topics.disclosure), written and read by the disclosure principal. */
   readonly disclosureTopic: Pick<TopicSpec, 'name'>;
-  /** Default-namespace topic names are renamed into this namespace. */
+  /** The namespace of the groups and transactional ids. */
   readonly namespace: string;
-  /** The namespace the specs' names carry (NAMESPACE when loaded with the default). */
-  readonly specNamespace: string;
 }
 
 const user = (name: string) => `User:${name}`;
@@ -55,10 +54,6 @@ const DISCLOSURE_READS_STATE_OF = ['reconciler', 'hospital-reconciler'] as const
 
 export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
   const { namespace } = catalogue;
-  const rename = (topic: Pick<TopicSpec, 'name'>) =>
-    topic.name.startsWith(`${catalogue.specNamespace}.`)
-      ? `${namespace}${topic.name.slice(catalogue.specNamespace.length)}`
-      : topic.name;
   const acls: KafkaAcl[] = [];
   const allow = (
     principal: string,
@@ -73,15 +68,15 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
   };
   for (const service of catalogue.services) {
     const group = `${namespace}.${service.name}`;
-    allow(service.name, 'TOPIC', 'LITERAL', rename(service.input), ['READ', 'DESCRIBE'], 'its input');
+    allow(service.name, 'TOPIC', 'LITERAL', service.input.name, ['READ', 'DESCRIBE'], 'its input');
     allow(service.name, 'GROUP', 'LITERAL', group, ['READ', 'DESCRIBE'], 'its consumer group');
     for (const output of service.outputs)
-      allow(service.name, 'TOPIC', 'LITERAL', rename(output), ['WRITE', 'DESCRIBE'], 'its output');
+      allow(service.name, 'TOPIC', 'LITERAL', output.name, ['WRITE', 'DESCRIBE'], 'its output');
     allow(
       service.name,
       'TOPIC',
       'LITERAL',
-      rename(service.deadLetters),
+      service.deadLetters.name,
       ['WRITE', 'DESCRIBE'],
       'its refusals (dead letters)',
     );
@@ -96,7 +91,7 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
   }
   const disclosure = catalogue.services.find((s) => s.name === 'disclosure');
   if (disclosure) {
-    const chain = rename(catalogue.disclosureTopic);
+    const chain = catalogue.disclosureTopic.name;
     allow('disclosure', 'TOPIC', 'LITERAL', chain, ['READ', 'WRITE', 'DESCRIBE'], 'the publisher: its chain');
     allow(
       'disclosure',
@@ -114,7 +109,7 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
           'disclosure',
           'TOPIC',
           'LITERAL',
-          rename(owner.input),
+          owner.input.name,
           ['DESCRIBE'],
           `the publisher: the partitions of ${owner.name}'s counters`,
         );
@@ -124,7 +119,7 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
       OPS_PRINCIPAL,
       'TOPIC',
       'LITERAL',
-      rename(service.deadLetters),
+      service.deadLetters.name,
       ['READ', 'DESCRIBE'],
       'operations: dead letters',
     );

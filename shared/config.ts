@@ -10,6 +10,65 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where `npm run stack:up` writes the endpoints of the local stack it started (git-ignored). */
 export const STACK_ENV_FILE = join(REPO_ROOT, '.stack.env');
 
+/**
+ * What one hub is, built once at start-up (from the environment, or the CLI's `--namespace`) and passed
+ * to everything that names a topic, a consumer group, a transactional id or a Redis key.
+ */
+export interface HubConfig {
+  /**
+   * The prefix of every topic, consumer group, transactional id and Redis key (`HUB_NAMESPACE`, default
+   * "medfund"): two hubs, or two test runs, can share one Kafka cluster and one Redis without seeing
+   * each other's data.
+   */
+  readonly namespace: string;
+  /**
+   * How long the input topics, which carry national IDs, keep a message (`HUB_INPUT_RETENTION_DAYS`,
+   * default 30): once on the journal it is never read again.
+   */
+  readonly inputRetentionDays: number;
+}
+
+export const DEFAULT_NAMESPACE = 'medfund';
+const DEFAULT_INPUT_RETENTION_DAYS = 30;
+
+/** A configuration from values in hand (a test's namespace, the contract's defaults); checked alike. */
+export function hubConfig(values: Partial<HubConfig> = {}): HubConfig {
+  const days = values.inputRetentionDays ?? DEFAULT_INPUT_RETENTION_DAYS;
+  return {
+    namespace: namespaceFrom(values.namespace),
+    inputRetentionDays: inputRetentionDaysFrom(String(days)),
+  };
+}
+
+/**
+ * HUB_NAMESPACE and HUB_INPUT_RETENTION_DAYS, checked; `namespace` (the CLI's `--namespace`) wins over
+ * HUB_NAMESPACE. A bad value throws a ConfigError that starts with the variable's name.
+ */
+export function hubConfigFromEnvironment(env: NodeJS.ProcessEnv, namespace?: string): HubConfig {
+  return {
+    namespace: namespaceFrom(namespace ?? env.HUB_NAMESPACE),
+    inputRetentionDays: inputRetentionDaysFrom(env.HUB_INPUT_RETENTION_DAYS),
+  };
+}
+
+export function namespaceFrom(text: string | undefined): string {
+  const value = text === undefined || text === '' ? DEFAULT_NAMESPACE : text;
+  // Kafka topic names allow [a-zA-Z0-9._-]; keep to that so one prefix serves Kafka and Redis alike.
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,100}$/.test(value)) {
+    throw new ConfigError(`HUB_NAMESPACE: '${value}' must be letters, digits, '.', '_' or '-' (at most 101)`);
+  }
+  return value;
+}
+
+function inputRetentionDaysFrom(text: string | undefined): number {
+  if (text === undefined || text === '') return DEFAULT_INPUT_RETENTION_DAYS;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1) {
+    throw new ConfigError(`HUB_INPUT_RETENTION_DAYS: '${text}' is not a whole number of days ≥ 1`);
+  }
+  return days;
+}
+
 /** The three pieces of infrastructure every part of the hub talks to. */
 export interface Endpoints {
   /** Comma-separated host:port list, e.g. "127.0.0.1:9092". */

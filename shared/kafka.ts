@@ -1,4 +1,5 @@
 import {
+  type Consumer,
   Kafka,
   type LogEntry,
   logLevel,
@@ -117,6 +118,20 @@ export function createKafka(
       },
     retry: { initialRetryTime: 200, retries: 8 },
   });
+}
+
+/**
+ * Leaves and deletes the group of a consumer that read once (a rebuild's replay, the disclosure chain read
+ * back), so no empty group stays behind on the broker. Never throws: the reading is over either way.
+ */
+export async function closeOneTimeReader(kafka: Kafka, consumer: Consumer, groupId: string): Promise<void> {
+  await consumer.disconnect().catch(() => {});
+  const admin = kafka.admin();
+  await admin
+    .connect()
+    .then(() => admin.deleteGroups([groupId]))
+    .catch(() => {})
+    .finally(() => admin.disconnect().catch(() => {}));
 }
 
 /** A Kafka client whose producers use the DefaultPartitioner unless told otherwise. */

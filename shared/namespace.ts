@@ -1,17 +1,8 @@
-import { ConfigError } from './errors.js';
+import { namespaceFrom } from './config.js';
 
 /**
- * The prefix of every topic, consumer group, transactional id and Redis key the hub uses
- * (`HUB_NAMESPACE`, default "medfund"). Two hubs, or two test runs, can share one Kafka cluster and
- * one Redis without seeing each other's data. Read once, at start-up.
+ * @deprecated Only deploy/local/demo.ts still imports this, until it builds its HubConfig
+ * (hubConfigFromEnvironment) once in main; everything else is given the namespace in its config.
+ * Read at import, as it always was: import it nowhere else.
  */
 export const NAMESPACE = namespaceFrom(process.env.HUB_NAMESPACE);
-
-export function namespaceFrom(text: string | undefined): string {
-  const value = text === undefined || text === '' ? 'medfund' : text;
-  // Kafka topic names allow [a-zA-Z0-9._-]; keep to that so one prefix serves Kafka and Redis alike.
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,100}$/.test(value)) {
-    throw new ConfigError(`HUB_NAMESPACE: '${value}' must be letters, digits, '.', '_' or '-' (at most 101)`);
-  }
-  return value;
-}

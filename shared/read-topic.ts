@@ -1,9 +1,16 @@
 import type { Batch, Kafka } from 'kafkajs';
 import { HubError } from './errors.js';
-import { NAMESPACE } from './namespace.js';
 import type { RecordBySchemaName, SchemaName } from './records.js';
 import type { TopicCodec } from './registry.js';
 import type { TopicSpec } from './topics.js';
+
+export interface ReadOptions {
+  /** How long reading may go without a batch before what is left counts as markers only (default 3 s). */
+  readonly idleMs?: number;
+  readonly groupPrefix?: string;
+  /** The hub's namespace, which a missing topic's message names for `hub topics create`. */
+  readonly namespace?: string;
+}
 
 /**
  * Reads a topic from the beginning to its current end (read_committed) and decodes every record.
@@ -14,7 +21,7 @@ export async function readTopic<N extends SchemaName>(
   kafka: Kafka,
   codec: TopicCodec,
   topic: TopicSpec,
-  options: { idleMs?: number; groupPrefix?: string } = {},
+  options: ReadOptions = {},
 ): Promise<RecordBySchemaName[N][]> {
   const values: RecordBySchemaName[N][] = [];
   const failures: string[] = [];
@@ -43,7 +50,7 @@ export async function readToEnd(
   kafka: Kafka,
   topics: readonly string[],
   each: (batch: Batch) => Promise<void>,
-  options: { idleMs?: number; groupPrefix?: string } = {},
+  options: ReadOptions = {},
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -53,9 +60,8 @@ export async function readToEnd(
     const existing = new Set(await admin.listTopics());
     for (const topic of topics) {
       if (!existing.has(topic)) {
-        throw new HubError(
-          `topic ${topic} does not exist: run \`npx hub topics create\` (namespace ${NAMESPACE})`,
-        );
+        const namespace = options.namespace === undefined ? '' : ` (namespace ${options.namespace})`;
+        throw new HubError(`topic ${topic} does not exist: run \`npx hub topics create\`${namespace}`);
       }
       for (const p of await admin.fetchTopicOffsets(topic)) {
         if (Number(p.high) > 0) remaining.set(`${topic}/${p.partition}`, Number(p.high) - 1);

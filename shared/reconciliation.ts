@@ -17,7 +17,7 @@ import {
   type ReconciliationStatus,
 } from './records.js';
 import type { EntityKind, EntityStore, Output } from './runner/service.js';
-import { TOPICS } from './topics.js';
+import type { TopicSpec } from './topics.js';
 
 export const itemIds = {
   hospitalMonth: (region: string, hospitalCode: string, month: string) =>
@@ -126,11 +126,16 @@ export function timesWith(
  * An item's new view, published: the region-year counters move from its last published view (if any)
  * to this one, and the result goes out on the reconciliation topic under the item's id.
  */
-export function publishItem(store: EntityStore, before: ItemView | undefined, after: ItemView): Output {
+export function publishItem(
+  reconciliation: TopicSpec,
+  store: EntityStore,
+  before: ItemView | undefined,
+  after: ItemView,
+): Output {
   const id = countersId(after.region, after.year);
   store.put(COUNTERS, id, moveCounters(store.get(COUNTERS, id), before, after));
   return {
-    topic: TOPICS.reconciliation,
+    topic: reconciliation,
     key: after.itemId,
     record: 'reconciliation-result',
     value: resultOf(after),

@@ -1,5 +1,5 @@
-import { ConfigError, type InvalidInput, invalidInput } from './errors.js';
-import { NAMESPACE } from './namespace.js';
+import { type HubConfig, hubConfigFromEnvironment } from './config.js';
+import { type InvalidInput, invalidInput } from './errors.js';
 import type { SchemaName } from './records.js';
 
 /**
@@ -26,127 +26,131 @@ export interface TopicSpec {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/**
- * The input topics carry national IDs. Once a message is on the journal (pseudonymised, kept forever)
- * the hub never reads it again, so they are kept only as long as an operator may want to look back
- * (HUB_INPUT_RETENTION_DAYS, default 30). A refused message waits in its dead-letter topic instead.
- */
-export const INPUT_RETENTION_DAYS = inputRetentionDays(process.env.HUB_INPUT_RETENTION_DAYS);
-const INPUT_RETENTION = {
-  'cleanup.policy': 'delete',
-  'retention.ms': String(INPUT_RETENTION_DAYS * DAY_MS),
-};
 // Dead letters wait for an operator to look, fix and redrive: a whole insurance year plus the 31 March deadline.
 const DEAD_LETTER_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': String(400 * DAY_MS) };
 // The ledger is the system of record: append-only, never compacted, never expired.
 const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 
-export const TOPICS = {
-  taxPremium: {
-    name: `${NAMESPACE}.tax.premium.v1`,
-    records: ['premium-collected', 'premium-correction', 'premium-collection-closed'],
-    key: "the member's national ID (input topics only; it orders a member's payments and corrections); the region code for an end-of-collection notice",
-    partitions: 6,
-    config: INPUT_RETENTION,
-    compatibility: 'FULL',
-    doc: 'tax authority → fund: premium collections (征缴) and their corrections (冲正)',
-  },
-  hospitalSettlement: {
-    name: `${NAMESPACE}.hospital.settlement.v1`,
-    records: ['hospital-settlement', 'hospital-settlement-reversal'],
-    key: "the member's national ID (input topics only; it orders a member's settlements and reversals)",
-    partitions: 6,
-    config: INPUT_RETENTION,
-    compatibility: 'FULL',
-    doc: 'hospitals → fund: direct settlements at the window and their reversals (退费/冲销)',
-  },
-  insurerPayout: {
-    name: `${NAMESPACE}.insurer.payout.v1`,
-    records: ['insurer-monthly-settlement', 'manual-reimbursement', 'operating-cost'],
-    key: 'hospital code for monthly settlements, national ID for manual claims, region for operating costs',
-    partitions: 6,
-    config: INPUT_RETENTION,
-    compatibility: 'FULL',
-    doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
-  },
-  journal: {
-    name: `${NAMESPACE}.fund.journal.v1`,
-    records: [
-      'journal-premium-collected',
-      'journal-premium-corrected',
-      'journal-collection-closed',
-      'journal-settlement',
-      'journal-settlement-reversal',
-      'journal-manual-claim',
-      'journal-hospital-payout',
-      'journal-operating-cost',
-    ],
-    key: "member pseudonym for a member's facts (so each member's facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition",
-    partitions: 6,
-    config: FOREVER,
-    compatibility: 'BACKWARD',
-    doc: 'accepted facts from the three input topics, pseudonymised: what accounting decides from, in one order per member (kept forever: Redis state is rebuilt from it)',
-  },
-  ledger: {
-    name: `${NAMESPACE}.fund.ledger.v1`,
-    records: ['ledger-posting'],
-    key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
-    partitions: 6,
-    config: FOREVER,
-    compatibility: 'BACKWARD',
-    doc: "the fund's double-entry ledger: the system of record",
-  },
-  reconciliation: {
-    name: `${NAMESPACE}.reconciliation.v1`,
-    records: ['reconciliation-result'],
-    key: 'item id: every update of an item lands in one partition, in order',
-    partitions: 3,
-    config: { 'cleanup.policy': 'delete', 'retention.ms': String(800 * DAY_MS) },
-    compatibility: 'BACKWARD',
-    doc: 'reconciliation results and open items, for operations staff',
-  },
-  hospitalMonth: {
-    name: `${NAMESPACE}.reconciler.hospital-month.v1`,
-    records: ['hospital-month-change'],
-    key: 'hospital code: a hospital-month is reconciled in one partition, whichever members its claims came from',
-    partitions: 6,
-    config: FOREVER,
-    compatibility: 'BACKWARD',
-    doc: "the ledger's hospital-month figures re-keyed by hospital (reconciler → hospital-reconciler)",
-  },
-  disclosure: {
-    name: `${NAMESPACE}.disclosure.v1`,
-    records: ['public-disclosure'],
-    key: 'region code: one hash chain per region',
-    partitions: 1,
-    config: FOREVER,
-    compatibility: 'BACKWARD',
-    doc: 'signed, hash-chained public disclosures',
-  },
-  premiumDeadLetters: deadLetters('premium-ingest'),
-  settlementDeadLetters: deadLetters('settlement-ingest'),
-  payoutDeadLetters: deadLetters('payout-ingest'),
-  accountingDeadLetters: deadLetters('accounting'),
-  reconcilerDeadLetters: deadLetters('reconciler'),
-  hospitalReconcilerDeadLetters: deadLetters('hospital-reconciler'),
-  disclosureDeadLetters: deadLetters('disclosure'),
-} as const satisfies Record<string, TopicSpec>;
-
-export type TopicId = keyof typeof TOPICS;
-
-function deadLetters(service: string): TopicSpec {
-  return {
-    name: `${NAMESPACE}.${service}.dead-letter.v1`,
+/** The catalogue of one hub: every name carries its namespace. Build it once, from the start-up config. */
+export function topicsFor(config: HubConfig) {
+  const { namespace } = config;
+  /**
+   * The input topics carry national IDs. Once a message is on the journal (pseudonymised, kept forever)
+   * the hub never reads it again, so they are kept only as long as an operator may want to look back.
+   * A refused message waits in its dead-letter topic instead.
+   */
+  const inputRetention = {
+    'cleanup.policy': 'delete',
+    'retention.ms': String(config.inputRetentionDays * DAY_MS),
+  };
+  const deadLetters = (service: string): TopicSpec => ({
+    name: `${namespace}.${service}.dead-letter.v1`,
     records: ['dead-letter'],
     key: 'the original key',
     partitions: 1,
     config: DEAD_LETTER_RETENTION,
     compatibility: 'BACKWARD',
     doc: `input ${service} refused, with the original bytes and the precise reason`,
-  };
+  });
+  return {
+    taxPremium: {
+      name: `${namespace}.tax.premium.v1`,
+      records: ['premium-collected', 'premium-correction', 'premium-collection-closed'],
+      key: "the member's national ID (input topics only; it orders a member's payments and corrections); the region code for an end-of-collection notice",
+      partitions: 6,
+      config: inputRetention,
+      compatibility: 'FULL',
+      doc: 'tax authority → fund: premium collections (征缴) and their corrections (冲正)',
+    },
+    hospitalSettlement: {
+      name: `${namespace}.hospital.settlement.v1`,
+      records: ['hospital-settlement', 'hospital-settlement-reversal'],
+      key: "the member's national ID (input topics only; it orders a member's settlements and reversals)",
+      partitions: 6,
+      config: inputRetention,
+      compatibility: 'FULL',
+      doc: 'hospitals → fund: direct settlements at the window and their reversals (退费/冲销)',
+    },
+    insurerPayout: {
+      name: `${namespace}.insurer.payout.v1`,
+      records: ['insurer-monthly-settlement', 'manual-reimbursement', 'operating-cost'],
+      key: 'hospital code for monthly settlements, national ID for manual claims, region for operating costs',
+      partitions: 6,
+      config: inputRetention,
+      compatibility: 'FULL',
+      doc: 'insurer → fund: monthly settlements with hospitals, manual reimbursements, operating costs',
+    },
+    journal: {
+      name: `${namespace}.fund.journal.v1`,
+      records: [
+        'journal-premium-collected',
+        'journal-premium-corrected',
+        'journal-collection-closed',
+        'journal-settlement',
+        'journal-settlement-reversal',
+        'journal-manual-claim',
+        'journal-hospital-payout',
+        'journal-operating-cost',
+      ],
+      key: "member pseudonym for a member's facts (so each member's facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition",
+      partitions: 6,
+      config: FOREVER,
+      compatibility: 'BACKWARD',
+      doc: 'accepted facts from the three input topics, pseudonymised: what accounting decides from, in one order per member (kept forever: Redis state is rebuilt from it)',
+    },
+    ledger: {
+      name: `${namespace}.fund.ledger.v1`,
+      records: ['ledger-posting'],
+      key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
+      partitions: 6,
+      config: FOREVER,
+      compatibility: 'BACKWARD',
+      doc: "the fund's double-entry ledger: the system of record",
+    },
+    reconciliation: {
+      name: `${namespace}.reconciliation.v1`,
+      records: ['reconciliation-result'],
+      key: 'item id: every update of an item lands in one partition, in order',
+      partitions: 3,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(800 * DAY_MS) },
+      compatibility: 'BACKWARD',
+      doc: 'reconciliation results and open items, for operations staff',
+    },
+    hospitalMonth: {
+      name: `${namespace}.reconciler.hospital-month.v1`,
+      records: ['hospital-month-change'],
+      key: 'hospital code: a hospital-month is reconciled in one partition, whichever members its claims came from',
+      partitions: 6,
+      config: FOREVER,
+      compatibility: 'BACKWARD',
+      doc: "the ledger's hospital-month figures re-keyed by hospital (reconciler → hospital-reconciler)",
+    },
+    disclosure: {
+      name: `${namespace}.disclosure.v1`,
+      records: ['public-disclosure'],
+      key: 'region code: one hash chain per region',
+      partitions: 1,
+      config: FOREVER,
+      compatibility: 'BACKWARD',
+      doc: 'signed, hash-chained public disclosures',
+    },
+    premiumDeadLetters: deadLetters('premium-ingest'),
+    settlementDeadLetters: deadLetters('settlement-ingest'),
+    payoutDeadLetters: deadLetters('payout-ingest'),
+    accountingDeadLetters: deadLetters('accounting'),
+    reconcilerDeadLetters: deadLetters('reconciler'),
+    hospitalReconcilerDeadLetters: deadLetters('hospital-reconciler'),
+    disclosureDeadLetters: deadLetters('disclosure'),
+  } as const satisfies Record<string, TopicSpec>;
 }
 
-export const ALL_TOPICS: readonly TopicSpec[] = Object.values(TOPICS);
+/** The catalogue's shape: one TopicSpec per id, the same ids in every namespace. */
+export type Topics = ReturnType<typeof topicsFor>;
+
+export type TopicId = keyof Topics;
+
+/** Every topic of the catalogue, in its order. */
+export const allTopics = (topics: Topics): readonly TopicSpec[] => Object.values(topics);
 
 export const subjectFor = (topic: TopicSpec): string => `${topic.name}-value`;
 
@@ -160,11 +164,29 @@ export function unexpectedRecord(topic: TopicSpec, record: string | undefined): 
   );
 }
 
-function inputRetentionDays(text: string | undefined): number {
-  if (text === undefined || text === '') return 30;
-  const days = Number(text);
-  if (!Number.isInteger(days) || days < 1) {
-    throw new ConfigError(`HUB_INPUT_RETENTION_DAYS: '${text}' is not a whole number of days ≥ 1`);
-  }
-  return days;
+/**
+ * @deprecated Only deploy/local/demo.ts still imports these, until it builds its HubConfig and calls
+ * topicsFor. The catalogue of HUB_NAMESPACE, read on first use, never at import.
+ */
+export const TOPICS: Topics = builtOnFirstUse({} as Topics, () =>
+  topicsFor(hubConfigFromEnvironment(process.env)),
+);
+/** @deprecated As TOPICS: allTopics(topicsFor(config)) instead. */
+export const ALL_TOPICS: readonly TopicSpec[] = builtOnFirstUse([] as TopicSpec[], () => [
+  ...allTopics(TOPICS),
+]);
+
+/** A stand-in that builds the real value the first time it is read. */
+function builtOnFirstUse<T extends object>(target: T, build: () => T): T {
+  let built: T | undefined;
+  const real = () => {
+    built ??= build();
+    return built;
+  };
+  return new Proxy(target, {
+    get: (_, key) => Reflect.get(real(), key),
+    has: (_, key) => Reflect.has(real(), key),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(real(), key),
+  });
 }

@@ -1,6 +1,6 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SERVICES } from '../../services/catalogue.js';
+import { SERVICE_ROLES } from '../../services/catalogue.js';
 import { composeCredentials } from './credentials.js';
 
 /**
@@ -25,7 +25,7 @@ if (existsSync(join(dir, 'principals'))) {
   process.stdout.write(`credentials: kept those in ${dir}\n`);
   process.exit(0);
 }
-const files = composeCredentials(SERVICES);
+const files = composeCredentials(SERVICE_ROLES);
 mkdirSync(dir, { recursive: true });
 chmodSync(dir, 0o700);
 for (const file of files) {

@@ -3,18 +3,17 @@ import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Producer, Transaction } from 'kafkajs';
-import { SERVICES } from '../../services/catalogue.js';
+import { servicesFor } from '../../services/catalogue.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
-import { loadEndpoints, REPO_ROOT } from '../../shared/config.js';
+import { hubConfigFromEnvironment, loadEndpoints, REPO_ROOT } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka, sendEachPartitionApart } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { ProgressBar } from '../../shared/progress.js';
 import { readToEnd, readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { allTopics, topicsFor } from '../../shared/topics.js';
 import {
   enabledFaults,
   generateYear,
@@ -76,10 +75,14 @@ export interface RunReport {
 }
 
 const REGIONS = ['410200', '533100'] as const;
-const STATEFUL = SERVICES.filter((s) => s.state !== undefined).map((s) => s.name);
 const say = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 
 const spec = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as RunSpec;
+const config = hubConfigFromEnvironment(process.env);
+const { namespace } = config;
+const topics = topicsFor(config);
+const services = servicesFor(topics);
+const STATEFUL = services.filter((s) => s.state !== undefined).map((s) => s.name);
 const endpoints = loadEndpoints();
 const stackOptions = stackOptionsFromEnvironment(process.env, { log: () => {} });
 const t0 = Date.now();
@@ -175,12 +178,12 @@ async function stop(id: string): Promise<void> {
 
 // ─── Watching the groups ───────────────────────────────────────────────────────────────────────────
 
-const inputOf = (service: string) => SERVICES.find((s) => s.name === service)?.input.name as string;
+const inputOf = (service: string) => services.find((s) => s.name === service)?.input.name as string;
 
 async function position(admin: Admin, service: string): Promise<{ committed: number; end: number }> {
   const topic = inputOf(service);
   const ends = await admin.fetchTopicOffsets(topic);
-  const [offsets] = await admin.fetchOffsets({ groupId: `${NAMESPACE}.${service}`, topics: [topic] });
+  const [offsets] = await admin.fetchOffsets({ groupId: `${namespace}.${service}`, topics: [topic] });
   let committed = 0;
   let end = 0;
   for (const p of ends) {
@@ -192,7 +195,7 @@ async function position(admin: Admin, service: string): Promise<{ committed: num
 }
 
 async function groupState(admin: Admin, service: string): Promise<{ state: string; members: number }> {
-  const { groups } = await admin.describeGroups([`${NAMESPACE}.${service}`]);
+  const { groups } = await admin.describeGroups([`${namespace}.${service}`]);
   return { state: groups[0]?.state ?? 'Unknown', members: groups[0]?.members.length ?? 0 };
 }
 
@@ -227,7 +230,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs =
 }
 
 async function caughtUp(admin: Admin): Promise<boolean> {
-  for (const service of SERVICES) {
+  for (const service of services) {
     const { committed, end } = await position(admin, service.name);
     if (committed < end) return false;
   }
@@ -348,7 +351,15 @@ async function publishSlices(kafka: Kafka, admin: Admin, codec: TopicCodec): Pro
   // The simulator's own faults (poison records, duplicates, late premiums…) need 100 members or more.
   const faults = spec.members >= minimumMembers(enabledFaults(true));
   const years = REGIONS.map((region) =>
-    generateYear({ region, year: 2025, members: spec.members, seed: spec.seed, pseudonymKey, faults }),
+    generateYear({
+      region,
+      year: 2025,
+      members: spec.members,
+      seed: spec.seed,
+      pseudonymKey,
+      faults,
+      topics,
+    }),
   );
   const slices: SimEvent[][] = Array.from({ length: spec.slices }, (_, i) =>
     years.flatMap((y) => {
@@ -362,7 +373,7 @@ async function publishSlices(kafka: Kafka, admin: Admin, codec: TopicCodec): Pro
   // acknowledged batches here when a broker was SIGKILLed: kafkajs 2.2.4 against Kafka 4.3.)
   const newProducer = () =>
     kafka.producer({
-      transactionalId: `${NAMESPACE}.chaos-publisher`,
+      transactionalId: `${namespace}.chaos-publisher`,
       idempotent: true,
       maxInFlightRequests: 1,
       retry: { retries: 40, initialRetryTime: 300, maxRetryTime: 5_000 },
@@ -372,12 +383,12 @@ async function publishSlices(kafka: Kafka, admin: Admin, codec: TopicCodec): Pro
   // Each transaction also commits its batch's number as the offset of a group of its own, so a commit
   // whose answer was lost is settled (a new producer of the id ends it for good) and then looked up
   // instead of being sent again: the fault-free run once wrote 17 events twice on a loaded machine.
-  const progress = { groupId: `${NAMESPACE}.chaos-publisher-progress`, topic: TOPICS.taxPremium.name };
+  const progress = { groupId: `${namespace}.chaos-publisher-progress`, topic: topics.taxPremium.name };
   const batchesCommitted = async (): Promise<number> => {
     const [entry] = await admin.fetchOffsets({ groupId: progress.groupId, topics: [progress.topic] });
     return Math.max(0, Number(entry?.partitions.find((p) => p.partition === 0)?.offset ?? -1));
   };
-  const metadata = await admin.fetchTopicMetadata({ topics: ALL_TOPICS.map((t) => t.name) });
+  const metadata = await admin.fetchTopicMetadata({ topics: allTopics(topics).map((t) => t.name) });
   const partitionCounts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
   const partitionsOf = (topic: string): number => {
     const count = partitionCounts.get(topic);
@@ -456,8 +467,8 @@ async function readCoordinates(
 /** Every journal record's partition, offset and origin. */
 async function journalEntries(kafka: Kafka, codec: TopicCodec): Promise<JournalEntry[]> {
   const entries: JournalEntry[] = [];
-  for (const record of await readCoordinates(kafka, TOPICS.journal.name)) {
-    const decoded = await codec.decode(TOPICS.journal, record.value);
+  for (const record of await readCoordinates(kafka, topics.journal.name)) {
+    const decoded = await codec.decode(topics.journal, record.value);
     if (!decoded.ok) throw new StackError(`undecodable journal record ${record.partition}/${record.offset}`);
     const { origin } = decoded.value.value as { origin: JournalEntry['origin'] };
     entries.push({
@@ -475,12 +486,12 @@ async function main(): Promise<void> {
   const kafka = createKafka(endpoints, 'chaos', createLogger('chaos', 'error'));
   const admin = kafka.admin();
   await admin.connect();
-  await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+  await createTopics(admin, allTopics(topics), endpoints.kafkaBrokers.length);
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
-  for (const service of SERVICES) start(service.name);
+  await codec.prepare(allTopics(topics));
+  for (const service of services) start(service.name);
   say(
-    `namespace ${NAMESPACE}: ${SERVICES.length} services started, ${spec.schedule.length} faults scheduled`,
+    `namespace ${namespace}: ${services.length} services started, ${spec.schedule.length} faults scheduled`,
   );
 
   const published = await publishSlices(kafka, admin, codec);
@@ -492,7 +503,7 @@ async function main(): Promise<void> {
     async () => {
       let committed = 0;
       let end = 0;
-      for (const service of SERVICES) {
+      for (const service of services) {
         const p = await position(admin, service.name);
         committed += p.committed;
         end += p.end;
@@ -515,7 +526,7 @@ async function main(): Promise<void> {
   bar?.finish();
   if (!done)
     throw new StackError(
-      `${NAMESPACE}: the services did not catch up within 20 minutes; logs in ${spec.logDir}`,
+      `${namespace}: the services did not catch up within 20 minutes; logs in ${spec.logDir}`,
     );
 
   const disclosure = instances.get('chaos-disclosure') as Instance;
@@ -524,11 +535,11 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 180_000;
     for (;;) {
       const records = await patiently(() =>
-        readTopic<'public-disclosure'>(kafka, codec, TOPICS.disclosure, { idleMs: 1500 }),
+        readTopic<'public-disclosure'>(kafka, codec, topics.disclosure, { idleMs: 1500 }),
       );
       if (REGIONS.every((r) => records.some((d) => d.regionCode === r && d.periodLabel === '2025')))
         return records;
-      if (Date.now() > deadline) throw new StackError(`${NAMESPACE}: no 2025 disclosures after 3 minutes`);
+      if (Date.now() > deadline) throw new StackError(`${namespace}: no 2025 disclosures after 3 minutes`);
       await sleep(1000);
     }
   })();
@@ -549,26 +560,26 @@ async function main(): Promise<void> {
     verify.status === 0 ? [] : `${verify.stdout}${verify.stderr}`.trim().split('\n').filter(Boolean);
 
   const ledger = await patiently(() =>
-    readTopic<'ledger-posting'>(kafka, codec, TOPICS.ledger, { idleMs: 2000 }),
+    readTopic<'ledger-posting'>(kafka, codec, topics.ledger, { idleMs: 2000 }),
   );
   const results = await patiently(() =>
-    readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
+    readTopic<'reconciliation-result'>(kafka, codec, topics.reconciliation, {
       idleMs: 2000,
     }),
   );
   const deadLetters: DeadLetter[] = [];
   for (const topic of [
-    TOPICS.premiumDeadLetters,
-    TOPICS.settlementDeadLetters,
-    TOPICS.payoutDeadLetters,
-    TOPICS.accountingDeadLetters,
+    topics.premiumDeadLetters,
+    topics.settlementDeadLetters,
+    topics.payoutDeadLetters,
+    topics.accountingDeadLetters,
   ])
     deadLetters.push(
       ...(await patiently(() => readTopic<'dead-letter'>(kafka, codec, topic, { idleMs: 1500 }))),
     );
   const journal = await patiently(() => journalEntries(kafka, codec));
   const inputs: Record<string, { partition: number; offset: number }[]> = {};
-  for (const topic of [TOPICS.taxPremium, TOPICS.hospitalSettlement, TOPICS.insurerPayout]) {
+  for (const topic of [topics.taxPremium, topics.hospitalSettlement, topics.insurerPayout]) {
     inputs[topic.name] = (await patiently(() => readCoordinates(kafka, topic.name))).map(
       ({ partition, offset }) => ({
         partition,
@@ -581,13 +592,13 @@ async function main(): Promise<void> {
   finishing = true;
   for (const id of [...instances.keys()]) await stop(id);
   const report: RunReport = {
-    namespace: NAMESPACE,
+    namespace,
     outcome: outcomeOf({
       ledger,
       results,
       disclosures,
       deadLetters,
-      journalTopic: TOPICS.journal.name,
+      journalTopic: topics.journal.name,
       journal,
       inputs,
       published,
@@ -598,7 +609,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(spec.out, JSON.stringify(report, null, 2));
   say(
-    `${NAMESPACE}: done in ${seconds().toFixed(0)} s (${ledger.length} postings, ${deadLetters.length} dead letters)`,
+    `${namespace}: done in ${seconds().toFixed(0)} s (${ledger.length} postings, ${deadLetters.length} dead letters)`,
   );
 }
 

@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICES } from '../../services/catalogue.js';
+import { SERVICE_NAMES } from '../../services/catalogue.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { compareOutcomes, type Difference } from './chaos-outcome.js';
 import { chaosRedisRunning, chaosRedisUrl, killChaosRedis, startChaosRedis } from './chaos-redis.js';
@@ -234,7 +234,7 @@ function table(header: string[], rows: string[][]): string {
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
-  const services = SERVICES.map((s) => s.name);
+  const services = [...SERVICE_NAMES];
   const schedule: ChaosFault[] = chaosSchedule({
     seed: options.seed,
     kills: options.kills,

@@ -173,7 +173,7 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
     ? generateStackSecrets(
         options.stateDir,
         // Every service of the catalogue unless the caller names them (tests and the bench do not).
-        options.services ?? (await import('../../services/catalogue.js')).SERVICES,
+        options.services ?? (await import('../../services/catalogue.js')).SERVICE_ROLES,
       )
     : undefined;
   const endpoints = stackEndpoints(options, plan, secrets);

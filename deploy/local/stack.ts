@@ -1,4 +1,4 @@
-import { SERVICES } from '../../services/catalogue.js';
+import { SERVICE_ROLES } from '../../services/catalogue.js';
 import { STACK_ENV_FILE } from '../../shared/config.js';
 import { StackError } from './errors.js';
 import {
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = stackOptionsFromEnvironment(process.env, {
     cluster: flags.includes('--cluster'),
-    services: SERVICES,
+    services: SERVICE_ROLES,
     ...(flags.includes('--secure') ? { secure: true } : {}),
     ...(flags.includes('--insecure') ? { secure: false } : {}),
   });

@@ -1,6 +1,6 @@
 /** The events a simulated year publishes: Avro records with their topic and key, or raw bytes. */
 import type { RecordBySchemaName } from '../../shared/records.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import type { TopicSpec } from '../../shared/topics.js';
 import type { PublishedKind } from './truth.js';
 
 /** The records the simulator publishes: the input topics' records. */
@@ -26,10 +26,3 @@ export interface SimRawEvent {
 export type SimEvent = SimRecordEvent | SimRawEvent;
 
 export const isRawEvent = (event: SimEvent): event is SimRawEvent => 'bytes' in event;
-
-/** The ingest service that consumes each input topic (the dead letters' `service`). */
-export const SERVICE_OF_TOPIC: Readonly<Record<string, string>> = {
-  [TOPICS.taxPremium.name]: 'premium-ingest',
-  [TOPICS.hospitalSettlement.name]: 'settlement-ingest',
-  [TOPICS.insurerPayout.name]: 'payout-ingest',
-};

@@ -23,6 +23,7 @@ import { insuranceYearBounds } from '../../shared/policy/insuranceYear.js';
 import { decideSupplement, type SupplementDecision } from '../../shared/policy/supplement.js';
 import { manualClaimSla } from '../../shared/policy/workingDays.js';
 import type { OperatingCostCategory } from '../../shared/records.js';
+import type { Topics } from '../../shared/topics.js';
 import { type CareCost, splitAtBasicCap } from './care.js';
 import type { SimEvent } from './events.js';
 import { groundTruth } from './expectations.js';
@@ -79,7 +80,6 @@ import { FAULT_KINDS, type FaultKind, type GroundTruth } from './truth.js';
 export {
   type InputSchemaName,
   isRawEvent,
-  SERVICE_OF_TOPIC,
   type SimEvent,
   type SimRawEvent,
   type SimRecordEvent,
@@ -96,6 +96,8 @@ export interface GenerateOptions {
   readonly faults?: boolean | readonly FaultKind[];
   /** The hub's pseudonym key (loadPseudonymKey(process.env)), so the truth names members as the hub does. */
   readonly pseudonymKey: PseudonymKey;
+  /** The catalogue of the hub the year is for: each event and the truth name its topics. */
+  readonly topics: Topics;
 }
 
 export interface SimulatedYear {
@@ -265,6 +267,7 @@ function contextOf(options: GenerateOptions): Omit<Context, 'hospitals'> {
     basicCapFen: toFen(params.basicFundCap),
     faults: new Set(faults),
     pseudonymKey: options.pseudonymKey,
+    topics: options.topics,
   };
 }
 

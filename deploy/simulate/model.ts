@@ -9,6 +9,7 @@ import type { PolicyParams } from '../../shared/policy/params.js';
 import { regionParamsOn } from '../../shared/policy/regions.js';
 import type { ManualClaimSlaDecision } from '../../shared/policy/workingDays.js';
 import type { MedicalType, OperatingCostCategory, PayerType, PostingKind } from '../../shared/records.js';
+import type { Topics } from '../../shared/topics.js';
 import type { CareCost } from './care.js';
 import type { SimEvent } from './events.js';
 import type { ClaimPlan, EpisodePlan, PlanContext } from './plan.js';
@@ -136,6 +137,7 @@ export interface Context extends PlanContext {
   readonly premiumDueFen: number;
   readonly faults: ReadonlySet<FaultKind>;
   readonly pseudonymKey: PseudonymKey;
+  readonly topics: Topics;
 }
 
 /** Money from integer fen (never -0: decimal.js calls -0 negative). */

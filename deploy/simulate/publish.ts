@@ -10,17 +10,17 @@ import { HubError } from '../../shared/errors.js';
 import { createKafka } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import type { TopicSpec, Topics } from '../../shared/topics.js';
 import { isRawEvent, type SimEvent } from './generate.js';
 
 /** The most messages one send carries (kafkajs sends one request per broker per call). */
 export const MAX_BATCH = 500;
 
-/** The topics the simulator writes to. */
-export const SIMULATED_TOPICS: readonly TopicSpec[] = [
-  TOPICS.taxPremium,
-  TOPICS.hospitalSettlement,
-  TOPICS.insurerPayout,
+/** The topics the simulator writes to: the agencies' input topics. */
+export const simulatedTopics = (topics: Topics): readonly TopicSpec[] => [
+  topics.taxPremium,
+  topics.hospitalSettlement,
+  topics.insurerPayout,
 ];
 
 export interface PublishReport {
@@ -107,6 +107,8 @@ function runsOf(events: readonly SimEvent[], size: number): SimEvent[][] {
 
 export interface SimulationTarget {
   readonly endpoints: Endpoints;
+  /** The hub's catalogue: its input topics must exist, and their schemas are registered. */
+  readonly topics: Topics;
   /** For kafkajs's own log lines. */
   readonly logger: Logger;
 }
@@ -150,13 +152,14 @@ async function connectAndPublish(
   } finally {
     await admin.disconnect();
   }
-  const missing = SIMULATED_TOPICS.filter((topic) => !existing.has(topic.name)).map((topic) => topic.name);
+  const inputs = simulatedTopics(target.topics);
+  const missing = inputs.filter((topic) => !existing.has(topic.name)).map((topic) => topic.name);
   if (missing.length > 0) {
     throw new HubError(`topic(s) ${missing.join(', ')} do not exist: run \`hub topics create\` first`);
   }
 
   const codec = new TopicCodec(createRegistry(target.endpoints), target.endpoints.schemaRegistryUrl);
-  await codec.prepare(SIMULATED_TOPICS);
+  await codec.prepare(inputs);
   const encode = (event: SimEvent): Buffer =>
     isRawEvent(event) ? event.bytes : codec.encode(event.topic, event.record, event.value as never);
 

@@ -14,7 +14,6 @@ import type {
   PremiumCollectionClosed,
   PremiumCorrection,
 } from '../../shared/records.js';
-import { TOPICS } from '../../shared/topics.js';
 import type { SimEvent } from './events.js';
 import { institutionCode, nationalIdOf, outOfAreaDistrict, withWrongCheckCharacter } from './identities.js';
 import {
@@ -81,7 +80,7 @@ export class DraftBuilder {
     };
     this.push(
       p.pubAt,
-      { topic: TOPICS.taxPremium, record: 'premium-collected', key: value.nationalId, value },
+      { topic: this.ctx.topics.taxPremium, record: 'premium-collected', key: value.nationalId, value },
       'premium-collected',
       p.eventId,
       { posting: 'PREMIUM_COLLECTED' },
@@ -104,7 +103,7 @@ export class DraftBuilder {
     };
     this.push(
       c.pubAt,
-      { topic: TOPICS.taxPremium, record: 'premium-correction', key: value.nationalId, value },
+      { topic: this.ctx.topics.taxPremium, record: 'premium-correction', key: value.nationalId, value },
       'premium-correction',
       c.eventId,
       { posting: 'PREMIUM_CORRECTED' },
@@ -146,7 +145,7 @@ export class DraftBuilder {
       this.push(
         s.at,
         {
-          topic: TOPICS.hospitalSettlement,
+          topic: this.ctx.topics.hospitalSettlement,
           record: 'hospital-settlement-reversal',
           key: member.nationalId,
           value,
@@ -162,7 +161,7 @@ export class DraftBuilder {
     this.push(
       s.at,
       {
-        topic: TOPICS.hospitalSettlement,
+        topic: this.ctx.topics.hospitalSettlement,
         record: 'hospital-settlement',
         key: member.nationalId,
         value: { ...common, ...this.platformExtras(s) },
@@ -225,7 +224,7 @@ export class DraftBuilder {
     };
     this.push(
       c.at,
-      { topic: TOPICS.insurerPayout, record: 'manual-reimbursement', key: member.nationalId, value },
+      { topic: this.ctx.topics.insurerPayout, record: 'manual-reimbursement', key: member.nationalId, value },
       'manual-reimbursement',
       c.id,
       { posting: c.heldFirst ? 'MANUAL_REIMBURSEMENT_HELD' : 'MANUAL_REIMBURSEMENT' },
@@ -246,7 +245,12 @@ export class DraftBuilder {
     };
     this.push(
       p.at,
-      { topic: TOPICS.insurerPayout, record: 'insurer-monthly-settlement', key: p.hospital.code, value },
+      {
+        topic: this.ctx.topics.insurerPayout,
+        record: 'insurer-monthly-settlement',
+        key: p.hospital.code,
+        value,
+      },
       'insurer-monthly-settlement',
       p.id,
       { posting: 'HOSPITAL_MONTH_SETTLED' },
@@ -267,7 +271,7 @@ export class DraftBuilder {
     };
     this.push(
       c.at,
-      { topic: TOPICS.insurerPayout, record: 'operating-cost', key: this.ctx.region, value },
+      { topic: this.ctx.topics.insurerPayout, record: 'operating-cost', key: this.ctx.region, value },
       'operating-cost',
       c.id,
       { posting: 'OPERATING_COST' },
@@ -289,7 +293,7 @@ export class DraftBuilder {
     };
     this.push(
       at,
-      { topic: TOPICS.taxPremium, record: 'premium-collection-closed', key: this.ctx.region, value },
+      { topic: this.ctx.topics.taxPremium, record: 'premium-collection-closed', key: this.ctx.region, value },
       'premium-collection-closed',
       value.noticeId,
       { notice: true },
@@ -377,7 +381,7 @@ export class DraftBuilder {
     this.push(
       chinaAt(jsonDay, officeMinute(rng)),
       {
-        topic: TOPICS.hospitalSettlement,
+        topic: this.ctx.topics.hospitalSettlement,
         key: jsonMember.nationalId,
         bytes: Buffer.from(
           JSON.stringify({
@@ -419,7 +423,7 @@ export class DraftBuilder {
     };
     this.push(
       chinaAt(paidOn, officeMinute(rng, 9, 17)),
-      { topic: TOPICS.taxPremium, record: 'premium-collected', key: badId, value: premium },
+      { topic: this.ctx.topics.taxPremium, record: 'premium-collected', key: badId, value: premium },
       'premium-collected',
       eventId,
       { deadLetter: { service: 'premium-ingest', code: 'ID_CHECKSUM', field: 'nationalId' } },
@@ -475,7 +479,7 @@ export class DraftBuilder {
       this.push(
         at,
         {
-          topic: TOPICS.hospitalSettlement,
+          topic: this.ctx.topics.hospitalSettlement,
           record: 'hospital-settlement-reversal',
           key: member.nationalId,
           value,
@@ -503,7 +507,12 @@ export class DraftBuilder {
     };
     this.push(
       at,
-      { topic: TOPICS.hospitalSettlement, record: 'hospital-settlement', key: member.nationalId, value },
+      {
+        topic: this.ctx.topics.hospitalSettlement,
+        record: 'hospital-settlement',
+        key: member.nationalId,
+        value,
+      },
       'hospital-settlement',
       id,
       { deadLetter },

@@ -24,7 +24,7 @@ import {
   entity,
   type Output,
 } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 import {
   KEY_YEAR,
   type KeyYear,
@@ -54,9 +54,9 @@ import { hospitalPayoutPosting, memberYearPostings, operatingCostPosting } from 
 export type JournalFact = Extract<DecodedValue, { record: `journal-${string}` }>;
 
 /** Accepts the journal's records; the ingest services checked their content, this checks they are the journal's. */
-export function parseJournal(decoded: DecodedValue): Result<JournalFact> {
-  if (!(TOPICS.journal.records as readonly string[]).includes(decoded.record)) {
-    return refuse(unexpectedRecord(TOPICS.journal, decoded.record));
+export function parseJournal(decoded: DecodedValue, topics: Topics): Result<JournalFact> {
+  if (!(topics.journal.records as readonly string[]).includes(decoded.record)) {
+    return refuse(unexpectedRecord(topics.journal, decoded.record));
   }
   const fact = decoded as JournalFact;
   // A malformed pseudonym could be a national ID that slipped through: refused, and never echoed.
@@ -133,16 +133,17 @@ export function decideJournal(
   fact: JournalFact,
   store: EntityStore,
   _context: DecideContext,
+  topics: Topics,
 ): Result<Decided> {
   const member = memberKeyOf(fact);
   if (member) {
     const converted = memberFactOf(fact, member);
     if (!converted.ok) return converted;
-    return decideForMember(store, member, converted.value);
+    return decideForMember(store, member, converted.value, topics);
   }
   switch (fact.record) {
     case 'journal-collection-closed':
-      return decideCollectionClosed(store, fact.value);
+      return decideCollectionClosed(store, fact.value, topics);
     case 'journal-hospital-payout': {
       const p = fact.value;
       return decideKeyYear(
@@ -167,6 +168,7 @@ export function decideJournal(
             params,
             sequence,
           }),
+        topics,
       );
     }
     case 'journal-operating-cost': {
@@ -192,6 +194,7 @@ export function decideJournal(
             params,
             sequence,
           }),
+        topics,
       );
     }
     default:
@@ -205,8 +208,8 @@ const originOf = (origin: JournalOrigin): Origin => ({
   offset: origin.offset,
 });
 
-const ledgerOutput = (posting: LedgerPosting): Output => ({
-  topic: TOPICS.ledger,
+const ledgerOutput = (topics: Topics, posting: LedgerPosting): Output => ({
+  topic: topics.ledger,
   key: ledgerKey(posting),
   record: 'ledger-posting',
   value: posting,
@@ -359,7 +362,12 @@ function withHeld(regionYear: RegionYear, pseudonym: string, held: boolean): Reg
   return { ...regionYear, held: next };
 }
 
-function decideForMember(store: EntityStore, member: MemberKey, fact: MemberFact): Result<Decided> {
+function decideForMember(
+  store: EntityStore,
+  member: MemberKey,
+  fact: MemberFact,
+  topics: Topics,
+): Result<Decided> {
   const id = memberYearId(member.region, member.year, member.pseudonym);
   const regionYearKey = regionYearId(member.region, member.year);
   const before = store.get(MEMBER_YEAR, id);
@@ -373,7 +381,11 @@ function decideForMember(store: EntityStore, member: MemberKey, fact: MemberFact
   store.put(MEMBER_YEAR, id, after);
   const held = withHeld(regionYear, member.pseudonym, hasHeldClaims(after));
   if (held) store.put(REGION_YEAR, regionYearKey, held);
-  return ok(decidedLazily(() => memberYearPostings(before, events.value, env.value).map(ledgerOutput)));
+  return ok(
+    decidedLazily(() =>
+      memberYearPostings(before, events.value, env.value).map((posting) => ledgerOutput(topics, posting)),
+    ),
+  );
 }
 
 /**
@@ -390,6 +402,7 @@ function decideCollectionClosed(
     issuedOn: string;
     origin: JournalOrigin;
   },
+  topics: Topics,
 ): Result<Decided> {
   const key = regionYearId(notice.regionCode, notice.coverYear);
   const regionYear = store.get(REGION_YEAR, key);
@@ -419,7 +432,11 @@ function decideCollectionClosed(
     closed: { noticeId: notice.noticeId, issuedOn: notice.issuedOn as LocalDate },
     held: stillHeld,
   });
-  return ok(decidedLazily(() => renders.flatMap((render) => render()).map(ledgerOutput)));
+  return ok(
+    decidedLazily(() =>
+      renders.flatMap((render) => render()).map((posting) => ledgerOutput(topics, posting)),
+    ),
+  );
 }
 
 /** A hospital's payout or a region's operating cost: posted once per id, numbered within its key and year. */
@@ -432,6 +449,7 @@ function decideKeyYear(
   region: string,
   date: string,
   posting: (params: PolicyParams, sequence: number) => LedgerPosting,
+  topics: Topics,
 ): Result<Decided> {
   const state: KeyYear = store.get(KEY_YEAR, id);
   const seen = state.seen.get(eventId);
@@ -452,5 +470,5 @@ function decideKeyYear(
   const params = paramsOn(region, date as LocalDate);
   const sequence = state.sequence + 1;
   store.put(KEY_YEAR, id, { sequence, seen: new Map([...state.seen, [eventId, here]]) });
-  return ok(decidedLazily(() => [ledgerOutput(posting(params, sequence))]));
+  return ok(decidedLazily(() => [ledgerOutput(topics, posting(params, sequence))]));
 }

@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { accounting } from './adapter.js';
+import { accountingService } from './adapter.js';
 
-await runService(accounting);
+await runService(accountingService);

@@ -1,19 +1,19 @@
 import type { LedgerPosting } from '../../shared/records.js';
 import type { Service } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import type { Topics } from '../../shared/topics.js';
 import { KEY_SEQUENCE, MEMBER_PART, PERIOD_AGGREGATE, PERIOD_INDEX } from './aggregate.js';
 import { aggregationEntitiesOf, decideAggregation, parseLedgerPosting } from './decide.js';
 
 /** The aggregation as the runner sees it: the fund ledger in, running totals in Redis, nothing published. */
-export const disclosureAggregation: Service<LedgerPosting> = {
+export const disclosureAggregationService = (topics: Topics): Service<LedgerPosting> => ({
   name: 'disclosure',
-  input: TOPICS.ledger,
-  deadLetters: TOPICS.disclosureDeadLetters,
+  input: topics.ledger,
+  deadLetters: topics.disclosureDeadLetters,
   outputs: [],
-  parse: (decoded) => parseLedgerPosting(decoded),
+  parse: (decoded) => parseLedgerPosting(decoded, topics),
   state: {
     kinds: [PERIOD_AGGREGATE, PERIOD_INDEX, MEMBER_PART, KEY_SEQUENCE],
     entitiesOf: aggregationEntitiesOf,
   },
   decide: (posting, store) => decideAggregation(posting, store),
-};
+});

@@ -12,7 +12,7 @@ import {
   type EntityStore,
   entity,
 } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 import {
   addAggregates,
   aggregateId,
@@ -138,9 +138,9 @@ export function recognitionDate(posting: LedgerPosting): string {
 
 const REGION_CODE = /^\d{6}$/;
 
-export function parseLedgerPosting(decoded: DecodedValue): Result<LedgerPosting> {
+export function parseLedgerPosting(decoded: DecodedValue, topics: Topics): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
-    return refuse(unexpectedRecord(TOPICS.ledger, decoded.record));
+    return refuse(unexpectedRecord(topics.ledger, decoded.record));
   }
   const posting = decoded.value;
   if (!REGION_CODE.test(posting.regionCode)) {

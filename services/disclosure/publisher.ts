@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Endpoints } from '../../shared/config.js';
+import type { Endpoints, HubConfig } from '../../shared/config.js';
 import { HubError } from '../../shared/errors.js';
-import { createKafka } from '../../shared/kafka.js';
+import { closeOneTimeReader, createKafka } from '../../shared/kafka.js';
 import type { Logger } from '../../shared/logger.js';
 import { ZERO } from '../../shared/money.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import { loadRegions } from '../../shared/policy/regions.js';
 import { addCounters, COUNTERS, countersFrom, countersId } from '../../shared/reconciliation.js';
@@ -15,7 +14,7 @@ import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { entityKey } from '../../shared/runner/partition-state.js';
 import type { EntityKind } from '../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { type TopicSpec, topicsFor } from '../../shared/topics.js';
 import {
   addAggregates,
   aggregateId,
@@ -48,13 +47,15 @@ import type { PublishedPeriods } from './settings.js';
  */
 
 export interface PublisherOptions {
+  /** The hub's namespace: its topics, the totals' Redis keys, the chain reader's group. */
+  readonly config: HubConfig;
   readonly endpoints: Endpoints;
   readonly signingKey: SigningKey;
   /** HUB_DISCLOSURE_MIN_GROUP */
   readonly threshold: number;
   readonly periods: PublishedPeriods;
   readonly logger: Logger;
-  /** Default TOPICS.disclosure; tests pass their own. */
+  /** Default the namespace's disclosure topic; tests pass their own. */
   readonly topic?: TopicSpec;
   /** Default "disclosure-publisher": every publisher of one topic shares it, so only one appends at a time. */
   readonly transactionalId?: string;
@@ -65,22 +66,26 @@ export interface PublisherOptions {
   readonly readTimeoutMs?: number;
 }
 
-/** Partitions of the topics whose consumers keep the totals: the ledger (disclosure, reconciler) and the hospital stage's input. */
+/**
+ * Where the totals are: the namespace of their Redis keys, and the partitions of the topics whose
+ * consumers keep them, the ledger (disclosure, reconciler) and the hospital stage's input.
+ */
 export interface TotalsLayout {
+  readonly namespace: string;
   readonly ledgerPartitions: number;
   readonly hospitalMonthPartitions: number;
 }
 
-const aggregateKey = (partition: number, region: string, label: string) =>
+const aggregateKey = (namespace: string, partition: number, region: string, label: string) =>
   entityKey(
-    NAMESPACE,
+    namespace,
     'disclosure',
     partition,
     PERIOD_AGGREGATE as EntityKind<unknown>,
     aggregateId(region, label),
   );
-const periodIndexKey = (partition: number, region: string) =>
-  entityKey(NAMESPACE, 'disclosure', partition, PERIOD_INDEX as EntityKind<unknown>, region);
+const periodIndexKey = (namespace: string, partition: number, region: string) =>
+  entityKey(namespace, 'disclosure', partition, PERIOD_INDEX as EntityKind<unknown>, region);
 
 /** Hash reads in one pipeline (each key lies in its partition's slot, so no single transaction spans them). */
 async function readHashes(redis: Redis, keys: readonly string[]): Promise<Record<string, string>[]> {
@@ -95,7 +100,9 @@ async function readHashes(redis: Redis, keys: readonly string[]): Promise<Record
 
 /** The periods of a region that any ledger partition has totals for. */
 export async function periodLabelsOf(redis: Redis, region: string, layout: TotalsLayout): Promise<string[]> {
-  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => periodIndexKey(p, region));
+  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) =>
+    periodIndexKey(layout.namespace, p, region),
+  );
   const labels = new Set<string>();
   for (const index of await readHashes(redis, keys))
     for (const label of Object.keys(index)) labels.add(label);
@@ -109,7 +116,9 @@ async function totalsOf(
   label: string,
   layout: TotalsLayout,
 ): Promise<PeriodAggregate> {
-  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) => aggregateKey(p, region, label));
+  const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) =>
+    aggregateKey(layout.namespace, p, region, label),
+  );
   const parts = await readHashes(redis, keys);
   return parts.reduce((sum, hash, p) => addAggregates(sum, readAggregate(hash, keys[p])), EMPTY_AGGREGATE);
 }
@@ -124,10 +133,10 @@ export async function reconciliationOf(
   const id = countersId(region, year);
   const keys = [
     ...Array.from({ length: layout.ledgerPartitions }, (_, p) =>
-      entityKey(NAMESPACE, 'reconciler', p, COUNTERS as EntityKind<unknown>, id),
+      entityKey(layout.namespace, 'reconciler', p, COUNTERS as EntityKind<unknown>, id),
     ),
     ...Array.from({ length: layout.hospitalMonthPartitions }, (_, p) =>
-      entityKey(NAMESPACE, 'hospital-reconciler', p, COUNTERS as EntityKind<unknown>, id),
+      entityKey(layout.namespace, 'hospital-reconciler', p, COUNTERS as EntityKind<unknown>, id),
     ),
   ];
   const counters = addCounters(
@@ -178,6 +187,7 @@ export async function readDisclosureTopic(
   kafka: Kafka,
   codec: TopicCodec,
   topic: TopicSpec,
+  namespace: string,
   log: Logger,
   timeoutMs = 60_000,
 ): Promise<PublicDisclosure[]> {
@@ -196,7 +206,7 @@ export async function readDisclosureTopic(
   }
   const records: PublicDisclosure[] = [];
   if (ends.size === 0) return records;
-  const groupId = `${NAMESPACE}.disclosure-chain-reader-${randomUUID()}`;
+  const groupId = `${namespace}.disclosure-chain-reader-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
   let failure: Error | undefined;
   try {
@@ -236,30 +246,24 @@ export async function readDisclosureTopic(
         .catch(reject);
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
-    const admin2 = kafka.admin();
-    await admin2
-      .connect()
-      .then(() => admin2.deleteGroups([groupId]))
-      .catch(() => {})
-      .finally(() => admin2.disconnect().catch(() => {}));
+    await closeOneTimeReader(kafka, consumer, groupId);
   }
   log.info({ topic: topic.name, records: records.length }, 'disclosure chain read');
   return records;
 }
 
 /** How many partitions hold totals: one state per partition of the ledger and of the hospital stage's input. */
-async function totalsLayout(kafka: Kafka): Promise<TotalsLayout> {
+async function totalsLayout(kafka: Kafka, config: HubConfig): Promise<TotalsLayout> {
+  const { ledger, hospitalMonth } = topicsFor(config);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const metadata = await admin.fetchTopicMetadata({
-      topics: [TOPICS.ledger.name, TOPICS.hospitalMonth.name],
-    });
+    const metadata = await admin.fetchTopicMetadata({ topics: [ledger.name, hospitalMonth.name] });
     const count = (name: string) => metadata.topics.find((t) => t.name === name)?.partitions.length ?? 0;
     return {
-      ledgerPartitions: count(TOPICS.ledger.name),
-      hospitalMonthPartitions: count(TOPICS.hospitalMonth.name),
+      namespace: config.namespace,
+      ledgerPartitions: count(ledger.name),
+      hospitalMonthPartitions: count(hospitalMonth.name),
     };
   } finally {
     await admin.disconnect();
@@ -282,7 +286,7 @@ export class DisclosurePublisher {
     private readonly codec: TopicCodec,
     private readonly layout: TotalsLayout,
   ) {
-    this.topic = options.topic ?? TOPICS.disclosure;
+    this.topic = options.topic ?? topicsFor(options.config).disclosure;
     this.clock = options.clock ?? (() => new Date());
     this.log = options.logger.child({ component: 'disclosure-publisher' });
   }
@@ -294,8 +298,14 @@ export class DisclosurePublisher {
     const redis = createRedis(options.endpoints);
     redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
     const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
-    await codec.prepare([options.topic ?? TOPICS.disclosure]);
-    const publisher = new DisclosurePublisher(options, kafka, redis, codec, await totalsLayout(kafka));
+    await codec.prepare([options.topic ?? topicsFor(options.config).disclosure]);
+    const publisher = new DisclosurePublisher(
+      options,
+      kafka,
+      redis,
+      codec,
+      await totalsLayout(kafka, options.config),
+    );
     await publisher.serialized(() => publisher.ensureWriter());
     return publisher;
   }
@@ -373,7 +383,8 @@ export class DisclosurePublisher {
     if (!this.stale) return;
     await this.producer?.disconnect().catch(() => {});
     this.producer = this.kafka.producer({
-      transactionalId: this.options.transactionalId ?? `${NAMESPACE}.disclosure-publisher`,
+      transactionalId:
+        this.options.transactionalId ?? `${this.options.config.namespace}.disclosure-publisher`,
       idempotent: true,
       maxInFlightRequests: 1,
     });
@@ -385,6 +396,7 @@ export class DisclosurePublisher {
       this.kafka,
       this.codec,
       this.topic,
+      this.options.config.namespace,
       this.log,
       this.options.readTimeoutMs,
     );

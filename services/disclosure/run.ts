@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
 import { bindAddress } from '../../shared/runner/observability.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
-import { disclosureAggregation } from './adapter.js';
+import { topicsFor } from '../../shared/topics.js';
+import { disclosureAggregationService } from './adapter.js';
 import type { SigningKey } from './chain.js';
 import { DisclosurePublisher } from './publisher.js';
 import { createDisclosureServer, listen } from './server.js';
@@ -40,9 +41,13 @@ export interface RunningDisclosure {
 /** Starts the aggregation, then the publisher; a publisher that cannot start leaves no runner behind. */
 export async function startDisclosureParts(config: DisclosureConfig): Promise<DisclosureParts> {
   const { runnerOptions, settings, signingKey } = config;
-  const aggregation = await startService(disclosureAggregation, runnerOptions);
+  const aggregation = await startService(
+    disclosureAggregationService(topicsFor(runnerOptions.config)),
+    runnerOptions,
+  );
   try {
     const publisher = await DisclosurePublisher.start({
+      config: runnerOptions.config,
       endpoints: runnerOptions.endpoints,
       signingKey,
       threshold: settings.minGroup,

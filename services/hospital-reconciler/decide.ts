@@ -30,7 +30,7 @@ import {
   type EntityStore,
   entity,
 } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 import {
   claimLineage,
   HOSPITAL_MONTH_ITEM,
@@ -40,9 +40,9 @@ import {
   type Totals,
 } from './items.js';
 
-export function parseChange(decoded: DecodedValue): Result<HospitalMonthChange> {
+export function parseChange(decoded: DecodedValue, topics: Topics): Result<HospitalMonthChange> {
   if (decoded.record !== 'hospital-month-change') {
-    return refuse(unexpectedRecord(TOPICS.hospitalMonth, decoded.record));
+    return refuse(unexpectedRecord(topics.hospitalMonth, decoded.record));
   }
   const change = decoded.value;
   const month = requireMonth(change.month, 'month');
@@ -79,7 +79,11 @@ export function hospitalEntitiesOf(change: HospitalMonthChange): readonly Entity
   ];
 }
 
-export function decideHospitalMonth(change: HospitalMonthChange, store: EntityStore): Result<Decided> {
+export function decideHospitalMonth(
+  change: HospitalMonthChange,
+  store: EntityStore,
+  topics: Topics,
+): Result<Decided> {
   const id = itemIdOf(change);
   const item = store.get(HOSPITAL_MONTH_ITEM, id);
   const applied = change.kind === 'CLAIM' ? withClaim(item, change) : withPayment(item, change);
@@ -98,7 +102,7 @@ export function decideHospitalMonth(change: HospitalMonthChange, store: EntitySt
   const stored: HospitalMonthItem = { ...next, published: true };
   views.set(stored, after);
   store.put(HOSPITAL_MONTH_ITEM, id, stored);
-  const published = publishItem(store, before, after);
+  const published = publishItem(topics.reconciliation, store, before, after);
   // A month changes with each of its claims: a chunk publishes its latest view only.
   return ok(decidedLatest(after.itemId, () => [published]));
 }

@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { hospitalReconciler } from './adapter.js';
+import { hospitalReconcilerService } from './adapter.js';
 
-await runService(hospitalReconciler);
+await runService(hospitalReconcilerService);

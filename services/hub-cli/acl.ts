@@ -1,22 +1,30 @@
 import type { Command } from 'commander';
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
 import { aclTable, type KafkaAcl, kafkaAcls } from '../../shared/acl.js';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, hubConfigFromEnvironment, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
-import { TOPICS } from '../../shared/topics.js';
-import { SERVICES } from '../catalogue.js';
+import { topicsFor } from '../../shared/topics.js';
+import { servicesFor } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 
 // kafkajs is CommonJS: its enums come with the default export (Node cannot see them as named exports).
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
-/** The ACLs of this hub's namespace (HUB_NAMESPACE / --namespace), from the catalogue. */
-export const hubAcls = (namespace = NAMESPACE): KafkaAcl[] =>
-  kafkaAcls({ services: SERVICES, disclosureTopic: TOPICS.disclosure, namespace, specNamespace: NAMESPACE });
+/**
+ * The ACLs of this hub's namespace, from the catalogue. Without a config, HUB_NAMESPACE's: only
+ * deploy/local/demo.ts still calls it so (deprecated), until it builds its HubConfig once.
+ */
+export function hubAcls(config: HubConfig = hubConfigFromEnvironment(process.env)): KafkaAcl[] {
+  const topics = topicsFor(config);
+  return kafkaAcls({
+    services: servicesFor(topics),
+    disclosureTopic: topics.disclosure,
+    namespace: config.namespace,
+  });
+}
 
-export function registerAcl(program: Command): void {
+export function registerAcl(program: Command, config: HubConfig): void {
   const acl = program
     .command('acl')
     .description("each service's Kafka ACLs, derived from the service catalogue (a secured stack)");
@@ -26,9 +34,9 @@ export function registerAcl(program: Command): void {
     .action(
       exitWith(() =>
         withAdmin(async (admin) => {
-          const acls = hubAcls();
+          const acls = hubAcls(config);
           await applyAcls(admin, acls);
-          process.stdout.write(`applied ${acls.length} ACLs for namespace ${NAMESPACE}\n`);
+          process.stdout.write(`applied ${acls.length} ACLs for namespace ${config.namespace}\n`);
           return EXIT.done;
         }),
       ),
@@ -40,7 +48,7 @@ export function registerAcl(program: Command): void {
     .action(
       exitWith(async (options: { broker?: boolean }) => {
         if (!options.broker) {
-          process.stdout.write(`${aclTable(hubAcls())}\n`);
+          process.stdout.write(`${aclTable(hubAcls(config))}\n`);
           return EXIT.done;
         }
         return withAdmin(async (admin) => {

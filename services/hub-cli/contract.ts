@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadSchema } from '../../shared/avro.js';
-import { NAMESPACE, namespaceFrom } from '../../shared/namespace.js';
+import { DEFAULT_NAMESPACE, hubConfig } from '../../shared/config.js';
 import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { SERVICE_INPUTS } from './status.js';
+import { type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { serviceInputs } from './status.js';
 
 /**
  * The hub's contract as an AsyncAPI 3 document, built from the topic catalogue (shared/topics.ts), the
@@ -17,8 +17,6 @@ export const CONTRACT_FILE = fileURLToPath(new URL('../../schemas/asyncapi.json'
 const ASYNCAPI_VERSION = '3.1.0';
 const KAFKA_BINDING = '0.5.0';
 const AVRO_FORMAT = 'application/vnd.apache.avro+json;version=1.9.0';
-/** Addresses are written with the default namespace, whatever HUB_NAMESPACE the generator runs under. */
-const DEFAULT_NAMESPACE = namespaceFrom(undefined);
 
 const WIRE_FORMAT =
   'Every value is in the Confluent wire format: the magic byte 0x00, the schema id as 4 bytes big-endian, then the Avro binary encoding. ' +
@@ -35,13 +33,6 @@ const packageVersion = (): string =>
       version: string;
     }
   ).version;
-
-/** The topic's name with the default namespace: medfund.tax.premium.v1. */
-function addressOf(topic: TopicSpec): string {
-  if (!topic.name.startsWith(`${NAMESPACE}.`))
-    throw new Error(`${topic.name} does not start with ${NAMESPACE}.`);
-  return `${DEFAULT_NAMESPACE}${topic.name.slice(NAMESPACE.length)}`;
-}
 
 /** Kafka's own value types for the AsyncAPI Kafka binding: cleanup.policy a list, sizes and times integers. */
 function topicConfiguration(config: Readonly<Record<string, string>>): { [key: string]: Json } {
@@ -74,7 +65,7 @@ function message(topic: TopicSpec, record: string): { [key: string]: Json } {
   const schema = loadSchema(record);
   const union =
     topic.records.length > 1
-      ? ` On ${addressOf(topic)} it is branch ${topic.records.indexOf(record as never)} of the union ${topic.records.map(messageId).join(' | ')}.`
+      ? ` On ${topic.name} it is branch ${topic.records.indexOf(record as never)} of the union ${topic.records.map(messageId).join(' | ')}.`
       : '';
   return {
     name: messageId(record),
@@ -98,7 +89,9 @@ function message(topic: TopicSpec, record: string): { [key: string]: Json } {
 
 /** The whole document, in a stable order (the catalogue's), so the committed file compares exactly. */
 export function asyncApiDocument(): { [key: string]: Json } {
-  const topics = Object.entries(TOPICS) as [string, TopicSpec][];
+  // Addresses carry the default namespace, whatever HUB_NAMESPACE the generator runs under.
+  const catalogue = topicsFor(hubConfig());
+  const topics = Object.entries(catalogue) as [string, TopicSpec][];
   const channels: { [key: string]: Json } = {};
   const messages: { [key: string]: Json } = {};
   const operations: { [key: string]: Json } = {};
@@ -108,9 +101,9 @@ export function asyncApiDocument(): { [key: string]: Json } {
   for (const [id, topic] of topics) {
     for (const record of topic.records) messages[messageId(record)] ??= message(topic, record);
     channels[id] = {
-      address: addressOf(topic),
-      title: addressOf(topic),
-      description: `${topic.doc}. Key: ${topic.key}. The prefix "${DEFAULT_NAMESPACE}" is the hub's HUB_NAMESPACE (--namespace): another hub on the same cluster uses its own. Value schema: subject ${addressOf(topic)}-value, compatibility ${topic.compatibility}.`,
+      address: topic.name,
+      title: topic.name,
+      description: `${topic.doc}. Key: ${topic.key}. The prefix "${DEFAULT_NAMESPACE}" is the hub's HUB_NAMESPACE (--namespace): another hub on the same cluster uses its own. Value schema: subject ${topic.name}-value, compatibility ${topic.compatibility}.`,
       messages: Object.fromEntries(
         topic.records.map((record) => [
           messageId(record),
@@ -119,7 +112,7 @@ export function asyncApiDocument(): { [key: string]: Json } {
       ),
       bindings: {
         kafka: {
-          topic: addressOf(topic),
+          topic: topic.name,
           partitions: topic.partitions,
           topicConfiguration: topicConfiguration(topic.config),
           bindingVersion: KAFKA_BINDING,
@@ -136,14 +129,15 @@ export function asyncApiDocument(): { [key: string]: Json } {
       };
     }
   }
-  for (const [service, input] of SERVICE_INPUTS) {
+  for (const [service, input] of serviceInputs(catalogue)) {
     const entry = topics.find(([, topic]) => topic.name === input.name);
-    if (entry === undefined) throw new Error(`${service} reads ${input.name}, which is not in TOPICS`);
+    if (entry === undefined)
+      throw new Error(`${service} reads ${input.name}, which is not in the topic catalogue`);
     const [id, topic] = entry;
     operations[`${camel(service)}Receives${capitalised(id)}`] = {
       action: 'receive',
       channel: { $ref: `#/channels/${id}` },
-      summary: `${service} consumes ${addressOf(topic)} as consumer group ${DEFAULT_NAMESPACE}.${service}`,
+      summary: `${service} consumes ${topic.name} as consumer group ${DEFAULT_NAMESPACE}.${service}`,
       messages: refs(id, topic),
     };
   }

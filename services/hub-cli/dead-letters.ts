@@ -1,18 +1,13 @@
 import { type Command, Option } from 'commander';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import type { TopicSpec } from '../../shared/topics.js';
-import { SERVICES } from '../catalogue.js';
+import { type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { servicesFor } from '../catalogue.js';
 import { EXIT, exitWith, wholeNumber } from './options.js';
-
-// Every service's dead-letter topic, from the services' own definitions.
-const DEAD_LETTER_TOPICS: Readonly<Record<string, TopicSpec>> = Object.fromEntries(
-  SERVICES.map((service) => [service.name, service.deadLetters]),
-);
 
 interface DeadLetterOptions {
   readonly service: string;
@@ -20,7 +15,11 @@ interface DeadLetterOptions {
   readonly offset?: number;
 }
 
-export function registerDeadLetters(program: Command): void {
+export function registerDeadLetters(program: Command, config: HubConfig): void {
+  // Every service's dead-letter topic, from the services' own definitions.
+  const deadLetterTopics: Readonly<Record<string, TopicSpec>> = Object.fromEntries(
+    servicesFor(topicsFor(config)).map((service) => [service.name, service.deadLetters]),
+  );
   const deadLetters = program
     .command('dead-letters')
     .description('list what a service refused and why, or publish the originals again once fixed');
@@ -28,7 +27,7 @@ export function registerDeadLetters(program: Command): void {
     command
       .addOption(
         new Option('--service <name>', 'whose dead letters')
-          .choices(Object.keys(DEAD_LETTER_TOPICS))
+          .choices(Object.keys(deadLetterTopics))
           .makeOptionMandatory(),
       )
       .option('--code <code>', 'only dead letters with this error code, e.g. NOT_AVRO or HOLIDAYS_UNKNOWN')
@@ -37,23 +36,30 @@ export function registerDeadLetters(program: Command): void {
     deadLetters
       .command('list')
       .description('print each dead letter: where it was read, the error code, field and rule'),
-  ).action(exitWith((o: DeadLetterOptions) => run('list', o)));
+  ).action(exitWith((o: DeadLetterOptions) => run('list', o, deadLetterTopics, config)));
   options(
     deadLetters
       .command('redrive')
       .description(
         'publish the original bytes and key of the chosen dead letters to the topic they came from, so the service decides them again (after a fix, or once what they waited for has arrived); one still bad is dead-lettered again',
       ),
-  ).action(exitWith((o: DeadLetterOptions) => run('redrive', o)));
+  ).action(exitWith((o: DeadLetterOptions) => run('redrive', o, deadLetterTopics, config)));
 }
 
-async function run(sub: 'list' | 'redrive', options: DeadLetterOptions): Promise<number> {
-  const topic = DEAD_LETTER_TOPICS[options.service] as TopicSpec;
+async function run(
+  sub: 'list' | 'redrive',
+  options: DeadLetterOptions,
+  deadLetterTopics: Readonly<Record<string, TopicSpec>>,
+  config: HubConfig,
+): Promise<number> {
+  const topic = deadLetterTopics[options.service] as TopicSpec;
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
   await codec.prepare([topic]);
-  const chosen = (await readTopic<'dead-letter'>(kafka, codec, topic)).filter(
+  const chosen = (
+    await readTopic<'dead-letter'>(kafka, codec, topic, { namespace: config.namespace })
+  ).filter(
     (l) =>
       (options.code === undefined || l.errorCode === options.code) &&
       (options.offset === undefined || l.offset === options.offset),

@@ -1,13 +1,13 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { ConfigError, HubError } from '../../shared/errors.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import type { PublicDisclosure } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { TOPICS } from '../../shared/topics.js';
+import { topicsFor } from '../../shared/topics.js';
 import {
   chainsFrom,
   type DisclosureJson,
@@ -62,7 +62,7 @@ function httpUrl(text: string): string {
 const periodOption = (what: string) =>
   new Option('--period <label>', `${what}: "2025", "2025-Q1" or "2025-03"`).argParser(periodLabel);
 
-export function registerDisclosure(program: Command): void {
+export function registerDisclosure(program: Command, config: HubConfig): void {
   const disclosure = program.command('disclosure').description('publish, show and verify public disclosures');
   disclosure
     .command('verify')
@@ -80,14 +80,14 @@ export function registerDisclosure(program: Command): void {
     .description('publish changed figures now (an explicit --period is published even if it has not ended)')
     .addOption(regionOption('only this region'))
     .addOption(periodOption('only this period (needs --region)'))
-    .action(exitWith(publish));
+    .action(exitWith((options: PeriodOptions) => publish(config, options)));
   disclosure
     .command('show')
     .description('print the latest published figures of a region')
     .addOption(regionOption('the region').makeOptionMandatory())
     .addOption(periodOption('only this period'))
     .option('--json', 'print the records as JSON')
-    .action(exitWith(show));
+    .action(exitWith((options: PeriodOptions) => show(config, options)));
   disclosure
     .command('keygen')
     .description(
@@ -163,11 +163,12 @@ function describe(record: PublicDisclosure): string {
   return `${record.regionCode} ${record.periodLabel} #${record.sequence} ${what}${changes}`;
 }
 
-async function publish(options: PeriodOptions): Promise<number> {
+async function publish(config: HubConfig, options: PeriodOptions): Promise<number> {
   const { region, period } = options;
   if (period !== undefined && region === undefined) throw new UsageError('--period needs --region');
   const settings = disclosureSettingsFromEnvironment();
   const publisher = await DisclosurePublisher.start({
+    config,
     endpoints: loadEndpoints(),
     signingKey: loadSigningKey(),
     threshold: settings.minGroup,
@@ -187,17 +188,19 @@ async function publish(options: PeriodOptions): Promise<number> {
   }
 }
 
-async function show(options: PeriodOptions): Promise<number> {
+async function show(config: HubConfig, options: PeriodOptions): Promise<number> {
   const { region, period } = options;
   if (region === undefined) throw new UsageError('show needs --region');
   const endpoints = loadEndpoints();
   const log = createLogger('hub-disclosure', process.env.LOG_LEVEL ?? 'warn');
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
-  await codec.prepare([TOPICS.disclosure]);
+  const { disclosure } = topicsFor(config);
+  await codec.prepare([disclosure]);
   const records = await readDisclosureTopic(
     createKafka(endpoints, 'hub-disclosure-show', log),
     codec,
-    TOPICS.disclosure,
+    disclosure,
+    config.namespace,
     log,
   );
   const chain = chainsFrom(records).get(region);

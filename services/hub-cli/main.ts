@@ -1,8 +1,11 @@
+import { type HubConfig, hubConfigFromEnvironment } from '../../shared/config.js';
+import { ConfigError } from '../../shared/errors.js';
 import { namespaceArgument } from './namespace-argument.js';
+import { runHub } from './program.js';
 
 /**
- * The `hub` command's entry point. `--namespace` must reach HUB_NAMESPACE before any module that builds a
- * topic name is loaded (shared/namespace.ts reads it once), so the commands are imported only after it.
+ * The `hub` command's entry point: builds the hub's configuration once, from `--namespace` or the
+ * environment, and runs the command with it.
  */
 
 // `hub ... | head` closes the pipe early: that is not an error.
@@ -17,17 +20,17 @@ if (namespace.kind === 'missing') {
   process.stderr.write('hub: --namespace needs a name (see hub --help)\n');
   process.exit(2);
 }
-if (namespace.kind === 'given') process.env.HUB_NAMESPACE = namespace.value;
 
-let program: typeof import('./program.js');
+let config: HubConfig;
 try {
-  program = await import('./program.js');
+  config = hubConfigFromEnvironment(process.env, namespace.kind === 'given' ? namespace.value : undefined);
 } catch (error) {
-  // Only a bad namespace fails while loading; from --namespace it is usage (2), from the environment configuration (1).
-  const message = error instanceof Error ? error.message : String(error);
-  if (!message.startsWith('HUB_NAMESPACE:')) throw error;
-  const fromFlag = namespace.kind === 'given';
-  process.stderr.write(`hub: ${fromFlag ? message.replace(/^HUB_NAMESPACE:/, '--namespace') : message}\n`);
+  if (!(error instanceof ConfigError)) throw error;
+  // A bad --namespace is usage (2); a bad variable is configuration (1).
+  const fromFlag = namespace.kind === 'given' && error.message.startsWith('HUB_NAMESPACE:');
+  process.stderr.write(
+    `hub: ${fromFlag ? error.message.replace(/^HUB_NAMESPACE:/, '--namespace') : error.message}\n`,
+  );
   process.exit(fromFlag ? 2 : 1);
 }
-process.exitCode = await program.runHub(argv);
+process.exitCode = await runHub(argv, config);

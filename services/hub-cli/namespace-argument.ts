@@ -1,7 +1,6 @@
 /**
- * `--namespace` is read from the command line before anything else is imported: shared/namespace.ts reads
- * HUB_NAMESPACE once, when it is first imported, and every topic name is built from it then. The entry
- * point sets HUB_NAMESPACE from this, then loads the commands.
+ * `--namespace` is read from the command line before commander parses it: the entry point builds the
+ * hub's configuration from it (or from HUB_NAMESPACE) once, before any command is built.
  */
 export type NamespaceArgument =
   | { readonly kind: 'absent' }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import type { HubConfig } from '../../shared/config.js';
 import { HubError } from '../../shared/errors.js';
 import { registerAcl } from './acl.js';
 import { registerDeadLetters } from './dead-letters.js';
@@ -13,9 +14,10 @@ import { registerTopics } from './topics.js';
 
 /**
  * The `hub` command for operations staff. Every command lives in its own file and is registered here, in
- * the order `hub --help` lists them; a new command is a new file and one line in COMMANDS.
+ * the order `hub --help` lists them; a new command is a new file and one line in COMMANDS. Each is given
+ * the hub's configuration, built once by the entry point.
  */
-const COMMANDS: readonly ((program: Command) => void)[] = [
+const COMMANDS: readonly ((program: Command, config: HubConfig) => void)[] = [
   registerPolicy,
   registerTopics,
   registerSimulate,
@@ -43,7 +45,7 @@ Exit codes:
 Every command and subcommand answers --help.`;
 
 /** The whole command tree; each command keeps a "(see hub X --help)" hint and its path in error lines. */
-export function buildProgram(): Command {
+export function buildProgram(config: HubConfig): Command {
   const program = new Command('hub')
     .description(
       'operations for the medfund hub (职工大额医疗费用补助): topics, status, dead letters, policy checks',
@@ -55,7 +57,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .addHelpText('after', ROOT_HELP);
-  for (const register of COMMANDS) register(program);
+  for (const register of COMMANDS) register(program, config);
   finish(program, 'hub');
   return program;
 }
@@ -78,8 +80,8 @@ export function commandPath(command: Command): string {
 }
 
 /** Parses and runs `argv`; returns the exit code. Failures are told in one line; anything else is a bug. */
-export async function runHub(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function runHub(argv: readonly string[], config: HubConfig): Promise<number> {
+  const program = buildProgram(config);
   let running: Command = program;
   program.hook('preAction', (_root, action) => {
     running = action;

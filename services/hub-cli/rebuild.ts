@@ -1,16 +1,15 @@
 import { type Command, Option } from 'commander';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { ProgressBar } from '../../shared/progress.js';
 import { rebuildState } from '../../shared/runner/rebuild.js';
-import { STATEFUL_SERVICES, serviceNamed } from '../catalogue.js';
+import { topicsFor } from '../../shared/topics.js';
+import { statefulServicesFor } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 
-const STATEFUL = STATEFUL_SERVICES.map((s) => s.name);
-
-export function registerRebuild(program: Command): void {
+export function registerRebuild(program: Command, config: HubConfig): void {
+  const stateful = statefulServicesFor(topicsFor(config)).map((s) => s.name);
   program
     .command('rebuild')
     .description(
@@ -21,25 +20,25 @@ export function registerRebuild(program: Command): void {
       new Option(
         '--service <name>',
         'one service to rebuild (default: every service that keeps state)',
-      ).choices(STATEFUL),
+      ).choices(stateful),
     )
     .addHelpText(
       'after',
       `\nStart the services again afterwards: their state and their committed offsets agree, and they carry on\nexactly where they were. A service finding its state missing refuses to decide and names this command.\n`,
     )
-    .action(exitWith(runRebuild));
+    .action(exitWith((options: { service?: string }) => runRebuild(config, options)));
 }
 
-export async function runRebuild(options: { service?: string }): Promise<number> {
-  const services =
-    options.service === undefined
-      ? STATEFUL_SERVICES
-      : [serviceNamed(options.service)].filter((s) => s !== undefined);
+export async function runRebuild(config: HubConfig, options: { service?: string }): Promise<number> {
+  const services = statefulServicesFor(topicsFor(config)).filter(
+    (s) => options.service === undefined || s.name === options.service,
+  );
   const endpoints = loadEndpoints();
   const pseudonymKey = loadPseudonymKey(process.env);
   for (const service of services) {
     let bar: ProgressBar | undefined;
     const report = await rebuildState(service, {
+      config,
       endpoints,
       pseudonymKey,
       logger: createLogger('hub-rebuild', 'error'),
@@ -51,7 +50,7 @@ export async function runRebuild(options: { service?: string }): Promise<number>
     bar?.finish();
     const rate = report.records / Math.max(report.seconds, 0.001);
     process.stdout.write(
-      `${service.name}: rebuilt ${report.partitions} partition(s) of namespace ${NAMESPACE} from ${report.records} records ` +
+      `${service.name}: rebuilt ${report.partitions} partition(s) of namespace ${config.namespace} from ${report.records} records ` +
         `in ${report.seconds.toFixed(1)} s (${Math.round(rate)}/s); ${report.keysDeleted} old keys deleted\n`,
     );
   }

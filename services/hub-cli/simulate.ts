@@ -4,13 +4,14 @@ import { Command, CommanderError } from 'commander';
 import { enabledFaults, generateYear, minimumMembers } from '../../deploy/simulate/generate.js';
 import { MAX_BATCH, type PublishReport, publishSimulation } from '../../deploy/simulate/publish.js';
 import { FAULT_KINDS, type FaultKind, type GroundTruth } from '../../deploy/simulate/truth.js';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { loadPseudonymKey } from '../../shared/identity.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { coverYearParams, loadRegions } from '../../shared/policy/regions.js';
 import { workingDayYears } from '../../shared/policy/workingDays.js';
 import { ProgressBar } from '../../shared/progress.js';
+import { topicsFor } from '../../shared/topics.js';
 import { exitWith, regionOption, UsageError } from './options.js';
 import { serviceLag } from './status.js';
 
@@ -18,10 +19,10 @@ import { serviceLag } from './status.js';
 const INGEST = ['premium-ingest', 'settlement-ingest', 'payout-ingest', 'accounting'];
 
 /** Resolves once the three ingest services have committed everything published so far. */
-function ingestCaughtUp(kafka: ReturnType<typeof createKafka>): () => Promise<void> {
+function ingestCaughtUp(kafka: ReturnType<typeof createKafka>, config: HubConfig): () => Promise<void> {
   return async () => {
     const deadline = Date.now() + 120_000;
-    while ((await serviceLag(kafka)).some((r) => INGEST.includes(r.service) && r.lag > 0)) {
+    while ((await serviceLag(kafka, config)).some((r) => INGEST.includes(r.service) && r.lag > 0)) {
       if (Date.now() > deadline)
         throw new Error(
           '--in-order: the ingest services did not catch up within 2 minutes; are they running?',
@@ -79,13 +80,13 @@ function simulateOptions(command: Command): { command: Command; given: Map<strin
   return { command, given };
 }
 
-export function registerSimulate(program: Command): void {
+export function registerSimulate(program: Command, config: HubConfig): void {
   const { command, given } = simulateOptions(program.command('simulate'));
   command.action(
     exitWith(async (options: SimulateOptionValues) => {
       const parsed = checkSimulateOptions(options, given, process.cwd());
       if (parsed.kind === 'invalid') throw new UsageError(parsed.message);
-      return runSimulate(parsed.args);
+      return runSimulate(parsed.args, config);
     }),
   );
 }
@@ -247,12 +248,13 @@ function checkTruthFile(cwd: string, given: string | undefined, fallback: string
   return truthFile;
 }
 
-export async function runSimulate(args: SimulateArgs): Promise<number> {
+export async function runSimulate(args: SimulateArgs, config: HubConfig): Promise<number> {
   // The truth names members by the hub's pseudonyms: the same key the services use (stops here if unset).
   const pseudonymKey = loadPseudonymKey(process.env);
 
+  const topics = topicsFor(config);
   const started = performance.now();
-  const { events, truth } = generateYear({ ...args, pseudonymKey });
+  const { events, truth } = generateYear({ ...args, pseudonymKey, topics });
   const generatedIn = (performance.now() - started) / 1000;
   writeFileSync(args.truthFile, `${JSON.stringify(truth, null, 2)}\n`);
   process.stderr.write(
@@ -267,12 +269,12 @@ export async function runSimulate(args: SimulateArgs): Promise<number> {
     try {
       report = await publishSimulation(
         events,
-        { endpoints, logger },
+        { endpoints, logger, topics },
         {
           batchSize: MAX_BATCH,
           onProgress: (done) => progress.update(done),
           ...(args.inOrder
-            ? { beforeTopicChange: ingestCaughtUp(createKafka(endpoints, 'hub-simulate', logger)) }
+            ? { beforeTopicChange: ingestCaughtUp(createKafka(endpoints, 'hub-simulate', logger), config) }
             : {}),
         },
       );

@@ -1,18 +1,18 @@
 import { type Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, hubConfigFromEnvironment, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { readToEnd } from '../../shared/read-topic.js';
 import type { DeadLetter, ReconciliationResult } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { announcedInstances } from '../../shared/runner/announce.js';
 import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
+import type { Service } from '../../shared/runner/service.js';
 import { ioredisSecurity, redisConnectUrl } from '../../shared/security.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
-import { SERVICES } from '../catalogue.js';
+import { type TopicSpec, type Topics, topicsFor } from '../../shared/topics.js';
+import { servicesFor } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
 import {
   type Discrepancy,
@@ -25,9 +25,8 @@ import {
 } from './status-report.js';
 
 /** Each service's consumer group name and the topic it reads, from the services' own definitions. */
-export const SERVICE_INPUTS: ReadonlyArray<readonly [string, TopicSpec]> = SERVICES.map(
-  (service) => [service.name, service.input] as const,
-);
+export const serviceInputs = (topics: Topics): ReadonlyArray<readonly [string, TopicSpec]> =>
+  servicesFor(topics).map((service) => [service.name, service.input] as const);
 
 export interface GroupLag {
   readonly service: string;
@@ -39,21 +38,27 @@ export interface GroupLag {
   readonly topicExists: boolean;
 }
 
-/** Consumer lag of every service: end offsets minus committed offsets, summed over partitions. */
-export async function serviceLag(kafka: ReturnType<typeof createKafka>): Promise<GroupLag[]> {
+/**
+ * Consumer lag of every service: end offsets minus committed offsets, summed over partitions. Without a
+ * config, HUB_NAMESPACE's: only deploy/local/demo.ts still calls it so (deprecated).
+ */
+export async function serviceLag(
+  kafka: ReturnType<typeof createKafka>,
+  config: HubConfig = hubConfigFromEnvironment(process.env),
+): Promise<GroupLag[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const rows: GroupLag[] = [];
     const existing = new Set(await admin.listTopics());
-    for (const [service, topic] of SERVICE_INPUTS) {
+    for (const [service, topic] of serviceInputs(topicsFor(config))) {
       if (!existing.has(topic.name)) {
         rows.push({ service, topic: topic.name, end: 0, committed: 0, lag: 0, topicExists: false });
         continue;
       }
       const ends = await admin.fetchTopicOffsets(topic.name);
       const committed = await admin.fetchOffsets({
-        groupId: `${NAMESPACE}.${service}`,
+        groupId: `${config.namespace}.${service}`,
         topics: [topic.name],
       });
       const done = new Map(
@@ -74,7 +79,7 @@ export async function serviceLag(kafka: ReturnType<typeof createKafka>): Promise
   }
 }
 
-export function registerStatus(program: Command): void {
+export function registerStatus(program: Command, config: HubConfig): void {
   program
     .command('status')
     .description(
@@ -85,10 +90,10 @@ export function registerStatus(program: Command): void {
         .choices(['text', 'prometheus'])
         .default('text'),
     )
-    .action(exitWith(runStatus));
+    .action(exitWith((options: { format?: string }) => runStatus(config, options)));
 }
 
-export async function runStatus(options: { format?: string } = {}): Promise<number> {
+export async function runStatus(config: HubConfig, options: { format?: string } = {}): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const security = endpoints.security?.redis;
@@ -100,12 +105,13 @@ export async function runStatus(options: { format?: string } = {}): Promise<numb
   redis.on('error', () => {});
   try {
     const report = await gatherStatus(
+      config,
       kafka,
       redis,
       new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl),
     );
     const format = options.format === 'prometheus' ? formatStatusMetrics : formatStatus;
-    process.stdout.write(format(NAMESPACE, report.services, report.discrepancy));
+    process.stdout.write(format(config.namespace, report.services, report.discrepancy));
     return statusFindings(report.services).length === 0 ? EXIT.done : EXIT.finding;
   } finally {
     redis.disconnect();
@@ -114,22 +120,25 @@ export async function runStatus(options: { format?: string } = {}): Promise<numb
 
 /** Everything `hub status` shows, read from Kafka, the registry, Redis and the instances' health endpoints. */
 export async function gatherStatus(
+  config: HubConfig,
   kafka: Kafka,
   redis: Redis,
   codec: TopicCodec,
   now: () => Date = () => new Date(),
 ): Promise<{ services: ServiceStatus[]; discrepancy: Discrepancy | null }> {
+  const topics = topicsFor(config);
+  const services = servicesFor(topics);
   const admin = kafka.admin();
   await admin.connect();
   let lags: PartitionLag[];
   let existing: Set<string>;
   try {
     existing = new Set(await admin.listTopics());
-    lags = await partitionLags(admin, existing);
+    lags = await partitionLags(admin, existing, config.namespace, services);
   } finally {
     await admin.disconnect();
   }
-  const readable = [...SERVICES.map((s) => s.deadLetters), TOPICS.reconciliation].filter((t) =>
+  const readable = [...services.map((s) => s.deadLetters), topics.reconciliation].filter((t) =>
     existing.has(t.name),
   );
   await codec.prepare(readable);
@@ -138,13 +147,13 @@ export async function gatherStatus(
       kafka,
       lags.filter((l) => l.committed < l.high),
     ),
-    readDeadLettersAndResults(kafka, codec, readable),
-    Promise.all(SERVICES.map((s) => instanceHealth(redis, s.name, now()))).catch(
+    readDeadLettersAndResults(kafka, codec, readable, topics.reconciliation),
+    Promise.all(services.map((s) => instanceHealth(redis, config.namespace, s.name, now()))).catch(
       (error: Error) => `the announcements in Redis could not be read (${error.message})`,
     ),
   ]);
   const at = now().getTime();
-  const services = SERVICES.map((service, i): ServiceStatus => {
+  const statuses = services.map((service, i): ServiceStatus => {
     const mine = lags.filter((l) => l.topic === service.input.name);
     const ages = mine
       .map((l) => oldest.get(`${l.topic}/${l.partition}`))
@@ -161,7 +170,7 @@ export async function gatherStatus(
       deadLetters: letters.deadLetters.get(service.deadLetters.name) ?? {},
     };
   });
-  return { services, discrepancy: oldestOpenDiscrepancy(letters.results, now()) };
+  return { services: statuses, discrepancy: oldestOpenDiscrepancy(letters.results, now()) };
 }
 
 interface PartitionLag {
@@ -172,13 +181,18 @@ interface PartitionLag {
   readonly committed: number;
 }
 
-async function partitionLags(admin: Admin, existing: ReadonlySet<string>): Promise<PartitionLag[]> {
+async function partitionLags(
+  admin: Admin,
+  existing: ReadonlySet<string>,
+  namespace: string,
+  services: readonly Pick<Service<unknown>, 'name' | 'input'>[],
+): Promise<PartitionLag[]> {
   const out: PartitionLag[] = [];
-  for (const [service, topic] of SERVICE_INPUTS) {
+  for (const { name: service, input: topic } of services) {
     if (!existing.has(topic.name)) continue;
     const ends = await admin.fetchTopicOffsets(topic.name);
     const [committed] = await admin.fetchOffsets({
-      groupId: `${NAMESPACE}.${service}`,
+      groupId: `${namespace}.${service}`,
       topics: [topic.name],
     });
     for (const p of ends) {
@@ -247,6 +261,7 @@ async function readDeadLettersAndResults(
   kafka: Kafka,
   codec: TopicCodec,
   topics: readonly TopicSpec[],
+  reconciliation: TopicSpec,
 ): Promise<{ deadLetters: Map<string, Record<string, number>>; results: ReconciliationResult[] }> {
   const deadLetters = new Map<string, Record<string, number>>();
   const results: ReconciliationResult[] = [];
@@ -257,7 +272,7 @@ async function readDeadLettersAndResults(
     async (batch) => {
       const topic = byName.get(batch.topic) as TopicSpec;
       for (const message of batch.messages) {
-        if (topic === TOPICS.reconciliation) {
+        if (topic === reconciliation) {
           const decoded = await codec.decode(topic, message.value);
           if (decoded.ok) results.push(decoded.value.value as ReconciliationResult);
           continue;
@@ -281,8 +296,13 @@ async function codeOf(codec: TopicCodec, topic: TopicSpec, value: Buffer | null)
 }
 
 /** Each announced instance of a service, asked at its /healthz and /readyz (one second each). */
-async function instanceHealth(redis: Redis, service: string, now: Date): Promise<InstanceHealth[]> {
-  const announced = await announcedInstances(redis, NAMESPACE, service);
+async function instanceHealth(
+  redis: Redis,
+  namespace: string,
+  service: string,
+  now: Date,
+): Promise<InstanceHealth[]> {
+  const announced = await announcedInstances(redis, namespace, service);
   return Promise.all(
     announced.map(async (a): Promise<InstanceHealth> => {
       const answers = async (path: string) => {

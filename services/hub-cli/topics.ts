@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
 import type { Admin } from 'kafkajs';
-import { loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { registerTopicSchema } from '../../shared/registry.js';
-import { ALL_TOPICS, subjectFor, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, subjectFor, type TopicSpec, topicsFor } from '../../shared/topics.js';
 import { applyAcls, hubAcls } from './acl.js';
 import { EXIT, exitWith } from './options.js';
 
-export function registerTopics(program: Command): void {
+export function registerTopics(program: Command, config: HubConfig): void {
   const topics = program
     .command('topics')
     .description('create the topics and register their schemas; describe them');
@@ -18,26 +17,27 @@ export function registerTopics(program: Command): void {
     .description(
       "create every hub topic that does not exist yet (idempotent) and register each value schema under <topic>-value with its compatibility: FULL for the agencies' input topics, BACKWARD for the hub's own; on a secured stack also apply the namespace's ACLs (as `hub acl apply`)",
     )
-    .action(exitWith(createAll));
+    .action(exitWith(() => createAll(config)));
   topics
     .command('list')
     .description('print every topic with its records, key, partitions and config (no connection needed)')
     .action(
       exitWith(() => {
-        for (const topic of ALL_TOPICS) process.stdout.write(`${describeTopic(topic)}\n`);
+        for (const topic of allTopics(topicsFor(config))) process.stdout.write(`${describeTopic(topic)}\n`);
         return EXIT.done;
       }),
     );
 }
 
-async function createAll(): Promise<number> {
+async function createAll(config: HubConfig): Promise<number> {
+  const topics = allTopics(topicsFor(config));
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const created = await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
-    for (const topic of ALL_TOPICS) {
+    const created = await createTopics(admin, topics, endpoints.kafkaBrokers.length);
+    for (const topic of topics) {
       const id = await registerTopicSchema(endpoints.schemaRegistryUrl, topic);
       const state = created.includes(topic.name) ? 'created' : 'exists ';
       process.stdout.write(
@@ -45,9 +45,9 @@ async function createAll(): Promise<number> {
       );
     }
     if (endpoints.security?.kafka) {
-      const acls = hubAcls();
+      const acls = hubAcls(config);
       await applyAcls(admin, acls);
-      process.stdout.write(`applied ${acls.length} ACLs for namespace ${NAMESPACE}\n`);
+      process.stdout.write(`applied ${acls.length} ACLs for namespace ${config.namespace}\n`);
     }
   } finally {
     await admin.disconnect();

@@ -25,7 +25,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 
 /**
  * Payout ingest (insurer → journal), pure: checks each monthly hospital settlement, manual
@@ -40,7 +40,11 @@ export type PayoutFact =
   | { readonly kind: 'operating-cost'; readonly fact: JournalOperatingCost };
 
 /** Validates a decoded insurer-payout record and pseudonymises a manual claim's member. */
-export function parsePayout(decoded: DecodedValue, context: ParseContext): Result<PayoutFact> {
+export function parsePayout(
+  decoded: DecodedValue,
+  context: ParseContext,
+  topics: Topics,
+): Result<PayoutFact> {
   switch (decoded.record) {
     case 'insurer-monthly-settlement':
       return parseHospitalMonth(decoded.value, context);
@@ -49,7 +53,7 @@ export function parsePayout(decoded: DecodedValue, context: ParseContext): Resul
     case 'operating-cost':
       return parseOperatingCost(decoded.value, context);
     default:
-      return refuse(unexpectedRecord(TOPICS.insurerPayout, decoded.record));
+      return refuse(unexpectedRecord(topics.insurerPayout, decoded.record));
   }
 }
 
@@ -219,14 +223,24 @@ function parseOperatingCost(record: OperatingCost, context: ParseContext): Resul
 }
 
 /** A manual claim is keyed by its member, a monthly settlement by its hospital, an operating cost by its region. */
-export function payoutToJournal(input: PayoutFact): Result<Decided> {
+export function payoutToJournal(input: PayoutFact, topics: Topics): Result<Decided> {
   switch (input.kind) {
     case 'hospital-month':
-      return ok(decided([journalOutput('journal-hospital-payout', input.fact.hospitalCode, input.fact)]));
+      return ok(
+        decided([
+          journalOutput(topics.journal, 'journal-hospital-payout', input.fact.hospitalCode, input.fact),
+        ]),
+      );
     case 'manual-claim':
-      return ok(decided([journalOutput('journal-manual-claim', input.fact.memberPseudonym, input.fact)]));
+      return ok(
+        decided([
+          journalOutput(topics.journal, 'journal-manual-claim', input.fact.memberPseudonym, input.fact),
+        ]),
+      );
     case 'operating-cost':
-      return ok(decided([journalOutput('journal-operating-cost', input.fact.regionCode, input.fact)]));
+      return ok(
+        decided([journalOutput(topics.journal, 'journal-operating-cost', input.fact.regionCode, input.fact)]),
+      );
     default: {
       const unknown: never = input;
       throw new RangeError(`unknown payout fact ${JSON.stringify(unknown)}`);

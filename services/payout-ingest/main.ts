@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { payoutIngest } from './adapter.js';
+import { payoutIngestService } from './adapter.js';
 
-await runService(payoutIngest);
+await runService(payoutIngestService);

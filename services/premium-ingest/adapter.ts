@@ -1,13 +1,13 @@
 import type { Service } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import type { Topics } from '../../shared/topics.js';
 import { type PremiumFact, parsePremium, premiumToJournal } from './decide.js';
 
 /** Premium ingest as the runner sees it: tax premium topic in, journal out; no state. */
-export const premiumIngest: Service<PremiumFact> = {
+export const premiumIngestService = (topics: Topics): Service<PremiumFact> => ({
   name: 'premium-ingest',
-  input: TOPICS.taxPremium,
-  deadLetters: TOPICS.premiumDeadLetters,
-  outputs: [TOPICS.journal],
-  parse: parsePremium,
-  decide: premiumToJournal,
-};
+  input: topics.taxPremium,
+  deadLetters: topics.premiumDeadLetters,
+  outputs: [topics.journal],
+  parse: (decoded, context) => parsePremium(decoded, context, topics),
+  decide: (fact, state, context) => premiumToJournal(fact, state, context, topics),
+});

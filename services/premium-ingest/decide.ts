@@ -22,7 +22,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type DecideContext, type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 
 /**
  * Premium ingest (tax authority → journal), pure: checks each collection, correction and
@@ -53,7 +53,11 @@ const PAYER_KINDS_OF: { readonly [P in PayerType]: readonly PayerKind[] } = {
 };
 
 /** Validates a decoded tax-premium record and pseudonymises it. */
-export function parsePremium(decoded: DecodedValue, context: ParseContext): Result<PremiumFact> {
+export function parsePremium(
+  decoded: DecodedValue,
+  context: ParseContext,
+  topics: Topics,
+): Result<PremiumFact> {
   switch (decoded.record) {
     case 'premium-collected':
       return parseCollection(decoded.value, context);
@@ -62,7 +66,7 @@ export function parsePremium(decoded: DecodedValue, context: ParseContext): Resu
     case 'premium-collection-closed':
       return parseClosed(decoded.value, context);
     default:
-      return refuse(unexpectedRecord(TOPICS.taxPremium, decoded.record));
+      return refuse(unexpectedRecord(topics.taxPremium, decoded.record));
   }
 }
 
@@ -204,22 +208,33 @@ export function premiumToJournal(
   input: PremiumFact,
   _state: unknown,
   context: DecideContext,
+  topics: Topics,
 ): Result<Decided> {
   switch (input.kind) {
     case 'collection':
       return ok(
-        decided([journalOutput('journal-premium-collected', input.fact.memberPseudonym, input.fact)]),
+        decided([
+          journalOutput(topics.journal, 'journal-premium-collected', input.fact.memberPseudonym, input.fact),
+        ]),
       );
     case 'correction':
       return ok(
-        decided([journalOutput('journal-premium-corrected', input.fact.memberPseudonym, input.fact)]),
+        decided([
+          journalOutput(topics.journal, 'journal-premium-corrected', input.fact.memberPseudonym, input.fact),
+        ]),
       );
     case 'closed': {
-      const partitions = context.partitionsOf(TOPICS.journal);
+      const partitions = context.partitionsOf(topics.journal);
       return ok(
         decided(
           Array.from({ length: partitions }, (_, partition) =>
-            journalOutput('journal-collection-closed', input.fact.regionCode, input.fact, partition),
+            journalOutput(
+              topics.journal,
+              'journal-collection-closed',
+              input.fact.regionCode,
+              input.fact,
+              partition,
+            ),
           ),
         ),
       );

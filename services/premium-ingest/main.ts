@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { premiumIngest } from './adapter.js';
+import { premiumIngestService } from './adapter.js';
 
-await runService(premiumIngest);
+await runService(premiumIngestService);

@@ -1,17 +1,17 @@
 import { COUNTERS } from '../../shared/reconciliation.js';
 import type { LedgerPosting } from '../../shared/records.js';
 import type { Service } from '../../shared/runner/service.js';
-import { TOPICS } from '../../shared/topics.js';
+import type { Topics } from '../../shared/topics.js';
 import { decideReconciliation, parsePosting, reconcilerEntitiesOf } from './decide.js';
 import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from './items.js';
 
 /** The reconciler's member stage as the runner sees it: the ledger in; results and hospital-month changes out. */
-export const reconciler: Service<LedgerPosting> = {
+export const reconcilerService = (topics: Topics): Service<LedgerPosting> => ({
   name: 'reconciler',
-  input: TOPICS.ledger,
-  deadLetters: TOPICS.reconcilerDeadLetters,
-  outputs: [TOPICS.reconciliation, TOPICS.hospitalMonth],
-  parse: parsePosting,
+  input: topics.ledger,
+  deadLetters: topics.reconcilerDeadLetters,
+  outputs: [topics.reconciliation, topics.hospitalMonth],
+  parse: (decoded) => parsePosting(decoded, topics),
   state: { kinds: [MEMBER_YEAR_ITEM, MANUAL_CLAIM_ITEM, COUNTERS], entitiesOf: reconcilerEntitiesOf },
-  decide: (posting, store) => decideReconciliation(posting, store),
-};
+  decide: (posting, store) => decideReconciliation(posting, store, topics),
+});

@@ -41,7 +41,7 @@ import {
   entity,
   type Output,
 } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 import {
   MANUAL_CLAIM_ITEM,
   type ManualClaimItem,
@@ -68,9 +68,9 @@ const MANUAL_KINDS: ReadonlySet<PostingKind> = new Set<PostingKind>([
 // ─── Parse ─────────────────────────────────────────────────────────────────────────────────────────
 
 /** Accepts a ledger posting whose dates and region the reconciler can work with. */
-export function parsePosting(decoded: DecodedValue): Result<LedgerPosting> {
+export function parsePosting(decoded: DecodedValue, topics: Topics): Result<LedgerPosting> {
   if (decoded.record !== 'ledger-posting') {
-    return refuse(unexpectedRecord(TOPICS.ledger, decoded.record));
+    return refuse(unexpectedRecord(topics.ledger, decoded.record));
   }
   const posting = decoded.value;
   if (posting.postingId.trim() === '') {
@@ -126,17 +126,21 @@ export function reconcilerEntitiesOf(posting: LedgerPosting): readonly EntityRef
 
 // ─── Decide ────────────────────────────────────────────────────────────────────────────────────────
 
-export function decideReconciliation(posting: LedgerPosting, store: EntityStore): Result<Decided> {
+export function decideReconciliation(
+  posting: LedgerPosting,
+  store: EntityStore,
+  topics: Topics,
+): Result<Decided> {
   const outputs: Output[] = [];
   if (SETTLEMENT_KINDS.has(posting.kind)) {
-    outputs.push(hospitalChange(posting, claimChange(posting)));
-    const published = updateMemberYear(store, posting);
+    outputs.push(hospitalChange(posting, claimChange(posting), topics));
+    const published = updateMemberYear(store, posting, topics);
     if (published) outputs.push(published);
   } else if (MANUAL_KINDS.has(posting.kind)) {
-    const published = updateManualClaim(store, posting);
+    const published = updateManualClaim(store, posting, topics);
     if (published) outputs.push(published);
   } else if (posting.kind === 'HOSPITAL_MONTH_SETTLED') {
-    outputs.push(hospitalChange(posting, paymentChange(posting)));
+    outputs.push(hospitalChange(posting, paymentChange(posting), topics));
   }
   return ok(decided(outputs));
 }
@@ -175,7 +179,7 @@ function paymentChange(p: LedgerPosting): ChangeBody {
 }
 
 /** The hospital-month a posting concerns, re-keyed by hospital (its service month; a payment's month). */
-function hospitalChange(p: LedgerPosting, body: ChangeBody): Output {
+function hospitalChange(p: LedgerPosting, body: ChangeBody, topics: Topics): Output {
   const change: HospitalMonthChange = {
     changeId: p.postingId,
     regionCode: p.regionCode,
@@ -186,7 +190,7 @@ function hospitalChange(p: LedgerPosting, body: ChangeBody): Output {
     ...body,
   };
   return {
-    topic: TOPICS.hospitalMonth,
+    topic: topics.hospitalMonth,
     key: change.hospitalCode,
     record: 'hospital-month-change',
     value: change,
@@ -204,7 +208,7 @@ function claimStateOf(p: LedgerPosting): TrackedClaim['state'] {
  * A claim joins its member-year's item once it is held or decided without cover; a later booking of a
  * claim already in the item replaces it. The item is published once anything in it was claimed.
  */
-function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | undefined {
+function updateMemberYear(store: EntityStore, posting: LedgerPosting, topics: Topics): Output | undefined {
   const id = memberYearItemId(posting);
   const item = store.get(MEMBER_YEAR_ITEM, id);
   const known = item.claims.get(posting.sourceEventId);
@@ -232,7 +236,7 @@ function updateMemberYear(store: EntityStore, posting: LedgerPosting): Output | 
     return undefined;
   }
   store.put(MEMBER_YEAR_ITEM, id, { ...next, published: true });
-  return publishItem(store, before, after);
+  return publishItem(topics.reconciliation, store, before, after);
 }
 
 function memberYearView(item: MemberYearItem): ItemView {
@@ -285,7 +289,7 @@ function memberYearView(item: MemberYearItem): ItemView {
 
 // ─── Manual claims ─────────────────────────────────────────────────────────────────────────────────
 
-function updateManualClaim(store: EntityStore, posting: LedgerPosting): Output | undefined {
+function updateManualClaim(store: EntityStore, posting: LedgerPosting, topics: Topics): Output | undefined {
   const id = manualItemId(posting);
   const item = store.get(MANUAL_CLAIM_ITEM, id);
   if (item !== null && posting.revision <= item.revision) return undefined; // a copy: already applied
@@ -307,7 +311,7 @@ function updateManualClaim(store: EntityStore, posting: LedgerPosting): Output |
   const before = item === null ? undefined : manualClaimView(item);
   const after = manualClaimView(next);
   store.put(MANUAL_CLAIM_ITEM, id, next);
-  return publishItem(store, before, after);
+  return publishItem(topics.reconciliation, store, before, after);
 }
 
 function manualClaimView(item: ManualClaimItem): ItemView {

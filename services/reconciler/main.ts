@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { reconciler } from './adapter.js';
+import { reconcilerService } from './adapter.js';
 
-await runService(reconciler);
+await runService(reconcilerService);

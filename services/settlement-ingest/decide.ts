@@ -29,7 +29,7 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import { type Decided, decided, type ParseContext } from '../../shared/runner/service.js';
-import { TOPICS, unexpectedRecord } from '../../shared/topics.js';
+import { type Topics, unexpectedRecord } from '../../shared/topics.js';
 
 export type SettlementFact =
   | { readonly kind: 'settlement'; readonly fact: JournalSettlement }
@@ -63,14 +63,18 @@ const SETTLEMENT_AMOUNTS: AmountRule = 'non-negative';
 const REVERSAL_AMOUNTS: AmountRule = 'non-positive';
 
 /** Validates a decoded settlement or reversal and replaces the national ID by the member's pseudonym. */
-export function parseSettlement(decoded: DecodedValue, context: ParseContext): Result<SettlementFact> {
+export function parseSettlement(
+  decoded: DecodedValue,
+  context: ParseContext,
+  topics: Topics,
+): Result<SettlementFact> {
   switch (decoded.record) {
     case 'hospital-settlement':
       return parseApplied(decoded.value, context);
     case 'hospital-settlement-reversal':
       return parseReversal(decoded.value, context);
     default:
-      return refuse(unexpectedRecord(TOPICS.hospitalSettlement, decoded.record));
+      return refuse(unexpectedRecord(topics.hospitalSettlement, decoded.record));
   }
 }
 
@@ -223,12 +227,17 @@ function checkConsistency(amounts: ClaimAmounts, reversal: boolean): Result<Clai
 }
 
 /** Every fact of a member goes to the member's journal partition, in the order the hospital sent them. */
-export function settlementToJournal(input: SettlementFact): Result<Decided> {
+export function settlementToJournal(input: SettlementFact, topics: Topics): Result<Decided> {
   return ok(
     decided([
       input.kind === 'settlement'
-        ? journalOutput('journal-settlement', input.fact.memberPseudonym, input.fact)
-        : journalOutput('journal-settlement-reversal', input.fact.memberPseudonym, input.fact),
+        ? journalOutput(topics.journal, 'journal-settlement', input.fact.memberPseudonym, input.fact)
+        : journalOutput(
+            topics.journal,
+            'journal-settlement-reversal',
+            input.fact.memberPseudonym,
+            input.fact,
+          ),
     ]),
   );
 }

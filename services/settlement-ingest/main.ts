@@ -1,4 +1,4 @@
 import { runService } from '../../shared/runner/runner.js';
-import { settlementIngest } from './adapter.js';
+import { settlementIngestService } from './adapter.js';
 
-await runService(settlementIngest);
+await runService(settlementIngestService);

@@ -1,6 +1,6 @@
 import type { JournalOrigin, RecordBySchemaName } from '../records.js';
 import type { Output, ParseContext } from '../runner/service.js';
-import { TOPICS } from '../topics.js';
+import type { TopicSpec } from '../topics.js';
 
 /**
  * What the ingest services publish: every accepted input becomes one journal record, keyed so that the
@@ -22,11 +22,12 @@ export function journalOrigin(context: ParseContext): JournalOrigin {
 
 /** One journal record as an output, under the key its decisions are taken by. */
 export function journalOutput<N extends JournalRecordName>(
+  journal: TopicSpec,
   record: N,
   key: string,
   value: RecordBySchemaName[N],
   partition?: number,
 ): Output {
-  const output = { topic: TOPICS.journal, key, record, value } as Output;
+  const output = { topic: journal, key, record, value } as Output;
   return partition === undefined ? output : { ...output, partition };
 }

@@ -242,7 +242,10 @@ export function loadRegionsFrom(dir: string): ReadonlyMap<string, RegionPolicy> 
 
 let loaded: ReadonlyMap<string, RegionPolicy> | undefined;
 
-/** The shipped regions, loaded once per process. */
+/**
+ * The shipped regions, read and checked once per process: a service does it when it starts (startService),
+ * before it connects; every later call, decide's included, is the cached map.
+ */
 export function loadRegions(): ReadonlyMap<string, RegionPolicy> {
   loaded ??= loadRegionsFrom(REGIONS_DIR);
   return loaded;

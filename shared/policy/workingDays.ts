@@ -143,7 +143,10 @@ export class WorkingDayCalendar {
 
 let defaultCalendar: WorkingDayCalendar | undefined;
 
-/** The calendar of chinese-days and the files in `dir` (default shared/policy/holidays/); the default is built once. */
+/**
+ * The calendar of chinese-days and the files in `dir` (default shared/policy/holidays/); the default is built
+ * once, when a service starts (startService), and cached.
+ */
 export function workingDayCalendar(dir?: string): WorkingDayCalendar {
   if (dir !== undefined) return new WorkingDayCalendar(arrangements, loadHolidayFiles(dir));
   defaultCalendar ??= new WorkingDayCalendar(arrangements, loadHolidayFiles(HOLIDAYS_DIR));

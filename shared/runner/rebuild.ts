@@ -1,11 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
-import type { Endpoints } from '../config.js';
+import type { Endpoints, HubConfig } from '../config.js';
 import { HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
-import { createKafka } from '../kafka.js';
+import { closeOneTimeReader, createKafka } from '../kafka.js';
 import type { Logger } from '../logger.js';
-import { NAMESPACE } from '../namespace.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { ChunkProcessor } from './chunk.js';
@@ -24,6 +23,8 @@ import type { Service } from './service.js';
  */
 
 export interface RebuildOptions {
+  /** The namespace whose group, state and keys are rebuilt. */
+  readonly config: HubConfig;
   readonly endpoints: Endpoints;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
@@ -50,7 +51,8 @@ export async function rebuildState<Input>(
 ): Promise<RebuildReport> {
   if (!service.state) throw new HubError(`${service.name} keeps no state: there is nothing to rebuild`);
   const started = performance.now();
-  const groupId = `${NAMESPACE}.${service.name}`;
+  const { namespace } = options.config;
+  const groupId = `${namespace}.${service.name}`;
   const kafka = createKafka(options.endpoints, `hub-rebuild-${service.name}`, options.logger);
   const admin = kafka.admin();
   await admin.connect();
@@ -69,7 +71,7 @@ export async function rebuildState<Input>(
       const offset = BigInt(p.offset);
       if (offset > 0n) targets.set(p.partition, offset);
     }
-    const keysDeleted = await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
+    const keysDeleted = await deleteKeys(redis, `${serviceKeyPrefix(namespace, service.name)}*`);
     const total = [...targets.values()].reduce((sum, end) => sum + Number(end), 0);
     options.onStart?.(total);
     const records = await replay(service, options, kafka, redis, targets);
@@ -129,7 +131,7 @@ async function replay<Input>(
     states.set(
       partition,
       await PartitionState.restart(redis, {
-        namespace: NAMESPACE,
+        namespace: options.config.namespace,
         service: service.name,
         partition,
         watermark: 0n,
@@ -139,7 +141,7 @@ async function replay<Input>(
   }
   const progress = new ReplayProgress(targets);
   let records = 0;
-  const groupId = `${NAMESPACE}.${service.name}.rebuild-${Date.now().toString(36)}`;
+  const groupId = `${options.config.namespace}.${service.name}.rebuild-${Date.now().toString(36)}`;
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
@@ -221,13 +223,7 @@ async function replay<Input>(
         .catch(fail);
     });
   } finally {
-    await consumer.disconnect().catch(() => {});
-    const admin = kafka.admin();
-    await admin
-      .connect()
-      .then(() => admin.deleteGroups([groupId]))
-      .catch(() => {})
-      .finally(() => admin.disconnect().catch(() => {}));
+    await closeOneTimeReader(kafka, consumer, groupId);
   }
   return records;
 }

@@ -14,15 +14,22 @@ import type {
   Message,
   Producer,
 } from 'kafkajs';
-import { type Endpoints, loadEndpoints } from '../config.js';
+import {
+  type Endpoints,
+  type HubConfig,
+  hubConfig,
+  hubConfigFromEnvironment,
+  loadEndpoints,
+} from '../config.js';
 import { ConfigError, HubError, StateLostError } from '../errors.js';
 import { loadPseudonymKey, type PseudonymKey } from '../identity.js';
 import { createKafka, sendEachPartitionApart, transactionalProducer } from '../kafka.js';
 import { createLogger, type Logger } from '../logger.js';
-import { NAMESPACE } from '../namespace.js';
+import { loadRegions } from '../policy/regions.js';
+import { workingDayCalendar } from '../policy/workingDays.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
-import type { TopicSpec } from '../topics.js';
+import { type TopicSpec, type Topics, topicsFor } from '../topics.js';
 import { advertisedHost, announceHealth } from './announce.js';
 import {
   isGroupMembershipError,
@@ -48,6 +55,8 @@ import type { Service } from './service.js';
  */
 
 export interface RunnerOptions {
+  /** The hub's namespace: the service's group, transactional ids and Redis keys carry it. */
+  readonly config: HubConfig;
   readonly endpoints: Endpoints;
   /** Distinguishes instances of one service in logs, client ids and the health announcement. */
   readonly instanceId: string;
@@ -123,6 +132,7 @@ export class TestCrash extends HubError {
 export function runnerOptionsFromEnvironment(
   service: string,
   env: NodeJS.ProcessEnv = process.env,
+  config: HubConfig = hubConfigFromEnvironment(env),
 ): RunnerOptions {
   const integer = (name: string, fallback: number, min: number): number => {
     const text = env[name];
@@ -133,6 +143,7 @@ export function runnerOptionsFromEnvironment(
     return value;
   };
   return {
+    config,
     endpoints: loadEndpoints(env),
     instanceId: env.HUB_INSTANCE_ID || hostname(),
     healthPort: integer('HUB_HEALTH_PORT', 0, 0),
@@ -154,8 +165,13 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Entry point of a service's main.ts: start, then stop cleanly on SIGTERM or SIGINT. */
-export async function runService<Input>(service: Service<Input>): Promise<void> {
+/**
+ * Entry point of a service's main.ts: reads the configuration once, builds the service for its
+ * namespace's topics, starts it, then stops cleanly on SIGTERM or SIGINT.
+ */
+export async function runService<Input>(define: (topics: Topics) => Service<Input>): Promise<void> {
+  // A service's name is the same in every namespace: a bad namespace can be told under it too.
+  const name = define(topicsFor(hubConfig())).name;
   let running: RunningService | undefined;
   const fail = (error: Error) => {
     process.stderr.write(`${error.message}\n`);
@@ -164,10 +180,13 @@ export async function runService<Input>(service: Service<Input>): Promise<void> 
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
   };
   let options: RunnerOptions;
+  let service: Service<Input>;
   try {
-    options = { ...runnerOptionsFromEnvironment(service.name), onFatal: fail };
+    const config = hubConfigFromEnvironment(process.env);
+    service = define(topicsFor(config));
+    options = { ...runnerOptionsFromEnvironment(name, process.env, config), onFatal: fail };
   } catch (error) {
-    process.stderr.write(`${service.name}: ${(error as Error).message}\n`);
+    process.stderr.write(`${name}: ${(error as Error).message}\n`);
     process.exit(1);
   }
   // A broker, registry or Redis away at start-up is waited for, as it is later on.
@@ -218,6 +237,11 @@ export async function startService<Input>(
   service: Service<Input>,
   options: RunnerOptions,
 ): Promise<RunningService> {
+  // Policy files are configuration: read and checked before anything connects, so a bad one stops the
+  // start with one line instead of dead-lettering the first message that needs it.
+  loadRegions();
+  workingDayCalendar();
+  const namespace = options.config.namespace;
   const log = options.logger.child({ service: service.name, instance: options.instanceId });
   const metrics = new RunnerMetrics(service.name);
   const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log, (answer) =>
@@ -244,7 +268,7 @@ export async function startService<Input>(
     throw error;
   }
 
-  const groupId = `${NAMESPACE}.${service.name}`;
+  const groupId = `${namespace}.${service.name}`;
   // One transactional id per input partition, not per process: kafkajs's offset commits in a
   // transaction carry no group generation (no KIP-447), so a process that lost its partitions (a
   // session that timed out on a loaded machine) could otherwise still commit a chunk the new owner
@@ -396,7 +420,7 @@ export async function startService<Input>(
     try {
       for (const partition of partitions) {
         await PartitionState.verify(client, {
-          namespace: NAMESPACE,
+          namespace,
           service: service.name,
           partition,
           committed: await committedOffset(partition),
@@ -422,7 +446,7 @@ export async function startService<Input>(
       const committed = await committedOffset(batch.partition);
       const opened = redis
         ? await PartitionState.open(redis, {
-            namespace: NAMESPACE,
+            namespace,
             service: service.name,
             partition: batch.partition,
             committed,
@@ -503,7 +527,7 @@ export async function startService<Input>(
             throw new StateLostError(
               `${service.name}: the state of partition ${batch.partition} ends at offset ${part.state.watermark}, ` +
                 `but Kafka serves the partition only from offset ${fetchedFrom} (deleted by retention?): ` +
-                `run \`npx hub rebuild --service ${service.name}\` (namespace ${NAMESPACE})`,
+                `run \`npx hub rebuild --service ${service.name}\` (namespace ${namespace})`,
             );
           }
           partitionLog.info(
@@ -746,7 +770,7 @@ export async function startService<Input>(
   const announceRedis = redis ?? createRedis(options.endpoints);
   if (!redis) announceRedis.on('error', () => {});
   const announcer = announceHealth(announceRedis, {
-    namespace: NAMESPACE,
+    namespace,
     service: service.name,
     instance: options.instanceId,
     address: `${options.healthHost ?? advertisedHost()}:${healthPort}`,

@@ -1,4 +1,3 @@
-import '../support/fresh-namespace.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,22 +8,29 @@ import {
   stackOptionsFromEnvironment,
   stackUp,
 } from '../../deploy/local/launcher.js';
-import { accounting } from '../../services/accounting/adapter.js';
-import { SERVICES } from '../../services/catalogue.js';
+import { accountingService } from '../../services/accounting/adapter.js';
+import { servicesFor } from '../../services/catalogue.js';
 import { TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM } from '../../services/disclosure/chain.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { type Endpoints, endpointsFromEnvironment, REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
-import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { memberId, premium, settlement } from '../support/streams.js';
 import { CpuSampler } from './cpu.js';
 import { eosPassthroughRate } from './passthrough.js';
 import { transactionTimes } from './transaction.js';
+
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const ALL_TOPICS = allTopics(TOPICS);
+const accounting = accountingService(TOPICS);
+const SERVICES = servicesFor(TOPICS);
 
 /**
  * `npm run bench [-- --events N --members M --rate R --seconds S --json FILE]`
@@ -289,9 +295,10 @@ async function main(): Promise<void> {
     TOPICS.hospitalSettlement,
     options.events,
     1000,
+    NAMESPACE,
   );
   log(`(a) EOS passthrough: ${Math.round(passthroughRate)}/s`);
-  const transaction = await transactionTimes(kafka, admin);
+  const transaction = await transactionTimes(kafka, admin, NAMESPACE);
   log(
     `(a) one EOS transaction of one record: p50 ${transaction.total.p50} ms, p90 ${transaction.total.p90} ms`,
   );
@@ -411,6 +418,7 @@ async function main(): Promise<void> {
   });
   services.delete('accounting');
   const rebuilt = await rebuildState(accounting, {
+    config: CONFIG,
     endpoints,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
     logger: createLogger('bench-rebuild', 'error'),

@@ -1,6 +1,5 @@
 import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { transactionalProducer } from '../../shared/kafka.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import type { TopicSpec } from '../../shared/topics.js';
 
 /**
@@ -16,13 +15,14 @@ export async function eosPassthroughRate(
   input: TopicSpec,
   events: number,
   maxChunk: number,
+  namespace: string,
 ): Promise<number> {
-  const output = `${NAMESPACE}.bench-passthrough`;
+  const output = `${namespace}.bench-passthrough`;
   await admin.createTopics({
     topics: [{ topic: output, numPartitions: input.partitions }],
     waitForLeaders: true,
   });
-  const groupId = `${NAMESPACE}.bench-passthrough`;
+  const groupId = `${namespace}.bench-passthrough`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false });
   const producers = new Map<number, Producer>();
   const producerFor = async (partition: number): Promise<Producer> => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { KafkaMessage } from 'kafkajs';
-import { accounting } from '../../services/accounting/adapter.js';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
-import { REPO_ROOT } from '../../shared/config.js';
+import { accountingService } from '../../services/accounting/adapter.js';
+import { premiumIngestService } from '../../services/premium-ingest/adapter.js';
+import { settlementIngestService } from '../../services/settlement-ingest/adapter.js';
+import { hubConfig, REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
@@ -17,8 +17,14 @@ import type {
   Output,
   Service,
 } from '../../shared/runner/service.js';
-import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, type TopicSpec, topicsFor } from '../../shared/topics.js';
 import { premium, settlement } from '../support/streams.js';
+
+const TOPICS = topicsFor(hubConfig());
+const ALL_TOPICS = allTopics(TOPICS);
+const accounting = accountingService(TOPICS);
+const premiumIngest = premiumIngestService(TOPICS);
+const settlementIngest = settlementIngestService(TOPICS);
 
 /**
  * `npm run bench:stages [-- --events N --members M --update]`

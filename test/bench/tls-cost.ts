@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
 import { readPassword } from '../../deploy/local/secure.js';
-import { SERVICES } from '../../services/catalogue.js';
+import { servicesFor } from '../../services/catalogue.js';
 import { applyAcls } from '../../services/hub-cli/acl.js';
 import { kafkaAcls } from '../../shared/acl.js';
-import type { Endpoints } from '../../shared/config.js';
-import { NAMESPACE } from '../../shared/namespace.js';
+import { type Endpoints, hubConfig } from '../../shared/config.js';
 import { kafkajsSecurity } from '../../shared/security.js';
-import { TOPICS } from '../../shared/topics.js';
+import { topicsFor } from '../../shared/topics.js';
 
 /**
  * `npm run bench:tls [-- --events 50000]`: what SASL_SSL + SCRAM-SHA-512 with ACLs costs against the
@@ -21,7 +20,9 @@ import { TOPICS } from '../../shared/topics.js';
  */
 const events = Number(argument('--events') ?? 50_000);
 const namespace = `bench-tls-${Date.now().toString(36)}`;
-const ledger = `${namespace}${TOPICS.ledger.name.slice(NAMESPACE.length)}`;
+const TOPICS = topicsFor(hubConfig({ namespace }));
+const SERVICES = servicesFor(TOPICS);
+const ledger = TOPICS.ledger.name;
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -71,7 +72,6 @@ async function measure(label: string, secure: boolean): Promise<Row> {
           services: SERVICES,
           disclosureTopic: TOPICS.disclosure,
           namespace,
-          specNamespace: NAMESPACE,
         }),
       );
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the authorizer learns the ACLs

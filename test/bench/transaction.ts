@@ -1,6 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { transactionalProducer } from '../../shared/kafka.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 
 export interface TransactionTimes {
   /** Median and 90th percentile, ms, of each step and of the whole transaction. */
@@ -20,8 +19,13 @@ export interface Percentiles {
  * as the runner commits a chunk (send, sendOffsets, commit, with the runner's producer settings), one
  * after the other on one transactional id. A record passes two such stages before the ledger.
  */
-export async function transactionTimes(kafka: Kafka, admin: Admin, rounds = 60): Promise<TransactionTimes> {
-  const topic = `${NAMESPACE}.bench-transaction`;
+export async function transactionTimes(
+  kafka: Kafka,
+  admin: Admin,
+  namespace: string,
+  rounds = 60,
+): Promise<TransactionTimes> {
+  const topic = `${namespace}.bench-transaction`;
   const input = `${topic}-input`;
   await admin.createTopics({
     topics: [

@@ -1,7 +1,7 @@
-import '../support/fresh-namespace.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { TOPICS } from '../../shared/topics.js';
+import { premiumIngestService } from '../../services/premium-ingest/adapter.js';
+import { topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import {
   consumeUntil,
   type HubTestBed,
@@ -11,6 +11,10 @@ import {
   uniqueName,
 } from '../support/stack.js';
 
+const CONFIG = testConfig();
+const TOPICS = topicsFor(CONFIG);
+const premiumIngest = premiumIngestService(TOPICS);
+
 // Every dead letter carries Kafka Connect's error headers (issue 12, item 3): read here by a plain
 // kafkajs consumer, without the registry or the dead-letter schema, as kcat or a Kafka UI would.
 
@@ -18,8 +22,8 @@ const kafka = testKafka('dead-letter-headers-int');
 let bed: HubTestBed;
 
 beforeAll(async () => {
-  bed = await hubTestBed(kafka);
-  bed.running.push(await startInProcess(premiumIngest));
+  bed = await hubTestBed(kafka, CONFIG);
+  bed.running.push(await startInProcess(CONFIG, premiumIngest));
 });
 
 afterAll(async () => {

@@ -1,21 +1,18 @@
-import '../support/fresh-namespace.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartKafkaNode, stackOptionsFromEnvironment } from '../../deploy/local/launcher.js';
-import { accounting } from '../../services/accounting/adapter.js';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
+import { hubServices } from '../../services/catalogue.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { chinaDateOf } from '../../shared/policy/dates.js';
 import type { LedgerPosting } from '../../shared/records.js';
 import type { TopicCodec } from '../../shared/registry.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import {
   caughtUp,
   consumeUntil,
@@ -30,6 +27,11 @@ import {
 import { memberId, premium, settlement } from '../support/streams.js';
 import { MemoryStore } from '../unit/services/journal.js';
 
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const { accounting, premiumIngest, settlementIngest } = hubServices(TOPICS);
+
 // Faults the runner must survive without losing or doubling anything: a process killed with SIGKILL
 // in the middle of a stream, and the broker going away and coming back.
 
@@ -41,7 +43,7 @@ let inProcess: RunningService[] = [];
 let bed: HubTestBed;
 
 beforeAll(async () => {
-  bed = await hubTestBed(kafka);
+  bed = await hubTestBed(kafka, CONFIG);
   ({ admin, producer, codec } = bed);
   inProcess = bed.running;
 });
@@ -227,11 +229,11 @@ describe('faults', () => {
     await sendSettlements(stream);
     // Settlement-ingest journals every claim before any premium reaches the journal, whatever the
     // services' start-up timing: otherwise no claim is held and the test has no releases to check.
-    inProcess.push(await startInProcess(settlementIngest, { instanceId: 'faults' }));
-    await caughtUp([settlementIngest] as Service<unknown>[]);
+    inProcess.push(await startInProcess(CONFIG, settlementIngest, { instanceId: 'faults' }));
+    await caughtUp(CONFIG, [settlementIngest] as Service<unknown>[]);
     await sendPremiums(members);
-    inProcess.push(await startInProcess(premiumIngest, { instanceId: 'faults' }));
-    await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
+    inProcess.push(await startInProcess(CONFIG, premiumIngest, { instanceId: 'faults' }));
+    await caughtUp(CONFIG, [premiumIngest, settlementIngest] as Service<unknown>[]);
     journalled += stream.length + MEMBERS;
     const expected = await referenceLedger(await topicByPartition(TOPICS.journal, journalled));
     // Each settlement held, each premium, and each release of a claim above the cap.
@@ -277,7 +279,7 @@ describe('faults', () => {
     const stream = settlementsOf('Z', members);
     await sendSettlements(stream);
     await sendPremiums(members);
-    await caughtUp([premiumIngest, settlementIngest] as Service<unknown>[]);
+    await caughtUp(CONFIG, [premiumIngest, settlementIngest] as Service<unknown>[]);
     journalled += stream.length + members.length;
     const expected = await referenceLedger(await topicByPartition(TOPICS.journal, journalled));
 
@@ -326,7 +328,7 @@ describe('faults', () => {
     }
     const members = Array.from({ length: 20 }, (_, i) => 200 + i);
     await sendPremiums(members);
-    inProcess.push(await startInProcess(accounting, { instanceId: 'restart', maxChunk: 40 }));
+    inProcess.push(await startInProcess(CONFIG, accounting, { instanceId: 'restart', maxChunk: 40 }));
     await ledgerWith('PREMIUM_COLLECTED:TAX-533100-2025-0002', members.length);
     const stream = settlementsOf('B', members);
     const half = Math.floor(stream.length / 2);

@@ -1,4 +1,3 @@
-import '../support/fresh-namespace.js';
 import type { Redis } from 'ioredis';
 import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,6 @@ import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { balancedPosting, credit, debit } from '../../shared/ledger.js';
 import { createLogger } from '../../shared/logger.js';
 import { Decimal, formatMoney, type Money } from '../../shared/money.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { readTopic } from '../../shared/read-topic.js';
 import type { DeadLetter, LedgerPosting, PremiumCollected } from '../../shared/records.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
@@ -16,7 +14,11 @@ import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
 import type { RunnerOptions, RunningService } from '../../shared/runner/runner.js';
 import { decided, type EntityKind, entity, type Service } from '../../shared/runner/service.js';
 import type { TopicSpec } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { createTopics, stack, startInProcess, testKafka, testRedis, uniqueName } from '../support/stack.js';
+
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
 
 // The runner against the real stack, with a deliberately small stateful service, so what is tested is
 // the runner's own promise: outputs, dead letters and offsets in one Kafka transaction; state written
@@ -205,7 +207,7 @@ describe('the shared runner', () => {
       encode(premium('E4', '9.49')),
     ]);
     const service = premiumCounter(topics);
-    const running = await startInProcess(service);
+    const running = await startInProcess(CONFIG, service);
     try {
       await committedUpTo(service as Service<unknown>, 7);
       const postings = await postingsOf(codec, topics.ledger);
@@ -241,7 +243,7 @@ describe('the shared runner', () => {
     await send(Array.from({ length: 30 }, (_, i) => encode(premium(`G${i}`, '1.00'))));
     const running: RunningService[] = [];
     const crashed = new Promise<Error>((resolve) => {
-      void startInProcess(service, {
+      void startInProcess(CONFIG, service, {
         maxChunk: 10,
         testFaults: { crashAfterCommits: 2 },
         onFatal: resolve,
@@ -252,7 +254,7 @@ describe('the shared runner', () => {
     // Two chunks are on the ledger, but the state holds only the first.
     expect(await redis.hget(metaKey(NAMESPACE, service.name, 0), 'offset')).toBe('10');
 
-    const next = await startInProcess(service, { maxChunk: 10 });
+    const next = await startInProcess(CONFIG, service, { maxChunk: 10 });
     try {
       await committedUpTo(service as Service<unknown>, 30);
       const postings = await postingsOf(codec, topics.ledger);
@@ -271,28 +273,29 @@ describe('the shared runner', () => {
     const { topics, codec, send, encode } = await setUp('lost');
     const service = premiumCounter(topics);
     await send(Array.from({ length: 12 }, (_, i) => encode(premium(`L${i}`, '2.00'))));
-    let running = await startInProcess(service, { maxChunk: 5 });
+    let running = await startInProcess(CONFIG, service, { maxChunk: 5 });
     await committedUpTo(service as Service<unknown>, 12);
     await running.stop();
 
     await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
     await send([encode(premium('L12', '2.00')), encode(premium('L1', '2.00'))]);
     const refused = await new Promise<Error>((resolve) => {
-      void startInProcess(service, { onFatal: resolve }).then((r) => (running = r));
+      void startInProcess(CONFIG, service, { onFatal: resolve }).then((r) => (running = r));
     });
     await running.stop();
     expect(refused.name).toBe('StateLostError');
     expect(refused.message).toContain(`npx hub rebuild --service ${service.name}`);
     expect((await postingsOf(codec, topics.ledger)).length).toBe(12);
 
-    const options: Pick<RunnerOptions, 'endpoints' | 'pseudonymKey' | 'logger'> = {
+    const options: Pick<RunnerOptions, 'config' | 'endpoints' | 'pseudonymKey' | 'logger'> = {
+      config: CONFIG,
       endpoints: stack(),
       pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
       logger: createLogger('rebuild', 'error'),
     };
     const report = await rebuildState(service, options);
     expect(report.records).toBe(12);
-    running = await startInProcess(service);
+    running = await startInProcess(CONFIG, service);
     try {
       await committedUpTo(service as Service<unknown>, 14);
       const postings = await postingsOf(codec, topics.ledger);

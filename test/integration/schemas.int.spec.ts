@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { registerTopicSchema, SchemaRegistrationError, topicValueSchema } from '../../shared/registry.js';
-import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { stack, uniqueName } from '../support/stack.js';
+
+const CONFIG = testConfig();
+const TOPICS = topicsFor(CONFIG);
+const ALL_TOPICS = allTopics(TOPICS);
 
 // Every schema in schemas/ registers under its topic's subject, and the registry enforces how the
 // contract may evolve (shared/topics.ts: FULL for the agencies' input topics, BACKWARD for the rest).

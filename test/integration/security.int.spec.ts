@@ -1,4 +1,3 @@
-import '../support/fresh-namespace.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -10,15 +9,21 @@ import { Redis } from 'ioredis';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from '../../deploy/local/launcher.js';
-import { SERVICES } from '../../services/catalogue.js';
+import { servicesFor } from '../../services/catalogue.js';
 import { createDisclosureServer, listen } from '../../services/disclosure/server.js';
 import { applyAcls } from '../../services/hub-cli/acl.js';
 import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
 import { kafkaAcls } from '../../shared/acl.js';
 import { type Endpoints, REPO_ROOT } from '../../shared/config.js';
-import { NAMESPACE } from '../../shared/namespace.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { allTopics, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { stack } from '../support/stack.js';
+
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const ALL_TOPICS = allTopics(TOPICS);
+const SERVICES = servicesFor(TOPICS);
 
 /**
  * Issue 10's "done when", against the real secured stack (`stack:up`, secured by default):
@@ -153,7 +158,6 @@ describe.skipIf(!secured)('a secured stack: Kafka', () => {
           services: SERVICES,
           disclosureTopic: TOPICS.disclosure,
           namespace: ns,
-          specNamespace: ns,
         }),
       );
     } finally {

@@ -1,20 +1,13 @@
-import '../support/fresh-namespace.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import avsc from 'avsc';
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accounting } from '../../services/accounting/adapter.js';
-import { hospitalReconciler } from '../../services/hospital-reconciler/adapter.js';
-import { payoutIngest } from '../../services/payout-ingest/adapter.js';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { reconciler } from '../../services/reconciler/adapter.js';
-import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
+import { hubServices } from '../../services/catalogue.js';
 import { REPO_ROOT } from '../../shared/config.js';
 import { nationalIdCheckCharacter } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { readTopic } from '../../shared/read-topic.js';
 import type {
   DeadLetter,
@@ -27,7 +20,8 @@ import { type TopicCodec, topicValueSchema } from '../../shared/registry.js';
 import { deleteKeys } from '../../shared/runner/rebuild.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import {
   caughtUp,
   consumeUntil,
@@ -50,6 +44,12 @@ import {
   settlement,
 } from '../support/streams.js';
 
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const { accounting, premiumIngest, settlementIngest, payoutIngest, reconciler, hospitalReconciler } =
+  hubServices(TOPICS);
+
 // The hub end to end against the real stack, in this file's own namespace: the three ingest services,
 // accounting and both reconciler stages, with every kind of bad input an agency can send.
 
@@ -61,7 +61,7 @@ let running: RunningService[] = [];
 let bed: HubTestBed;
 
 beforeAll(async () => {
-  bed = await hubTestBed(kafka);
+  bed = await hubTestBed(kafka, CONFIG);
   ({ producer, redis, codec } = bed);
   running = bed.running;
 });
@@ -87,7 +87,7 @@ async function send(topic: TopicSpec, messages: Message[]): Promise<void> {
 }
 
 async function start<I>(service: Service<I>): Promise<void> {
-  running.push(await startInProcess(service));
+  running.push(await startInProcess(CONFIG, service));
 }
 
 async function readAll<N extends SchemaName>(
@@ -344,7 +344,7 @@ describe('the hub, end to end', () => {
     expect(money(byId.get('SETTLEMENT_APPLIED:S2-8'), 'varianceAmount')).toBe('1000.00');
     expect(money(byId.get('SETTLEMENT_REVERSED:R-4'), 'dueAmount')).toBe('-18000.00');
     // The insurer paid what was claimed: the hospital-month is over-paid by the over-claim.
-    await caughtUp([accounting, reconciler, hospitalReconciler] as Service<unknown>[]);
+    await caughtUp(CONFIG, [accounting, reconciler, hospitalReconciler] as Service<unknown>[]);
     const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
       idleMs: 2000,
     });

@@ -1,13 +1,12 @@
-import '../support/fresh-namespace.js';
 import { type ChildProcess, execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
+import { premiumIngestService } from '../../services/premium-ingest/adapter.js';
 import { REPO_ROOT } from '../../shared/config.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { announcedInstances } from '../../shared/runner/announce.js';
-import { TOPICS } from '../../shared/topics.js';
+import { topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { NamespacedHub } from '../support/namespaced.js';
 import {
   caughtUp,
@@ -18,17 +17,22 @@ import {
   testKafka,
 } from '../support/stack.js';
 
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const premiumIngest = premiumIngestService(TOPICS);
+
 // `hub status` (issue 12, item 4) against the real stack: premium-ingest running and caught up with one
 // dead letter, settlement-ingest killed (its announcement left behind) while three records wait for
 // it, ten minutes old, and payout-ingest never started.
 
 const kafka = testKafka('status-int');
 let bed: HubTestBed;
-const hub = new NamespacedHub(NAMESPACE, kafka);
+const hub = new NamespacedHub(CONFIG, kafka);
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  bed = await hubTestBed(kafka);
+  bed = await hubTestBed(kafka, CONFIG);
 });
 
 afterAll(async () => {
@@ -64,7 +68,7 @@ async function hubStatus(): Promise<{ code: number; stdout: string }> {
 
 describe('hub status', () => {
   it('shows a stopped service, a lagging one with the age of its oldest record, and dead letters by code', async () => {
-    bed.running.push(await startInProcess(premiumIngest));
+    bed.running.push(await startInProcess(CONFIG, premiumIngest));
     child = hub.start('settlement-ingest');
     const deadline = Date.now() + 90_000;
     while ((await announcedInstances(bed.redis, NAMESPACE, 'settlement-ingest')).length === 0) {
@@ -77,7 +81,7 @@ describe('hub status', () => {
     await exited;
 
     await bed.producer.send({ topic: TOPICS.taxPremium.name, messages: [{ key: 'k', value: null }] });
-    await caughtUp([premiumIngest]);
+    await caughtUp(CONFIG, [premiumIngest]);
     const tenMinutesAgo = Date.now() - 10 * 60_000 - 5_000;
     await bed.producer.send({
       topic: TOPICS.hospitalSettlement.name,

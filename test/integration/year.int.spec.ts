@@ -1,4 +1,3 @@
-import '../support/fresh-namespace.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -15,18 +14,17 @@ import {
   type SimulatedYear,
 } from '../../deploy/simulate/generate.js';
 import { publishEvents } from '../../deploy/simulate/publish.js';
-import { SERVICES } from '../../services/catalogue.js';
+import { servicesFor } from '../../services/catalogue.js';
 import { loadSigningKey, verifyChain } from '../../services/disclosure/chain.js';
 import { DisclosurePublisher } from '../../services/disclosure/publisher.js';
 import { parseJsonFeed } from '../../services/disclosure/render/json.js';
 import { createDisclosureServer, listen } from '../../services/disclosure/server.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { summarise } from '../../services/reconciler/summary.js';
-import { REPO_ROOT } from '../../shared/config.js';
+import { hubConfig, REPO_ROOT } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { readTopic } from '../../shared/read-topic.js';
 import type {
   DeadLetter,
@@ -38,7 +36,8 @@ import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { deleteKeys } from '../../shared/runner/rebuild.js';
 import type { RunningService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
-import { ALL_TOPICS, TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, type TopicSpec, topicsFor } from '../../shared/topics.js';
+import { testConfig } from '../support/config.js';
 import { NamespacedHub } from '../support/namespaced.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
 import {
@@ -51,6 +50,12 @@ import {
   testKafka,
   testRedis,
 } from '../support/stack.js';
+
+const CONFIG = testConfig();
+const NAMESPACE = CONFIG.namespace;
+const TOPICS = topicsFor(CONFIG);
+const ALL_TOPICS = allTopics(TOPICS);
+const SERVICES = servicesFor(TOPICS);
 
 // A simulated year of both regions through every service, three ways: in publication order (this file's
 // namespace, services in this process, the page and the chain checked here); with premium-ingest first
@@ -108,7 +113,7 @@ async function publish(
 }
 
 async function disclosuresOf(hub: NamespacedHub): Promise<PublicDisclosure[]> {
-  const topic = hub.topic(TOPICS.disclosure);
+  const topic = hub.catalogue.disclosure;
   const deadline = Date.now() + 120_000;
   for (;;) {
     const records = await readTopic<'public-disclosure'>(kafka, hub.codec, topic, { idleMs: 1000 });
@@ -127,14 +132,14 @@ const startStateful = (hub: NamespacedHub) => {
 
 /** Run B: premium-ingest first; Redis lost in the middle of the year, refused, then rebuilt with `hub rebuild`. */
 async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
-  const hub = new NamespacedHub(`${NAMESPACE}-b`, kafka);
+  const hub = new NamespacedHub(hubConfig({ namespace: `${NAMESPACE}-b` }), kafka);
   hubs.push(hub);
   await hub.create(admin);
   const halves = [...years.values()].map((y) => [
     y.events.slice(0, y.events.length / 2),
     y.events.slice(y.events.length / 2),
   ]);
-  for (const [first] of halves) await publish(first as SimEvent[], (t) => hub.topic(t), hub.codec);
+  for (const [first] of halves) await publish(first as SimEvent[], (t) => hub.topicAs(t, TOPICS), hub.codec);
   hub.start('premium-ingest');
   startStateful(hub);
   await hub.caughtUp([byName('premium-ingest')]);
@@ -159,12 +164,13 @@ async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
   expect(rebuild.stdout).toMatch(/accounting: rebuilt \d+ partition\(s\)/);
 
   startStateful(hub);
-  for (const [, second] of halves) await publish(second as SimEvent[], (t) => hub.topic(t), hub.codec);
+  for (const [, second] of halves)
+    await publish(second as SimEvent[], (t) => hub.topicAs(t, TOPICS), hub.codec);
   await hub.caughtUp(SERVICES);
   hub.signal('disclosure', 'SIGUSR1');
   const outcome = {
     disclosures: await disclosuresOf(hub),
-    results: await readTopic<'reconciliation-result'>(kafka, hub.codec, hub.topic(TOPICS.reconciliation), {
+    results: await readTopic<'reconciliation-result'>(kafka, hub.codec, hub.catalogue.reconciliation, {
       idleMs: 1500,
     }),
   };
@@ -174,10 +180,10 @@ async function runPremiumsFirstWithRebuild(): Promise<RunOutcome> {
 
 /** Run C: the hospitals and the insurer first; premium-ingest only once they and accounting caught up. */
 async function runPremiumsLast(): Promise<RunOutcome> {
-  const hub = new NamespacedHub(`${NAMESPACE}-c`, kafka);
+  const hub = new NamespacedHub(hubConfig({ namespace: `${NAMESPACE}-c` }), kafka);
   hubs.push(hub);
   await hub.create(admin);
-  for (const y of years.values()) await publish(y.events, (t) => hub.topic(t), hub.codec);
+  for (const y of years.values()) await publish(y.events, (t) => hub.topicAs(t, TOPICS), hub.codec);
   hub.start('settlement-ingest');
   hub.start('payout-ingest');
   startStateful(hub);
@@ -187,7 +193,7 @@ async function runPremiumsLast(): Promise<RunOutcome> {
   hub.signal('disclosure', 'SIGUSR1');
   const outcome = {
     disclosures: await disclosuresOf(hub),
-    results: await readTopic<'reconciliation-result'>(kafka, hub.codec, hub.topic(TOPICS.reconciliation), {
+    results: await readTopic<'reconciliation-result'>(kafka, hub.codec, hub.catalogue.reconciliation, {
       idleMs: 1500,
     }),
   };
@@ -201,7 +207,7 @@ beforeAll(async () => {
   await admin.connect();
   redis = testRedis();
   await createTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
-  await applyNamespaceAcls(admin);
+  await applyNamespaceAcls(admin, CONFIG);
   codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
   await codec.prepare(ALL_TOPICS);
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -209,12 +215,19 @@ beforeAll(async () => {
   for (const region of REGIONS) {
     years.set(
       region,
-      generateYear({ region, year: 2025, members: MEMBERS, seed: 7, pseudonymKey: TEST_ONLY_PSEUDONYM_KEY }),
+      generateYear({
+        region,
+        year: 2025,
+        members: MEMBERS,
+        seed: 7,
+        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+        topics: TOPICS,
+      }),
     );
   }
 
   // Run A: publication order, every service in this process.
-  for (const service of SERVICES) running.push(await startInProcess(service));
+  for (const service of SERVICES) running.push(await startInProcess(CONFIG, service));
   const upstream = SERVICES.filter((s) => INGEST.includes(s) || s.name === 'accounting');
   for (const y of years.values()) {
     // As a real year would deliver it: each topic's run seen through before the next (hub simulate --in-order).
@@ -222,11 +235,12 @@ beforeAll(async () => {
       y.events,
       (t) => t,
       codec,
-      () => caughtUp(upstream),
+      () => caughtUp(CONFIG, upstream),
     );
   }
-  await caughtUp(SERVICES);
+  await caughtUp(CONFIG, SERVICES);
   publisher = await DisclosurePublisher.start({
+    config: CONFIG,
     endpoints: endpointsOf('disclosure'),
     signingKey,
     threshold: 10,
@@ -514,7 +528,7 @@ describe('the disclosure feed', () => {
       topic: TOPICS.insurerPayout.name,
       messages: [{ key: '533100', value: codec.encode(TOPICS.insurerPayout, 'operating-cost', late) }],
     });
-    await caughtUp(SERVICES);
+    await caughtUp(CONFIG, SERVICES);
     const published = await publisher.publishAll(['533100']);
     const correction = published.find((d) => d.periodLabel === '2025');
     expect(correction?.correction).toBe(before.correction + 1);

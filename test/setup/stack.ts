@@ -66,7 +66,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /**
- * The test files' namespaces (test/support/fresh-namespace.ts: "test-<base-36 time>-…", and their "-b",
+ * The test files' namespaces (testConfig in test/support/config.ts: "test-<base-36 time>-…", and their "-b",
  * "-c" siblings) leave their keys in Redis, which may be a machine's shared one: this run deletes those
  * it created, and nothing older.
  */

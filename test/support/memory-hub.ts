@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
-import { accounting } from '../../services/accounting/adapter.js';
-import { disclosureAggregation } from '../../services/disclosure/adapter.js';
+import { hubServices } from '../../services/catalogue.js';
 import { aggregateId, PERIOD_AGGREGATE, type PeriodAggregate } from '../../services/disclosure/aggregate.js';
-import { hospitalReconciler } from '../../services/hospital-reconciler/adapter.js';
-import { payoutIngest } from '../../services/payout-ingest/adapter.js';
-import { premiumIngest } from '../../services/premium-ingest/adapter.js';
-import { reconciler } from '../../services/reconciler/adapter.js';
-import { settlementIngest } from '../../services/settlement-ingest/adapter.js';
 import { decodeRecord, encodeRecord } from '../../shared/avro.js';
 import { invalidInput } from '../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
@@ -20,7 +14,8 @@ import type {
 } from '../../shared/records.js';
 import type { DecodedValue } from '../../shared/registry.js';
 import type { EntityKind, EntityPeek, EntityStore, Output, Service } from '../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../shared/topics.js';
+import type { TopicSpec } from '../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from './config.js';
 
 /**
  * The whole hub in memory, for unit tests: every service's own parse and decide, each partition with a
@@ -189,15 +184,22 @@ export interface MemoryHubRun {
 }
 
 export function runMemoryHub(events: readonly InputEvent[], order: IngestOrder, seed = 1): MemoryHubRun {
+  const services = hubServices(TOPICS);
   const ingest = new Map<string, Stage<unknown>>([
-    [TOPICS.taxPremium.name, new Stage(premiumIngest as Service<unknown>, 3)],
-    [TOPICS.hospitalSettlement.name, new Stage(settlementIngest as Service<unknown>, 3)],
-    [TOPICS.insurerPayout.name, new Stage(payoutIngest as Service<unknown>, 3)],
+    [TOPICS.taxPremium.name, new Stage(services.premiumIngest as Service<unknown>, 3)],
+    [TOPICS.hospitalSettlement.name, new Stage(services.settlementIngest as Service<unknown>, 3)],
+    [TOPICS.insurerPayout.name, new Stage(services.payoutIngest as Service<unknown>, 3)],
   ]);
-  const accountingStage = new Stage(accounting as Service<unknown>, partitionsOf(TOPICS.journal));
-  const reconcilerStage = new Stage(reconciler as Service<unknown>, partitionsOf(TOPICS.ledger));
-  const aggregationStage = new Stage(disclosureAggregation as Service<unknown>, partitionsOf(TOPICS.ledger));
-  const hospitalStage = new Stage(hospitalReconciler as Service<unknown>, partitionsOf(TOPICS.hospitalMonth));
+  const accountingStage = new Stage(services.accounting as Service<unknown>, partitionsOf(TOPICS.journal));
+  const reconcilerStage = new Stage(services.reconciler as Service<unknown>, partitionsOf(TOPICS.ledger));
+  const aggregationStage = new Stage(
+    services.disclosureAggregation as Service<unknown>,
+    partitionsOf(TOPICS.ledger),
+  );
+  const hospitalStage = new Stage(
+    services.hospitalReconciler as Service<unknown>,
+    partitionsOf(TOPICS.hospitalMonth),
+  );
 
   // Publication: each input record lands in its topic's partition, in publication order.
   const published: Array<[string, number]> = [];

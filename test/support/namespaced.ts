@@ -1,41 +1,48 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Admin, Kafka } from 'kafkajs';
+import { servicesFor } from '../../services/catalogue.js';
 import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
-import { REPO_ROOT } from '../../shared/config.js';
-import { NAMESPACE } from '../../shared/namespace.js';
+import { type HubConfig, REPO_ROOT } from '../../shared/config.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import type { Service } from '../../shared/runner/service.js';
-import { ALL_TOPICS, type TopicSpec } from '../../shared/topics.js';
+import { allTopics, type TopicId, type TopicSpec, type Topics, topicsFor } from '../../shared/topics.js';
 import { applyNamespaceAcls, serviceEnvironment, stack } from './stack.js';
 
 /**
- * A hub in a namespace of its own, run as separate processes the way it is deployed: the test file's
- * own namespace is fixed when its modules load, so a second and third hub in one test file get
- * theirs by name (topics renamed here, services started with HUB_NAMESPACE).
+ * A hub in a namespace of its own (its config's), run as separate processes the way it is deployed:
+ * services started with HUB_NAMESPACE. A test file can run several, each with a config of its own.
  */
 export class NamespacedHub {
+  readonly namespace: string;
+  readonly catalogue: Topics;
   readonly topics: readonly TopicSpec[];
   readonly codec: TopicCodec;
+  private readonly services: readonly Service<unknown>[];
   private readonly children = new Map<string, ChildProcess>();
   readonly stderr = new Map<string, string>();
 
   constructor(
-    readonly namespace: string,
+    private readonly config: HubConfig,
     private readonly kafka: Kafka,
   ) {
-    this.topics = ALL_TOPICS.map((t) => this.topic(t));
+    this.namespace = config.namespace;
+    this.catalogue = topicsFor(config);
+    this.topics = allTopics(this.catalogue);
+    this.services = servicesFor(this.catalogue);
     this.codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
   }
 
-  /** A topic of this file's namespace, renamed into this hub's. */
-  topic(spec: TopicSpec): TopicSpec {
-    return { ...spec, name: `${this.namespace}${spec.name.slice(NAMESPACE.length)}` };
+  /** This hub's topic with the id `spec` has in `topics` (another hub's catalogue). */
+  topicAs(spec: TopicSpec, topics: Topics): TopicSpec {
+    const id = (Object.keys(topics) as TopicId[]).find((key) => topics[key] === spec);
+    if (id === undefined) throw new Error(`${spec.name} is not a topic of that catalogue`);
+    return this.catalogue[id];
   }
 
   /** Its topics, their schemas and (on a secured stack) its ACLs; `admin` is the test's admin client. */
   async create(admin: Admin): Promise<void> {
     await createHubTopics(admin, this.topics, stack().kafkaBrokers.length);
-    await applyNamespaceAcls(admin, this.namespace);
+    await applyNamespaceAcls(admin, this.config);
     await this.codec.prepare(this.topics);
   }
 
@@ -88,19 +95,16 @@ export class NamespacedHub {
     for (const service of [...this.children.keys()]) await this.stop(service);
   }
 
-  /** Waits until the named services have committed the end of their inputs. */
-  async caughtUp(
-    services: ReadonlyArray<Pick<Service<unknown>, 'name' | 'input'>>,
-    timeoutMs = 180_000,
-  ): Promise<void> {
+  /** Waits until this hub's services of these names have committed the end of their inputs. */
+  async caughtUp(named: ReadonlyArray<Pick<Service<unknown>, 'name'>>, timeoutMs = 180_000): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         let behind: string | undefined;
-        for (const service of services) {
-          const input = this.topic(service.input).name;
+        for (const service of this.services.filter((s) => named.some((n) => n.name === s.name))) {
+          const input = service.input.name;
           const ends = await admin.fetchTopicOffsets(input);
           const [committed] = await admin.fetchOffsets({
             groupId: `${this.namespace}.${service.name}`,

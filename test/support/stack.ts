@@ -3,19 +3,18 @@ import { Redis } from 'ioredis';
 import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
 import { endpointsAs, principalEnvironment } from '../../deploy/local/secure.js';
-import { SERVICES } from '../../services/catalogue.js';
+import { SERVICE_NAMES } from '../../services/catalogue.js';
 import { applyAcls, hubAcls } from '../../services/hub-cli/acl.js';
 import { createTopics as createHubTopics } from '../../services/hub-cli/topics.js';
 import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
-import type { Endpoints } from '../../shared/config.js';
+import type { Endpoints, HubConfig } from '../../shared/config.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { type RunnerOptions, type RunningService, startService } from '../../shared/runner/runner.js';
 import type { Service } from '../../shared/runner/service.js';
 import { ioredisSecurity, kafkajsSecurity, redisConnectUrl } from '../../shared/security.js';
-import { ALL_TOPICS } from '../../shared/topics.js';
+import { allTopics, topicsFor } from '../../shared/topics.js';
 
 /** The stack resolved by test/setup/stack.ts. */
 export const stack = () => inject('stack');
@@ -32,7 +31,7 @@ export function uniqueName(prefix: string): string {
  * `hub` commands), and services a test makes up, as the admin principal. On a plain stack nobody has
  * credentials.
  */
-const CATALOGUE_PRINCIPALS = new Set(SERVICES.map((s) => s.name));
+const CATALOGUE_PRINCIPALS = new Set(SERVICE_NAMES);
 const principalFor = (service: string) => (CATALOGUE_PRINCIPALS.has(service) ? service : ADMIN_PRINCIPAL);
 
 /** The stack's endpoints as `principal` sees them (the stack's own, admin, when it is plain). */
@@ -76,9 +75,9 @@ export function testRedis(): Redis {
   return new Redis(redisConnectUrl(stack().redisUrl, security), ioredisSecurity(security));
 }
 
-/** On a secured stack, every service's ACLs in `namespace` (from the catalogue), visible once this returns. */
-export async function applyNamespaceAcls(admin: Admin, namespace = NAMESPACE): Promise<void> {
-  if (stack().security?.kafka !== undefined) await applyAcls(admin, hubAcls(namespace));
+/** On a secured stack, every service's ACLs in the config's namespace (from the catalogue), visible once this returns. */
+export async function applyNamespaceAcls(admin: Admin, config: HubConfig): Promise<void> {
+  if (stack().security?.kafka !== undefined) await applyAcls(admin, hubAcls(config));
 }
 
 export async function createTopics(admin: Admin, topics: string[], numPartitions = 1): Promise<void> {
@@ -117,12 +116,14 @@ export async function consumeUntil(
   return received;
 }
 
-/** Runs a service in this process against the test stack, with test settings; overrides win. */
+/** Runs a service in this process against the test stack, in the config's namespace, with test settings; overrides win. */
 export function startInProcess<I>(
+  config: HubConfig,
   service: Service<I>,
   overrides: Partial<RunnerOptions> = {},
 ): Promise<RunningService> {
   return startService(service, {
+    config,
     endpoints: endpointsOf(principalFor(service.name)),
     instanceId: uniqueName('i'),
     healthPort: 0,
@@ -148,16 +149,17 @@ export interface HubTestBed {
 }
 
 /**
- * Creates every hub topic of this file's namespace, registers its schema and, on a secured stack, applies
+ * Creates every hub topic of the config's namespace, registers its schema and, on a secured stack, applies
  * its ACLs (as `hub topics create`). `kafka` is the test's own client (testKafka: admin).
  */
-export async function hubTestBed(kafka: Kafka): Promise<HubTestBed> {
+export async function hubTestBed(kafka: Kafka, config: HubConfig): Promise<HubTestBed> {
+  const topics = allTopics(topicsFor(config));
   const admin = kafka.admin();
   await admin.connect();
-  await createHubTopics(admin, ALL_TOPICS, stack().kafkaBrokers.length);
-  await applyNamespaceAcls(admin);
+  await createHubTopics(admin, topics, stack().kafkaBrokers.length);
+  await applyNamespaceAcls(admin, config);
   const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
+  await codec.prepare(topics);
   const producer = kafka.producer();
   await producer.connect();
   const redis = testRedis();
@@ -177,8 +179,9 @@ export async function hubTestBed(kafka: Kafka): Promise<HubTestBed> {
   };
 }
 
-/** Waits until every service's group has committed the end of every partition of its input. */
+/** Waits until every service's group (in the config's namespace) has committed the end of every partition of its input. */
 export async function caughtUp(
+  config: HubConfig,
   services: ReadonlyArray<Pick<Service<unknown>, 'name' | 'input'>>,
   timeoutMs = 120_000,
 ): Promise<void> {
@@ -191,7 +194,7 @@ export async function caughtUp(
       for (const service of services) {
         const ends = await admin.fetchTopicOffsets(service.input.name);
         const [committed] = await admin.fetchOffsets({
-          groupId: `${NAMESPACE}.${service.name}`,
+          groupId: `${config.namespace}.${service.name}`,
           topics: [service.input.name],
         });
         for (const end of ends) {

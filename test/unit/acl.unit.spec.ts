@@ -1,26 +1,29 @@
 import { describe, expect, it } from 'vitest';
+import { hubAcls } from '../../services/hub-cli/acl.js';
 import { kafkaAcls, redisAclFile, redisUsers } from '../../shared/acl.js';
+import { hubConfig } from '../../shared/config.js';
 
-// A hand-made catalogue in the shape of services/catalogue.ts: expected entries are written out by hand.
+// A hand-made catalogue in the shape of services/catalogue.ts, in namespace test-x (as servicesFor builds
+// it from that namespace's topics): expected entries are written out by hand.
 const topic = (name: string) => ({ name }) as never;
 const services = [
   {
     name: 'premium-ingest',
-    input: topic('medfund.tax.premium.v1'),
-    outputs: [topic('medfund.fund.journal.v1')],
-    deadLetters: topic('medfund.premium-ingest.dead-letter.v1'),
+    input: topic('test-x.tax.premium.v1'),
+    outputs: [topic('test-x.fund.journal.v1')],
+    deadLetters: topic('test-x.premium-ingest.dead-letter.v1'),
   },
   {
     name: 'hospital-reconciler',
-    input: topic('medfund.reconciler.hospital-month.v1'),
-    outputs: [topic('medfund.reconciliation.v1')],
-    deadLetters: topic('medfund.hospital-reconciler.dead-letter.v1'),
+    input: topic('test-x.reconciler.hospital-month.v1'),
+    outputs: [topic('test-x.reconciliation.v1')],
+    deadLetters: topic('test-x.hospital-reconciler.dead-letter.v1'),
   },
   {
     name: 'disclosure',
-    input: topic('medfund.fund.ledger.v1'),
+    input: topic('test-x.fund.ledger.v1'),
     outputs: [],
-    deadLetters: topic('medfund.disclosure.dead-letter.v1'),
+    deadLetters: topic('test-x.disclosure.dead-letter.v1'),
   },
 ];
 
@@ -35,9 +38,8 @@ const row = (a: {
 describe('kafkaAcls', () => {
   const acls = kafkaAcls({
     services,
-    disclosureTopic: topic('medfund.disclosure.v1'),
+    disclosureTopic: topic('test-x.disclosure.v1'),
     namespace: 'test-x',
-    specNamespace: 'medfund',
   }).map(row);
 
   it('gives each service its input, group, outputs, dead letters and transactional ids, in its namespace', () => {
@@ -67,6 +69,11 @@ describe('kafkaAcls', () => {
     expect(acls.filter((a) => a.startsWith('User:disclosure') && a.includes('hospital-month'))).toEqual([
       'User:disclosure DESCRIBE TOPIC:test-x.reconciler.hospital-month.v1 LITERAL',
     ]);
+  });
+
+  it('are the catalogue services of the namespace the config names', () => {
+    const fromCatalogue = hubAcls(hubConfig({ namespace: 'test-x' })).map(row);
+    for (const acl of acls) expect(fromCatalogue).toContain(acl);
   });
 
   it('lets only the owner write, and only ops read, a dead-letter topic', () => {

@@ -5,10 +5,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { namespaceArgument } from '../../services/hub-cli/namespace-argument.js';
 import { policyAnswer } from '../../services/hub-cli/policy.js';
 import { buildProgram, runHub } from '../../services/hub-cli/program.js';
+import { hubConfig } from '../../shared/config.js';
 
 /**
  * The `hub` command line: parsed in this process (commander writes to the spied stdout and stderr), and a
- * few runs of the real bin for what only a fresh process shows (--namespace is applied before loading).
+ * few runs of the real bin for what only its entry point does (the config from --namespace or HUB_NAMESPACE).
  */
 
 interface Run {
@@ -27,8 +28,11 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
+// What the entry point builds when neither --namespace nor HUB_NAMESPACE is given.
+const CONFIG = hubConfig();
+
 async function hub(...argv: string[]): Promise<Run> {
-  const code = await runHub(argv);
+  const code = await runHub(argv, CONFIG);
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -68,7 +72,7 @@ const EVERY_COMMAND = [
 
 describe('hub: help and exit codes', () => {
   it('has exactly the commands the README lists', () => {
-    expect(paths(buildProgram())).toEqual(EVERY_COMMAND);
+    expect(paths(buildProgram(CONFIG))).toEqual(EVERY_COMMAND);
   });
 
   it.each(['', ...EVERY_COMMAND])('hub %s --help: exit 0, usage on stdout, nothing run', async (path) => {
@@ -195,7 +199,7 @@ describe('hub: every refusal names what is wrong, exit 2', () => {
   });
 });
 
-describe('--namespace before anything reads HUB_NAMESPACE', () => {
+describe('--namespace, or else HUB_NAMESPACE, makes the config the commands are given', () => {
   it.each([
     { argv: ['status'], found: { kind: 'absent' } },
     { argv: ['status', '--namespace', 'demo-1'], found: { kind: 'given', value: 'demo-1' } },

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { asyncApiDocument, CONTRACT_FILE } from '../../services/hub-cli/contract.js';
 import { SCHEMA_RECORD_NAMES } from '../../shared/records.js';
 import { topicValueSchema } from '../../shared/registry.js';
-import { TOPICS } from '../../shared/topics.js';
 import { avroSamples } from '../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../support/config.js';
 import { avroTypeOf, codecWith, framed } from './wire.js';
 
 /**
@@ -59,7 +59,7 @@ describe('schemas/asyncapi.json', () => {
         kafka: {
           topic: 'medfund.hospital.settlement.v1',
           partitions: 6,
-          // 30 days, the input topics' default retention (HUB_INPUT_RETENTION_DAYS, shared/topics.ts)
+          // 30 days, the input topics' default retention (HUB_INPUT_RETENTION_DAYS, shared/config.ts)
           topicConfiguration: { 'cleanup.policy': ['delete'], 'retention.ms': 30 * 86_400_000 },
         },
       },

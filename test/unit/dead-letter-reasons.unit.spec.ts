@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { InvalidInput } from '../../shared/errors.js';
 import { SCHEMA_RECORD_NAMES } from '../../shared/records.js';
 import { topicValueSchema } from '../../shared/registry.js';
-import { TOPICS } from '../../shared/topics.js';
 import { avroSamples } from '../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../support/config.js';
 import { avroTypeOf, codecWith, framed } from './wire.js';
 
 /**

@@ -4,7 +4,7 @@ import { generateYear, isRawEvent } from '../../deploy/simulate/generate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { Decimal, formatMoney } from '../../shared/money.js';
 import { addDays, type LocalDate } from '../../shared/policy/dates.js';
-import { TOPICS } from '../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from '../support/config.js';
 import {
   balancesOf,
   type IngestOrder,
@@ -236,6 +236,7 @@ describe.each(['533100', '410200'])('a simulated year of region %s in four proce
     members: 120,
     seed: 11,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+    topics: TOPICS,
   });
   const inputs: InputEvent[] = events.map((e) =>
     isRawEvent(e)

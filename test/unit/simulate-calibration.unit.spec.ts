@@ -4,6 +4,7 @@ import { FAULT_KINDS } from '../../deploy/simulate/truth.js';
 import { parseSimulateArgs } from '../../services/hub-cli/simulate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney } from '../../shared/money.js';
+import { DEFAULT_TOPICS as TOPICS } from '../support/config.js';
 import { type InputEvent, type MemoryHubRun, runMemoryHub } from '../support/memory-hub.js';
 
 // The demo's year (`npm run demo` runs `hub simulate --region R --year 2025 --members 2000 --seed 1`, every
@@ -37,6 +38,7 @@ function demoYear(region: string): DemoYear {
       seed,
       faults,
       pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+      topics: TOPICS,
     });
     const inputs: InputEvent[] = simulated.events.map((e) =>
       isRawEvent(e)

@@ -3,6 +3,7 @@ import { generateYear, isRawEvent } from '../../deploy/simulate/generate.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../shared/identity.js';
 import { formatMoney } from '../../shared/money.js';
 import type { LedgerPosting } from '../../shared/records.js';
+import { DEFAULT_TOPICS as TOPICS } from '../support/config.js';
 import { type InputEvent, runMemoryHub } from '../support/memory-hub.js';
 import { referenceBooks, referenceInputOf, yuanText } from '../support/reference.js';
 
@@ -16,6 +17,7 @@ describe.each(['533100', '410200'])('the reference books of a simulated %s year'
     members: 300,
     seed: 3,
     pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+    topics: TOPICS,
   });
   const reference = referenceBooks(referenceInputOf(simulated, region));
   const inputs: InputEvent[] = simulated.events.map((e) =>

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { composeCredentials } from '../../../deploy/compose/credentials.js';
 import { DEFAULT_KAFKA_VERSION, DEFAULT_REGISTRY_VERSION } from '../../../deploy/local/launcher.js';
 import { type StackSecrets, secureBrokerProperties } from '../../../deploy/local/secure.js';
-import { SERVICES } from '../../../services/catalogue.js';
+import { SERVICE_ROLES } from '../../../services/catalogue.js';
 import { REPO_ROOT } from '../../../shared/config.js';
 import { parseComposeYaml, type YamlValue } from './compose-yaml.js';
 
@@ -189,7 +189,7 @@ describe('deploy/compose.yaml, secured', () => {
 
   it('generates a user for every catalogue service, ops and admin: the SCRAM users and the Redis users', () => {
     let n = 0;
-    const files = composeCredentials(SERVICES, () => `password-${++n}`);
+    const files = composeCredentials(SERVICE_ROLES, () => `password-${++n}`);
     const content = (path: string) => files.find((f) => f.path === path)?.content ?? '';
     // The principals file is the list kafka-init.sh formats the storage with.
     expect(content('principals').trim().split('\n').sort()).toEqual([...PRINCIPALS].sort());

@@ -108,7 +108,14 @@ describe('region policy files', () => {
     const before = paramsOn(region(DEHONG), day('2022-12-30'));
     expect(before.ok).toBe(false);
     if (!before.ok) expect(before.error.code).toBe('NO_POLICY_IN_FORCE');
-    expect(regionParamsOn(DEHONG, day('2022-12-31')).ok).toBe(true);
+    const first = regionParamsOn(DEHONG, day('2022-12-31'));
+    expect(
+      first.ok && [
+        first.value.region.code,
+        first.value.date,
+        first.value.provenance.premiumDue.effectiveFrom,
+      ],
+    ).toEqual([DEHONG, '2022-12-31', '2022-12-31']);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { disclosureAggregation } from '../../../services/disclosure/adapter.js';
+import { disclosureAggregationService } from '../../../services/disclosure/adapter.js';
 import {
   addAggregates,
   aggregateFields,
@@ -22,8 +22,8 @@ import {
 import { CorruptStateError } from '../../../shared/errors.js';
 import { Decimal } from '../../../shared/money.js';
 import type { LedgerPosting } from '../../../shared/records.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import {
   Books,
   correction,
@@ -40,6 +40,8 @@ import {
   reversal,
   settlement,
 } from './journal.js';
+
+const disclosureAggregation = disclosureAggregationService(TOPICS);
 
 // The disclosure's running totals (Dehong art. 24: 月, 季, 年), fed the postings accounting writes (the
 // Books harness) in ledger order. Every total below is added up by hand from the postings listed.

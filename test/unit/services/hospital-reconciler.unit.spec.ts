@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hospitalReconciler } from '../../../services/hospital-reconciler/adapter.js';
+import { hospitalReconcilerService } from '../../../services/hospital-reconciler/adapter.js';
 import { decideHospitalMonth } from '../../../services/hospital-reconciler/decide.js';
 import { HOSPITAL_MONTH_ITEM, hospitalMonthId } from '../../../services/hospital-reconciler/items.js';
 import { CorruptStateError } from '../../../shared/errors.js';
@@ -8,8 +8,8 @@ import { Decimal } from '../../../shared/money.js';
 import { COUNTERS, itemIds } from '../../../shared/reconciliation.js';
 import type { HospitalMonthChange } from '../../../shared/records.js';
 import { fieldDifference } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import { expectExactChanges, ValueStore } from './entity-changes.js';
 import {
   Books,
@@ -22,6 +22,8 @@ import {
   settlement,
 } from './journal.js';
 import { brief, chinaMidnight, counted, HospitalStage, latest, MemberStage, only } from './reconcilers.js';
+
+const hospitalReconciler = hospitalReconcilerService(TOPICS);
 
 // The reconciler's hospital stage: one item per hospital-month, what the fund owes the hospital by
 // policy for the month's settlements (net of reversals) against what the insurer paid it (Dehong
@@ -351,8 +353,8 @@ describe('hospital reconciler: a hospital-month (Dehong art. 15)', () => {
 describe('hospital reconciler: each claim counts at its latest booking, each payment once', () => {
   it('names its item as the latest view, so a chunk publishes each month once (Decided.latest)', () => {
     const store = new ValueStore();
-    const first = decideHospitalMonth(S1, store);
-    const second = decideHospitalMonth(S2, store);
+    const first = decideHospitalMonth(S1, store, TOPICS);
+    const second = decideHospitalMonth(S2, store, TOPICS);
     if (!first.ok || !second.ok) throw new Error('both changes are accepted');
 
     expect(first.value.latest).toBe(MARCH);
@@ -488,7 +490,7 @@ describe('hospital reconciler: the hospital-month codec', () => {
       fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
         // Values kept as the runner keeps them in memory (no trip through the codec between changes).
         const store = new ValueStore();
-        const apply = (change: HospitalMonthChange) => decideHospitalMonth(change, store);
+        const apply = (change: HospitalMonthChange) => decideHospitalMonth(change, store, TOPICS);
         const revisions = new Map<string, number>();
         const values = [store.get(HOSPITAL_MONTH_ITEM, id)];
         for (const s of steps) {

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import type { InvalidInput, Result } from '../../../shared/errors.js';
 import { type NationalId, pseudonymFor, TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import type { DecideContext, Decided, Output, ParseContext } from '../../../shared/runner/service.js';
-import { TOPICS, type TopicSpec } from '../../../shared/topics.js';
+import type { TopicSpec } from '../../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 
 // What the three ingest services' unit tests share: contexts, the personal-data check, refusals and
 // the journal records a decision publishes (each checked to survive its Avro schema unchanged).
@@ -80,6 +82,15 @@ export function journalOutputs(result: Result<Decided>): readonly Output[] {
   expectNoNationalId(outputs);
   return outputs;
 }
+
+/**
+ * An output as it goes on the wire: its key, its record and the SHA-256 of its Avro bytes, for tests that
+ * pin what a fixed input gives (two runs agreeing shows nothing if both are wrong the same way).
+ */
+export const wireDigest = (output: Pick<Output, 'key' | 'record' | 'value'>): string =>
+  `${output.key} ${output.record} ${createHash('sha256')
+    .update(encodeRecord(output.record, output.value as never))
+    .digest('hex')}`;
 
 /** The decision's one journal output. */
 export function onlyJournalOutput(result: Result<Decided>): Output {

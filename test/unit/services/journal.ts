@@ -1,3 +1,4 @@
+import { accountingService } from '../../../services/accounting/adapter.js';
 import type { JournalFact } from '../../../services/accounting/decide.js';
 import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import { Decimal, formatMoney, type Money, sumMoney, ZERO } from '../../../shared/money.js';
@@ -316,11 +317,12 @@ export class Books {
   }
 }
 
-import { accounting } from '../../../services/accounting/adapter.js';
 import type { InvalidInput } from '../../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
 import type { DecideContext, ParseContext } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
+
+const accounting = accountingService(TOPICS);
 
 const SOURCE = { topic: 'test.journal', partition: 0, offset: '0' };
 const PARSE_CONTEXT: ParseContext = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { payoutIngest } from '../../../services/payout-ingest/adapter.js';
+import { payoutIngestService } from '../../../services/payout-ingest/adapter.js';
 import type { PayoutFact } from '../../../services/payout-ingest/decide.js';
 import { Decimal } from '../../../shared/money.js';
 import type {
@@ -9,9 +9,11 @@ import type {
 } from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
 import { NO_STATE } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import { accepted, decideContextFor, MEMBER, onlyJournalOutput, parseContextFor, refusal } from './ingest.js';
+
+const payoutIngest = payoutIngestService(TOPICS);
 
 // Payout ingest is stateless: a monthly hospital settlement, a manual reimbursement or an operating cost
 // is checked on its own, a manual claim's member pseudonymised, and the fact published on the journal.

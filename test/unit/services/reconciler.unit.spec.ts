@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconciler } from '../../../services/reconciler/adapter.js';
+import { reconcilerService } from '../../../services/reconciler/adapter.js';
 import { reconcilerEntitiesOf } from '../../../services/reconciler/decide.js';
 import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from '../../../services/reconciler/items.js';
 import { formatSummary, summarise } from '../../../services/reconciler/summary.js';
@@ -7,8 +7,8 @@ import { CorruptStateError } from '../../../shared/errors.js';
 import { Decimal } from '../../../shared/money.js';
 import { COUNTERS, itemIds } from '../../../shared/reconciliation.js';
 import type { JournalManualClaim, JournalSettlement, LedgerPosting } from '../../../shared/records.js';
-import { TOPICS } from '../../../shared/topics.js';
 import { avroSamples } from '../../fixtures/avro-samples.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import {
   Books,
   DEHONG,
@@ -23,6 +23,8 @@ import {
   settlement,
 } from './journal.js';
 import { brief, chinaMidnight, counted, latest, MemberStage, only } from './reconcilers.js';
+
+const reconciler = reconcilerService(TOPICS);
 
 // The reconciler's member stage, fed the postings accounting writes (the Books harness), in ledger
 // order: member-year items for claims that waited for cover or were decided without it, manual-claim

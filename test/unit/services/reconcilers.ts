@@ -1,6 +1,5 @@
 import { expect } from 'vitest';
-import { hospitalReconciler } from '../../../services/hospital-reconciler/adapter.js';
-import { reconciler } from '../../../services/reconciler/adapter.js';
+import { hubServices } from '../../../services/catalogue.js';
 import { decodeRecord, encodeRecord } from '../../../shared/avro.js';
 import type { InvalidInput } from '../../../shared/errors.js';
 import { TEST_ONLY_PSEUDONYM_KEY } from '../../../shared/identity.js';
@@ -8,8 +7,10 @@ import { COUNTERS, type Counters, countersId } from '../../../shared/reconciliat
 import type { HospitalMonthChange, LedgerPosting, ReconciliationResult } from '../../../shared/records.js';
 import type { DecodedValue } from '../../../shared/registry.js';
 import type { Output, Service } from '../../../shared/runner/service.js';
-import { TOPICS } from '../../../shared/topics.js';
+import { DEFAULT_TOPICS as TOPICS } from '../../support/config.js';
 import { MemoryStore, namedStore } from './journal.js';
+
+const { reconciler, hospitalReconciler } = hubServices(TOPICS);
 
 // The two reconciler stages fed from memory, as the runner would: parse, load only the entities the
 // service names, decide, publish. Every output is checked to survive its Avro schema unchanged.
