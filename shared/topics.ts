@@ -1,4 +1,4 @@
-import { type HubConfig, hubConfigFromEnvironment } from './config.js';
+import type { HubConfig } from './config.js';
 import { type InvalidInput, invalidInput } from './errors.js';
 import type { SchemaName } from './records.js';
 
@@ -162,31 +162,4 @@ export function unexpectedRecord(topic: TopicSpec, record: string | undefined): 
     `${topic.name} carries ${topic.records.join(', ')}`,
     record,
   );
-}
-
-/**
- * @deprecated Only deploy/local/demo.ts still imports these, until it builds its HubConfig and calls
- * topicsFor. The catalogue of HUB_NAMESPACE, read on first use, never at import.
- */
-export const TOPICS: Topics = builtOnFirstUse({} as Topics, () =>
-  topicsFor(hubConfigFromEnvironment(process.env)),
-);
-/** @deprecated As TOPICS: allTopics(topicsFor(config)) instead. */
-export const ALL_TOPICS: readonly TopicSpec[] = builtOnFirstUse([] as TopicSpec[], () => [
-  ...allTopics(TOPICS),
-]);
-
-/** A stand-in that builds the real value the first time it is read. */
-function builtOnFirstUse<T extends object>(target: T, build: () => T): T {
-  let built: T | undefined;
-  const real = () => {
-    built ??= build();
-    return built;
-  };
-  return new Proxy(target, {
-    get: (_, key) => Reflect.get(real(), key),
-    has: (_, key) => Reflect.has(real(), key),
-    ownKeys: () => Reflect.ownKeys(real()),
-    getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(real(), key),
-  });
 }

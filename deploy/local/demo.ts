@@ -1,4 +1,3 @@
-import './demo-namespace.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,14 +9,13 @@ import { serviceLag } from '../../services/hub-cli/status.js';
 import { createTopics } from '../../services/hub-cli/topics.js';
 import { formatSummary, summarise } from '../../services/reconciler/summary.js';
 import { ADMIN_PRINCIPAL } from '../../shared/acl.js';
-import { type Endpoints, REPO_ROOT } from '../../shared/config.js';
+import { type Endpoints, type HubConfig, hubConfigFromEnvironment, REPO_ROOT } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
-import { NAMESPACE } from '../../shared/namespace.js';
 import { ProgressBar } from '../../shared/progress.js';
 import { readTopic } from '../../shared/read-topic.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
-import { ALL_TOPICS, TOPICS } from '../../shared/topics.js';
+import { allTopics, topicsFor } from '../../shared/topics.js';
 import { CHILD_STOP_MS, REAPER_READY, type ReapedChild, stopChildren } from './demo-reaper.js';
 import { StackError } from './errors.js';
 import { stackDown, stackOptionsFromEnvironment, stackUp } from './launcher.js';
@@ -135,6 +133,11 @@ function demoSecrets(stateDir: string): { pseudonymKey: string; signingKey: stri
   };
 }
 
+/** demo-<UTC time to the second>: a namespace of this run's own. */
+function demoNamespace(): string {
+  return `demo-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
@@ -150,16 +153,24 @@ async function main(): Promise<number> {
   if (stopping) await stopping;
   const secrets = endpoints.security?.kafka ? secretsDir(stackOptions.stateDir) : undefined;
   const asPrincipal = (principal: string) => principalEnvironment(endpoints, secrets, principal);
-  const env = serviceEnvironment(asPrincipal(ADMIN_PRINCIPAL), demoSecrets(stackOptions.stateDir), options);
-  say(`namespace ${NAMESPACE} (topics, groups and Redis keys of this run)`);
+  // Each run gets topics, groups and Redis keys of its own, so a second run never sees the first one's
+  // events as duplicates.
+  const config = hubConfigFromEnvironment(process.env, process.env.HUB_NAMESPACE || demoNamespace());
+  const env = serviceEnvironment(
+    asPrincipal(ADMIN_PRINCIPAL),
+    demoSecrets(stackOptions.stateDir),
+    options,
+    config,
+  );
+  say(`namespace ${config.namespace} (topics, groups and Redis keys of this run)`);
   say(
     secrets
       ? `secured: each service runs as its own principal (credentials in ${secrets}); hub simulate and hub disclosure show as admin`
       : 'NOT secured: a plain stack, every process without credentials (HUB_STACK_SECURE=0 or a plain stack already running)',
   );
 
-  const { kafka, codec } = await createHubTopics(endpoints);
-  const logDir = join(stackOptions.stateDir, 'demo', NAMESPACE);
+  const { kafka, codec } = await createHubTopics(endpoints, config);
+  const logDir = join(stackOptions.stateDir, 'demo', config.namespace);
   mkdirSync(logDir, { recursive: true });
   const children = startServices(env, asPrincipal, logDir);
 
@@ -177,11 +188,11 @@ async function main(): Promise<number> {
     await runHub([...args, '--seed', String(options.seed), '--truth', truth, '--in-order'], env);
   }
 
-  await waitForProcessing(kafka);
+  await waitForProcessing(kafka, config);
   say('publishing the disclosures');
   children.find((c) => c.name === 'disclosure')?.process.kill('SIGUSR1');
   await waitForDisclosures(options.port, options.year);
-  await printSummaries(kafka, codec, env, options.year);
+  await printSummaries(kafka, codec, env, options.year, config);
 
   const url = `http://127.0.0.1:${options.port}/`;
   say(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -242,11 +253,12 @@ function serviceEnvironment(
   principal: Record<string, string>,
   secrets: { pseudonymKey: string; signingKey: string },
   options: DemoOptions,
+  config: HubConfig,
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...principal,
-    HUB_NAMESPACE: NAMESPACE,
+    HUB_NAMESPACE: config.namespace,
     HUB_PSEUDONYM_KEY: secrets.pseudonymKey,
     HUB_DISCLOSURE_SIGNING_KEY: secrets.signingKey,
     HUB_DISCLOSURE_PORT: String(options.port),
@@ -260,20 +272,24 @@ function serviceEnvironment(
  * Creates this run's topics, registers their schemas and, on a secured stack, applies the namespace's ACLs
  * (services/catalogue.ts); the Kafka client (admin) and codec read the results.
  */
-async function createHubTopics(endpoints: Endpoints): Promise<{ kafka: Kafka; codec: TopicCodec }> {
+async function createHubTopics(
+  endpoints: Endpoints,
+  config: HubConfig,
+): Promise<{ kafka: Kafka; codec: TopicCodec }> {
   const kafka = createKafka(endpoints, 'demo', createLogger('demo', 'error'));
   const admin = kafka.admin();
   await admin.connect();
-  await createTopics(admin, ALL_TOPICS, endpoints.kafkaBrokers.length);
+  const topics = allTopics(topicsFor(config));
+  await createTopics(admin, topics, endpoints.kafkaBrokers.length);
   if (endpoints.security?.kafka) {
-    const acls = hubAcls();
+    const acls = hubAcls(config);
     await applyAcls(admin, acls);
-    say(`${acls.length} ACLs applied for namespace ${NAMESPACE}`);
+    say(`${acls.length} ACLs applied for namespace ${config.namespace}`);
   }
   await admin.disconnect();
   const codec = new TopicCodec(createRegistry(endpoints), endpoints.schemaRegistryUrl);
-  await codec.prepare(ALL_TOPICS);
-  say(`topics created and ${ALL_TOPICS.length} schemas registered`);
+  await codec.prepare(topics);
+  say(`topics created and ${topics.length} schemas registered`);
   return { kafka, codec };
 }
 
@@ -307,9 +323,16 @@ function startServices(
 }
 
 /** Each region's reconciliation summary, then its annual disclosure as `hub disclosure show` prints it. */
-async function printSummaries(kafka: Kafka, codec: TopicCodec, env: NodeJS.ProcessEnv, year: number) {
-  const results = await readTopic<'reconciliation-result'>(kafka, codec, TOPICS.reconciliation, {
+async function printSummaries(
+  kafka: Kafka,
+  codec: TopicCodec,
+  env: NodeJS.ProcessEnv,
+  year: number,
+  config: HubConfig,
+) {
+  const results = await readTopic<'reconciliation-result'>(kafka, codec, topicsFor(config).reconciliation, {
     idleMs: 2000,
+    namespace: config.namespace,
   });
   for (const region of REGIONS) {
     process.stdout.write(`\n${'='.repeat(100)}\n${regionName(region)} 对账汇总 reconciliation summary\n`);
@@ -358,7 +381,7 @@ function runHub(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
  * over the input topics, accounting over the journal, the reconciler and the disclosure publisher over
  * the ledger, the hospital stage over the hospital-month changes.
  */
-async function waitForProcessing(kafka: ReturnType<typeof createKafka>): Promise<void> {
+async function waitForProcessing(kafka: ReturnType<typeof createKafka>, config: HubConfig): Promise<void> {
   const deadline = Date.now() + 15 * 60_000;
   for (const [phase, services] of [
     ['ingest', ['premium-ingest', 'settlement-ingest', 'payout-ingest']],
@@ -367,7 +390,7 @@ async function waitForProcessing(kafka: ReturnType<typeof createKafka>): Promise
     ['hospital-month', ['hospital-reconciler']],
   ] as const) {
     const ofPhase = async () =>
-      (await serviceLag(kafka)).filter((r) => (services as readonly string[]).includes(r.service));
+      (await serviceLag(kafka, config)).filter((r) => (services as readonly string[]).includes(r.service));
     const first = await ofPhase();
     const bar = new ProgressBar({
       total: first.reduce((s, r) => s + r.end, 0),

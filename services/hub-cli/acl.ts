@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
 import { aclTable, type KafkaAcl, kafkaAcls } from '../../shared/acl.js';
-import { type HubConfig, hubConfigFromEnvironment, loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { topicsFor } from '../../shared/topics.js';
@@ -15,7 +15,7 @@ const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePattern
  * The ACLs of this hub's namespace, from the catalogue. Without a config, HUB_NAMESPACE's: only
  * deploy/local/demo.ts still calls it so (deprecated), until it builds its HubConfig once.
  */
-export function hubAcls(config: HubConfig = hubConfigFromEnvironment(process.env)): KafkaAcl[] {
+export function hubAcls(config: HubConfig): KafkaAcl[] {
   const topics = topicsFor(config);
   return kafkaAcls({
     services: servicesFor(topics),

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
-import { type HubConfig, hubConfigFromEnvironment, loadEndpoints } from '../../shared/config.js';
+import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { readToEnd } from '../../shared/read-topic.js';
@@ -44,7 +44,7 @@ export interface GroupLag {
  */
 export async function serviceLag(
   kafka: ReturnType<typeof createKafka>,
-  config: HubConfig = hubConfigFromEnvironment(process.env),
+  config: HubConfig,
 ): Promise<GroupLag[]> {
   const admin = kafka.admin();
   await admin.connect();
