@@ -22,7 +22,7 @@ export const PSEUDONYM_HEX_LENGTH = 32;
 export const PSEUDONYM_KEY_ENV = 'HUB_PSEUDONYM_KEY';
 export const PSEUDONYM_KEY_MIN_BYTES = 32;
 
-/** Used only under tests (NODE_ENV=test or VITEST set); public, so it protects nothing. */
+/** The key the tests give as HUB_PSEUDONYM_KEY (vitest.config.ts); public, so it protects nothing. */
 export const TEST_ONLY_PSEUDONYM_KEY = Buffer.from(
   'medfund-hub TEST ONLY pseudonym key - never use in production',
   'utf8',
@@ -146,14 +146,12 @@ function decodeKey(text: string): Buffer | undefined {
 
 /**
  * Reads HUB_PSEUDONYM_KEY (hex or base64, ≥ 32 bytes). Missing or short stops the process with a
- * ConfigError of one line, except under tests (NODE_ENV=test or VITEST set), which get
- * TEST_ONLY_PSEUDONYM_KEY when the variable is absent. The key itself never appears in a message.
+ * ConfigError of one line, whatever NODE_ENV says: a test gives its key like any other caller, so
+ * no environment flag can switch a running hub to a public key. The key never appears in a message.
  */
 export function loadPseudonymKey(env: Readonly<Record<string, string | undefined>>): PseudonymKey {
   const text = env[PSEUDONYM_KEY_ENV]?.trim();
   if (text === undefined || text === '') {
-    if (env.NODE_ENV === 'test' || (env.VITEST !== undefined && env.VITEST !== ''))
-      return TEST_ONLY_PSEUDONYM_KEY;
     throw new ConfigError(
       `${PSEUDONYM_KEY_ENV} is not set: give a secret of at least ${PSEUDONYM_KEY_MIN_BYTES} bytes as hex or base64 (e.g. openssl rand -hex 32)`,
     );

@@ -152,8 +152,9 @@ function startService(name: string, endpoints: Endpoints, tsx: boolean): ChildPr
       HUB_NAMESPACE: NAMESPACE,
       HUB_INSTANCE_ID: `bench-${name}`,
       HUB_HEALTH_PORT: String(SERVICE_PORTS[name] ?? 0),
+      // The events were generated with the public test key (below); the services must name members alike.
+      HUB_PSEUDONYM_KEY: TEST_ONLY_PSEUDONYM_KEY.toString('hex'),
       LOG_LEVEL: 'warn',
-      NODE_ENV: 'test', // the fixed test pseudonym key: benchmark data is synthetic
       HUB_DISCLOSURE_SIGNING_KEY: TEST_ONLY_DISCLOSURE_SIGNING_KEY_PEM,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

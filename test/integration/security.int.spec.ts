@@ -333,7 +333,13 @@ function runFor(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/main.ts`], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', VITEST: '1', HUB_NAMESPACE: ns, LOG_LEVEL: 'debug', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HUB_PSEUDONYM_KEY: process.env.HUB_PSEUDONYM_KEY ?? '',
+        HUB_NAMESPACE: ns,
+        LOG_LEVEL: 'debug',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -232,10 +232,13 @@ describe('loadPseudonymKey', () => {
     expect(() => loadPseudonymKey({ HUB_PSEUDONYM_KEY: 'not a key!' })).toThrow(/neither hex nor base64/);
   });
 
-  it('gives the clearly named test key under NODE_ENV=test or VITEST, unless a key is set', () => {
-    expect(loadPseudonymKey({ NODE_ENV: 'test' })).toBe(TEST_ONLY_PSEUDONYM_KEY);
-    expect(loadPseudonymKey({ VITEST: 'true' })).toBe(TEST_ONLY_PSEUDONYM_KEY);
+  it('never switches to the public test key on NODE_ENV or VITEST: a test gives its key like anyone else', () => {
+    expect(() => loadPseudonymKey({ NODE_ENV: 'test' })).toThrow(/HUB_PSEUDONYM_KEY is not set/);
+    expect(() => loadPseudonymKey({ VITEST: 'true' })).toThrow(/HUB_PSEUDONYM_KEY is not set/);
     expect(loadPseudonymKey({ VITEST: 'true', HUB_PSEUDONYM_KEY: hexKey })).toEqual(Buffer.alloc(32, 0xab));
+    expect(loadPseudonymKey({ HUB_PSEUDONYM_KEY: TEST_ONLY_PSEUDONYM_KEY.toString('hex') })).toEqual(
+      TEST_ONLY_PSEUDONYM_KEY,
+    );
     expect(TEST_ONLY_PSEUDONYM_KEY.length).toBeGreaterThanOrEqual(32);
     expect(TEST_ONLY_PSEUDONYM_KEY.toString('utf8')).toContain('TEST ONLY');
   });
