@@ -75,8 +75,10 @@ export interface Endpoints {
   readonly kafkaBrokers: string[];
   /** Confluent-compatible API root, e.g. "http://127.0.0.1:8081/apis/ccompat/v7". */
   readonly schemaRegistryUrl: string;
-  /** e.g. "redis://127.0.0.1:6379". */
+  /** e.g. "redis://127.0.0.1:6379"; with `redisCluster`, any one node of the cluster. */
   readonly redisUrl: string;
+  /** REDIS_CLUSTER=1: REDIS_URL is a node of a Redis Cluster (shared/redis.ts), not a single server. */
+  readonly redisCluster?: boolean;
   /** Credentials and TLS of a secured stack (shared/security.ts); absent for a plaintext one. */
   readonly security?: ClientSecurity;
 }
@@ -107,6 +109,7 @@ export function writeStackEnv(
     `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}`,
     `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`,
     `REDIS_URL=${endpoints.redisUrl}`,
+    ...(endpoints.redisCluster ? ['REDIS_CLUSTER=1'] : []),
     ...Object.entries(extra).map(([name, value]) => `${name}=${value}`),
     '',
   ];
@@ -151,7 +154,9 @@ function withSecurity(endpoints: Endpoints, values: Readonly<Record<string, stri
   return { ...endpoints, security: { ...(kafka ? { kafka } : {}), ...(redis ? { redis } : {}) } };
 }
 
-function parseEndpoints(values: Record<EndpointVariable, string>): Endpoints {
+function parseEndpoints(
+  values: Record<EndpointVariable, string> & { readonly REDIS_CLUSTER?: string },
+): Endpoints {
   const kafkaBrokers = values.KAFKA_BROKERS.split(',')
     .map((b) => b.trim())
     .filter((b) => b !== '');
@@ -166,5 +171,18 @@ function parseEndpoints(values: Record<EndpointVariable, string>): Endpoints {
       throw new ConfigError(`${name}: '${values[name]}' is not a URL`);
     }
   }
-  return { kafkaBrokers, schemaRegistryUrl: values.SCHEMA_REGISTRY_URL, redisUrl: values.REDIS_URL };
+  const redisCluster = redisClusterFrom(values.REDIS_CLUSTER);
+  return {
+    kafkaBrokers,
+    schemaRegistryUrl: values.SCHEMA_REGISTRY_URL,
+    redisUrl: values.REDIS_URL,
+    ...(redisCluster ? { redisCluster } : {}),
+  };
+}
+
+/** REDIS_CLUSTER: unset, empty or 0 a single server; 1 a Redis Cluster. */
+function redisClusterFrom(text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === '0') return false;
+  if (text === '1') return true;
+  throw new ConfigError(`REDIS_CLUSTER: '${text}' is neither 1 (a Redis Cluster) nor 0 (a single server)`);
 }

@@ -53,6 +53,13 @@ export interface StackOptions {
   readonly secure?: boolean;
   /** The secured stack's own Redis (HUB_REDIS_PORT, default 6380). */
   readonly redisPort?: number;
+  /**
+   * A Redis Cluster of three primaries (no replicas) of the stack's own, on `redisClusterPort` and the
+   * two ports after it, instead of a single Redis (`stack:up --redis-cluster`; plain stacks only).
+   */
+  readonly redisCluster?: boolean;
+  /** The first node's port of the stack's Redis Cluster (HUB_REDIS_CLUSTER_PORT, default 6390). */
+  readonly redisClusterPort?: number;
   /** The services whose principals and Redis users a secured stack creates (services/catalogue.ts). */
   readonly services?: readonly { readonly name: string; readonly state?: unknown }[];
   /** Keep the registry's schemas in an H2 file beside the stack's data, so a registry restart keeps them. */
@@ -102,6 +109,7 @@ export function stackOptionsFromEnvironment(
     envFile: STACK_ENV_FILE,
     secure: secureFromEnvironment(env.HUB_STACK_SECURE),
     redisPort: port('HUB_REDIS_PORT', 6380),
+    redisClusterPort: port('HUB_REDIS_CLUSTER_PORT', 6390),
     log: (line) => process.stderr.write(`stack: ${line}\n`),
     ...overrides,
   };
@@ -146,7 +154,10 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
       `already running (started ${existing.startedAt}, ${secured ? 'secured' : 'plain'}); reusing it` +
         (secured === (options.secure === true)
           ? ''
-          : ` although ${options.secure ? 'a secured' : 'a plain'} one was asked for (stack:down first to change it)`),
+          : ` although ${options.secure ? 'a secured' : 'a plain'} one was asked for (stack:down first to change it)`) +
+        ((existing.endpoints.redisCluster ?? false) === (options.redisCluster ?? false)
+          ? ''
+          : `; its Redis is ${existing.endpoints.redisCluster ? 'a cluster' : 'a single server'} (stack:down first to change it)`),
     );
     if (!secured) options.log(PLAIN_STACK_NOTICE);
     writeStackEnv(existing.endpoints, options.envFile, existing.secureEnv);
@@ -205,12 +216,20 @@ export async function stackUp(options: StackOptions): Promise<{ endpoints: Endpo
       );
       launch(startRedisProcess(options, plan.redisStart, secrets));
     }
+    if (plan.redisClusterPorts.length > 0) {
+      options.log(
+        `starting a Redis Cluster of three primaries on ports ${plan.redisClusterPorts.join(', ')}`,
+      );
+      for (const port of plan.redisClusterPorts) launch(startRedisClusterNode(options, port));
+    }
 
     options.log('waiting for Kafka, the registry and Redis to be ready');
     await Promise.all([
       waitForKafka(endpoints, plan.nodes, processes, options),
       waitForRegistry(endpoints.schemaRegistryUrl, processes, options),
-      waitForRedis(endpoints, processes, options),
+      plan.redisClusterPorts.length > 0
+        ? formRedisCluster(plan.redisClusterPorts, processes, options)
+        : waitForRedis(endpoints, processes, options),
     ]);
   } catch (error) {
     options.log('start failed; stopping what was started');
@@ -240,6 +259,8 @@ interface StackPlan {
   readonly redisPort: number;
   /** The redis-server to start; none when a Redis already answers at REDIS_URL (and the stack is not secured). */
   readonly redisStart: RedisStart | undefined;
+  /** The nodes of the stack's own Redis Cluster; none unless `redisCluster`. */
+  readonly redisClusterPorts: readonly number[];
 }
 
 interface RedisStart {
@@ -254,16 +275,28 @@ async function planStack(options: StackOptions): Promise<StackPlan> {
     controller: options.kafkaPort + 2 * i + 1,
   }));
   const secure = options.secure === true;
+  if (secure && options.redisCluster) {
+    throw new StackError(
+      '--redis-cluster starts a plain Redis Cluster (no TLS, no ACL users): add --insecure (HUB_STACK_SECURE=0)',
+    );
+  }
   const redisPort = options.redisPort ?? 6380;
-  const redisStart = secure
-    ? { port: redisPort, binary: redisBinary(options.redisUrl) }
-    : await redisPlan(options.redisUrl);
+  const clusterPort = options.redisClusterPort ?? 6390;
+  const redisClusterPorts = options.redisCluster ? [clusterPort, clusterPort + 1, clusterPort + 2] : [];
+  if (options.redisCluster) redisBinary(options.redisUrl);
+  const redisStart = options.redisCluster
+    ? undefined
+    : secure
+      ? { port: redisPort, binary: redisBinary(options.redisUrl) }
+      : await redisPlan(options.redisUrl);
   await requirePortsFree([
     ...kafkaPorts.flatMap((p) => [p.broker, p.controller]),
     options.registryPort,
     ...(redisStart ? [redisStart.port] : []),
+    // A cluster node also listens on its port + 10000 (the cluster bus).
+    ...redisClusterPorts.flatMap((port) => [port, port + 10_000]),
   ]);
-  return { nodes, kafkaPorts, secure, redisPort, redisStart };
+  return { nodes, kafkaPorts, secure, redisPort, redisStart, redisClusterPorts };
 }
 
 function stackEndpoints(
@@ -274,7 +307,12 @@ function stackEndpoints(
   const plainEndpoints: Endpoints = {
     kafkaBrokers: plan.kafkaPorts.map((p) => `127.0.0.1:${p.broker}`),
     schemaRegistryUrl: `http://127.0.0.1:${options.registryPort}/apis/ccompat/v7`,
-    redisUrl: plan.secure ? `rediss://${ADMIN_PRINCIPAL}@127.0.0.1:${plan.redisPort}` : options.redisUrl,
+    redisUrl: plan.secure
+      ? `rediss://${ADMIN_PRINCIPAL}@127.0.0.1:${plan.redisPort}`
+      : plan.redisClusterPorts.length > 0
+        ? `redis://127.0.0.1:${plan.redisClusterPorts[0]}`
+        : options.redisUrl,
+    ...(plan.redisClusterPorts.length > 0 ? { redisCluster: true } : {}),
   };
   return secrets ? withAdmin(plainEndpoints, secrets) : plainEndpoints;
 }
@@ -414,6 +452,98 @@ function startRedisProcess(
     // The marker rides along as a harmless config name so `down` can recognise this process.
     'redis-server',
   );
+}
+
+function startRedisClusterNode(options: StackOptions, port: number): StartedProcess {
+  const dir = join(options.stateDir, `redis-cluster-${port}`);
+  mkdirSync(dir, { recursive: true });
+  return startDetached(
+    `redis-${port}`,
+    redisBinary(options.redisUrl),
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      '5000',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    join(options.stateDir, `redis-${port}.log`),
+    'redis-server',
+  );
+}
+
+/**
+ * A Redis Cluster of three primaries on its own, beside a stack whose Redis is a single server (a test
+ * of the cluster layout): started in `options.stateDir` on `redisClusterPort` and the two ports after it.
+ */
+export async function startRedisCluster(
+  options: StackOptions,
+): Promise<{ readonly url: string; stop(): Promise<void> }> {
+  const first = options.redisClusterPort ?? 6390;
+  const ports = [first, first + 1, first + 2];
+  await requirePortsFree(ports.flatMap((port) => [port, port + 10_000]));
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  const processes = ports.map((port) => startRedisClusterNode(options, port));
+  try {
+    await formRedisCluster(ports, processes, options);
+  } catch (error) {
+    await stopProcesses(processes, options);
+    throw error;
+  }
+  return { url: `redis://127.0.0.1:${first}`, stop: () => stopProcesses(processes, options) };
+}
+
+export const REDIS_CLUSTER_SLOTS = 16_384;
+
+/** The slots of node `index` of `nodes`: 16384 split into contiguous ranges, as redis-cli --cluster create does. */
+export function clusterSlotRange(index: number, nodes: number): readonly [number, number] {
+  const per = REDIS_CLUSTER_SLOTS / nodes;
+  return [Math.round(index * per), Math.round((index + 1) * per) - 1];
+}
+
+/**
+ * Makes the started nodes one cluster: each takes its range of the slots, the first meets the others,
+ * and it is ready when every node says `cluster_state:ok`.
+ */
+async function formRedisCluster(
+  ports: readonly number[],
+  processes: StartedProcess[],
+  options: StackOptions,
+): Promise<void> {
+  const nodes = processes.filter((p) => p.name.startsWith('redis-'));
+  const urls = ports.map((port) => `redis://127.0.0.1:${port}`);
+  await until('Redis Cluster nodes', 30_000, nodes, async () =>
+    (await Promise.all(urls.map((url) => redisAnswers(url)))).every(Boolean),
+  );
+  const clients = ports.map((port) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 }));
+  try {
+    for (const [i, client] of clients.entries()) {
+      const [first, last] = clusterSlotRange(i, ports.length);
+      const slots = Array.from({ length: last - first + 1 }, (_, k) => first + k);
+      await client.call('CLUSTER', 'ADDSLOTS', ...slots.map(String));
+    }
+    for (const port of ports.slice(1)) await clients[0]?.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
+    await until('Redis Cluster', 60_000, nodes, async () => {
+      const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
+      return infos.every(
+        (info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${ports.length}`),
+      );
+    });
+  } finally {
+    for (const client of clients) client.disconnect();
+  }
+  options.log(`Redis Cluster ready: ${ports.length} primaries, ${urls[0]} (REDIS_CLUSTER=1)`);
 }
 
 /** Stops exactly what `up` recorded, removes its data and the env file. */

@@ -9,7 +9,7 @@ import {
   stackUp,
 } from './launcher.js';
 
-const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] [--secure | --insecure] | down | status>
+const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] [--secure | --insecure] [--redis-cluster] | down | status>
 
   up         fetch Kafka and Apicurio Registry from Maven Central (once), start them and Redis
              if none answers; print the endpoints and write them to ${STACK_ENV_FILE}
@@ -17,16 +17,21 @@ const USAGE = `usage: tsx deploy/local/stack.ts <up [--cluster] [--secure | --in
   --secure   the default: SASL_SSL + SCRAM-SHA-512 for clients, ACLs (deny by default), a Redis of its
              own with TLS and ACL users on HUB_REDIS_PORT (6380); credentials under HUB_STACK_DIR/secrets
   --insecure the plain stack, for debugging: no TLS, no credentials, no ACLs (also HUB_STACK_SECURE=0)
+  --redis-cluster
+             with --insecure: a Redis Cluster of three primaries of the stack's own on HUB_REDIS_CLUSTER_PORT
+             (6390) and the two ports after it, instead of a single Redis; writes REDIS_CLUSTER=1
   down       stop exactly what up started and delete its data
   status     say whether the stack is running and where
 
-environment: HUB_STACK_SECURE (1, the default, or 0), HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081), HUB_REDIS_PORT (6380),
+environment: HUB_STACK_SECURE (1, the default, or 0), HUB_KAFKA_VERSION, HUB_REGISTRY_VERSION, HUB_KAFKA_PORT (9092), HUB_REGISTRY_PORT (8081), HUB_REDIS_PORT (6380), HUB_REDIS_CLUSTER_PORT (6390),
 REDIS_URL (redis://127.0.0.1:6379), HUB_CACHE_DIR (~/.cache/medfund-hub), HUB_STACK_DIR (<tmp>/medfund-hub-stack)
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...flags] = argv;
-  const unknown = flags.filter((f) => !['--cluster', '--secure', '--insecure'].includes(f));
+  const unknown = flags.filter(
+    (f) => !['--cluster', '--secure', '--insecure', '--redis-cluster'].includes(f),
+  );
   if (unknown.length > 0 || (flags.length > 0 && command !== 'up')) {
     process.stderr.write(`stack: unknown option ${unknown[0] ?? flags[0]}\n${USAGE}`);
     return 2;
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = stackOptionsFromEnvironment(process.env, {
     cluster: flags.includes('--cluster'),
+    redisCluster: flags.includes('--redis-cluster'),
     services: SERVICE_ROLES,
     ...(flags.includes('--secure') ? { secure: true } : {}),
     ...(flags.includes('--insecure') ? { secure: false } : {}),
@@ -46,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       const { endpoints } = await stackUp(options);
       process.stdout.write(
         `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}\nSCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}\nREDIS_URL=${endpoints.redisUrl}\n` +
+          (endpoints.redisCluster ? 'REDIS_CLUSTER=1\n' : '') +
           (endpoints.security
             ? `# secured: credentials and the CA are in ${options.stateDir}/secrets (see ${options.envFile})\n`
             : ''),

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Endpoints, HubConfig } from '../../shared/config.js';
 import { HubError } from '../../shared/errors.js';
@@ -10,6 +9,7 @@ import { chinaDateOf } from '../../shared/policy/dates.js';
 import { loadRegions } from '../../shared/policy/regions.js';
 import { addCounters, COUNTERS, countersFrom, countersId } from '../../shared/reconciliation.js';
 import type { PublicDisclosure } from '../../shared/records.js';
+import type { RedisClient } from '../../shared/redis.js';
 import { createRedis } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { entityKey } from '../../shared/runner/partition-state.js';
@@ -87,19 +87,22 @@ const aggregateKey = (namespace: string, partition: number, region: string, labe
 const periodIndexKey = (namespace: string, partition: number, region: string) =>
   entityKey(namespace, 'disclosure', partition, PERIOD_INDEX as EntityKind<unknown>, region);
 
-/** Hash reads in one pipeline (each key lies in its partition's slot, so no single transaction spans them). */
-async function readHashes(redis: Redis, keys: readonly string[]): Promise<Record<string, string>[]> {
-  const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.hgetall(key);
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, value]) => {
-    if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
-    return (value ?? {}) as Record<string, string>;
-  });
+/** Hash reads, all sent at once; each key lies in its partition's slot, so they are not one pipeline (a Redis Cluster refuses that). */
+async function readHashes(redis: RedisClient, keys: readonly string[]): Promise<Record<string, string>[]> {
+  try {
+    return await Promise.all(keys.map((key) => redis.hgetall(key)));
+  } catch (error) {
+    const cause = error as Error;
+    throw new HubError(`redis: ${cause.message}`, { retriable: true, cause });
+  }
 }
 
 /** The periods of a region that any ledger partition has totals for. */
-export async function periodLabelsOf(redis: Redis, region: string, layout: TotalsLayout): Promise<string[]> {
+export async function periodLabelsOf(
+  redis: RedisClient,
+  region: string,
+  layout: TotalsLayout,
+): Promise<string[]> {
   const keys = Array.from({ length: layout.ledgerPartitions }, (_, p) =>
     periodIndexKey(layout.namespace, p, region),
   );
@@ -111,7 +114,7 @@ export async function periodLabelsOf(redis: Redis, region: string, layout: Total
 
 /** A region's totals for one period: every ledger partition's, added up. */
 async function totalsOf(
-  redis: Redis,
+  redis: RedisClient,
   region: string,
   label: string,
   layout: TotalsLayout,
@@ -125,7 +128,7 @@ async function totalsOf(
 
 /** What the disclosure reports of reconciliation for a region-year (see reconciliationStatus). */
 export async function reconciliationOf(
-  redis: Redis,
+  redis: RedisClient,
   region: string,
   year: number,
   layout: TotalsLayout,
@@ -147,7 +150,7 @@ export async function reconciliationOf(
 
 /** Reads a region's figures for one period from every partition's totals and counters. */
 export async function readFigures(
-  redis: Redis,
+  redis: RedisClient,
   region: string,
   period: Period,
   threshold: number,
@@ -282,7 +285,7 @@ export class DisclosurePublisher {
   private constructor(
     private readonly options: PublisherOptions,
     private readonly kafka: Kafka,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly codec: TopicCodec,
     private readonly layout: TotalsLayout,
   ) {

@@ -1,16 +1,15 @@
 import { type Command, Option } from 'commander';
-import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { type HubConfig, loadEndpoints } from '../../shared/config.js';
 import { createKafka } from '../../shared/kafka.js';
 import { createLogger } from '../../shared/logger.js';
 import { readToEnd } from '../../shared/read-topic.js';
 import type { DeadLetter, ReconciliationResult } from '../../shared/records.js';
+import { createRedis, type RedisClient } from '../../shared/redis.js';
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { announcedInstances } from '../../shared/runner/announce.js';
 import { DEAD_LETTER_HEADERS } from '../../shared/runner/dead-letter-headers.js';
 import type { Service } from '../../shared/runner/service.js';
-import { ioredisSecurity, redisConnectUrl } from '../../shared/security.js';
 import { type TopicSpec, type Topics, topicsFor } from '../../shared/topics.js';
 import { servicesFor } from '../catalogue.js';
 import { EXIT, exitWith } from './options.js';
@@ -96,12 +95,7 @@ export function registerStatus(program: Command, config: HubConfig): void {
 export async function runStatus(config: HubConfig, options: { format?: string } = {}): Promise<number> {
   const endpoints = loadEndpoints();
   const kafka = createKafka(endpoints, 'hub-cli', createLogger('hub-cli', 'error'));
-  const security = endpoints.security?.redis;
-  const redis = new Redis(redisConnectUrl(endpoints.redisUrl, security), {
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-    ...ioredisSecurity(security),
-  });
+  const redis = createRedis(endpoints);
   redis.on('error', () => {});
   try {
     const report = await gatherStatus(
@@ -122,7 +116,7 @@ export async function runStatus(config: HubConfig, options: { format?: string } 
 export async function gatherStatus(
   config: HubConfig,
   kafka: Kafka,
-  redis: Redis,
+  redis: RedisClient,
   codec: TopicCodec,
   now: () => Date = () => new Date(),
 ): Promise<{ services: ServiceStatus[]; discrepancy: Discrepancy | null }> {
@@ -297,7 +291,7 @@ async function codeOf(codec: TopicCodec, topic: TopicSpec, value: Buffer | null)
 
 /** Each announced instance of a service, asked at its /healthz and /readyz (one second each). */
 async function instanceHealth(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   service: string,
   now: Date,

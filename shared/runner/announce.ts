@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import { bindAddress } from './observability.js';
 import { serviceKeyPrefix } from './partition-state.js';
 
@@ -48,7 +48,7 @@ export interface Announcer {
 }
 
 export function announceHealth(
-  redis: Redis,
+  redis: RedisClient,
   options: {
     readonly namespace: string;
     readonly service: string;
@@ -90,7 +90,7 @@ export function announceHealth(
 
 /** Every instance a service announced, as read from its hash (unparseable fields are skipped). */
 export async function announcedInstances(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   service: string,
 ): Promise<Announcement[]> {

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
 import { ConfigError, type InvalidInput, invalidInput } from '../errors.js';
 import { chinaDateOf } from '../policy/dates.js';
 import type { DeadLetter } from '../records.js';
+import type { RedisClient } from '../redis.js';
 import type { TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
@@ -59,7 +59,7 @@ export class ChunkProcessor<Input> {
   constructor(
     private readonly service: Service<Input>,
     private readonly codec: TopicCodec,
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     private readonly options: { readonly pseudonymKey: ParseContext['pseudonymKey'] },
     private readonly partitionsOf: (topic: TopicSpec) => number,
   ) {}
@@ -163,7 +163,7 @@ export class ChunkProcessor<Input> {
           // decide fails the same way and dead-letters the message
         }
       }
-      if ((await state.load(this.redis as Redis, refs)) === 0) return;
+      if ((await state.load(this.redis as RedisClient, refs)) === 0) return;
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
-import type { Redis } from 'ioredis';
 import { CorruptStateError, HubError, StateLostError } from '../errors.js';
+import type { RedisClient } from '../redis.js';
 import {
   type EntityKind,
   type EntityPeek,
@@ -81,13 +81,13 @@ interface StateCommands {
 }
 
 /** ioredis sends EVALSHA and loads the script itself when the server answers NOSCRIPT. */
-function commands(redis: Redis): StateCommands {
-  const r = redis as Redis & Partial<StateCommands>;
+function commands(redis: RedisClient): StateCommands {
+  const r = redis as RedisClient & Partial<StateCommands>;
   if (r.hubStateApply === undefined) {
     redis.defineCommand('hubStateInit', { numberOfKeys: 1, lua: INIT_SCRIPT });
     redis.defineCommand('hubStateApply', { lua: APPLY_SCRIPT });
   }
-  return r as Redis & StateCommands;
+  return r as RedisClient & StateCommands;
 }
 
 /** An entity as this process last read or wrote it. */
@@ -153,7 +153,7 @@ export class PartitionState implements EntityPeek {
    * committed an offset for the partition; otherwise it was lost and must be rebuilt.
    */
   static async open(
-    redis: Redis,
+    redis: RedisClient,
     options: {
       namespace: string;
       service: string;
@@ -204,7 +204,7 @@ export class PartitionState implements EntityPeek {
    * from it: a service must say so before any batch arrives, not decide against empty state later.
    */
   static async verify(
-    redis: Redis,
+    redis: RedisClient,
     options: { namespace: string; service: string; partition: number; committed: bigint | null },
   ): Promise<void> {
     if (options.committed === null || options.committed <= 0n) return;
@@ -217,7 +217,7 @@ export class PartitionState implements EntityPeek {
 
   /** Starts a partition's state over (`hub rebuild`): a new epoch at `watermark`, whatever was there. */
   static async restart(
-    redis: Redis,
+    redis: RedisClient,
     options: { namespace: string; service: string; partition: number; watermark: bigint; maxEntries: number },
   ): Promise<PartitionState> {
     const epoch = randomUUID();
@@ -240,7 +240,7 @@ export class PartitionState implements EntityPeek {
   }
 
   /** Loads the entities not yet in memory, in one pipeline. */
-  async load(redis: Redis, refs: readonly EntityRef[]): Promise<number> {
+  async load(redis: RedisClient, refs: readonly EntityRef[]): Promise<number> {
     const missing = new Map<string, EntityRef>();
     for (const ref of refs) {
       const key = this.key(ref[0], ref[1]);
@@ -284,7 +284,7 @@ export class PartitionState implements EntityPeek {
    * when the partition's meta is no longer ours: another process took the partition (its state stands),
    * or the state was lost or rebuilt (StateLostError).
    */
-  async write(redis: Redis, work: ChunkWork | undefined, nextOffset: bigint): Promise<boolean> {
+  async write(redis: RedisClient, work: ChunkWork | undefined, nextOffset: bigint): Promise<boolean> {
     const keys: string[] = [metaKey(this.namespace, this.service, this.partition)];
     const args: string[] = [this.epoch, String(this.applied), String(nextOffset)];
     const written: Array<[string, Cached]> = [];

@@ -5,6 +5,7 @@ import { HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
 import { closeOneTimeReader, createKafka } from '../kafka.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { ChunkProcessor } from './chunk.js';
@@ -89,11 +90,8 @@ export async function rebuildState<Input>(
 }
 
 /** Deletes the keys matching `pattern` on every primary (a Redis Cluster's keys spread over its primaries). */
-export async function deleteKeys(redis: Redis | Cluster, pattern: string): Promise<number> {
-  const nodes =
-    'nodes' in redis && typeof redis.nodes === 'function'
-      ? (redis as Cluster).nodes('master')
-      : [redis as Redis];
+export async function deleteKeys(redis: RedisClient, pattern: string): Promise<number> {
+  const nodes: Redis[] = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
   let deleted = 0;
   for (const node of nodes) {
     let cursor = '0';
@@ -116,7 +114,7 @@ async function replay<Input>(
   service: Service<Input>,
   options: RebuildOptions,
   kafka: ReturnType<typeof createKafka>,
-  redis: Redis,
+  redis: RedisClient,
   targets: ReadonlyMap<number, bigint>,
 ): Promise<number> {
   if (targets.size === 0) return 0;

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type {
   Admin,
   Batch,
@@ -27,6 +26,7 @@ import { createKafka, sendEachPartitionApart, transactionalProducer } from '../k
 import { createLogger, type Logger } from '../logger.js';
 import { loadRegions } from '../policy/regions.js';
 import { workingDayCalendar } from '../policy/workingDays.js';
+import type { RedisClient } from '../redis.js';
 import { createRedis } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { type TopicSpec, type Topics, topicsFor } from '../topics.js';
@@ -247,7 +247,7 @@ export async function startService<Input>(
   const kafka = createKafka(options.endpoints, `${service.name}-${options.instanceId}`, log, (answer) =>
     metrics.brokerRetries.inc({ answer }),
   );
-  const redis: Redis | undefined = service.state ? createRedis(options.endpoints) : undefined;
+  const redis: RedisClient | undefined = service.state ? createRedis(options.endpoints) : undefined;
   redis?.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
   const topics = [service.input, service.deadLetters, ...service.outputs];
@@ -416,7 +416,7 @@ export async function startService<Input>(
   };
 
   /** Checks, as soon as partitions are assigned, that their state is there: idle or not, lost state stops the service. */
-  const verifyAssigned = async (client: Redis, partitions: readonly number[]) => {
+  const verifyAssigned = async (client: RedisClient, partitions: readonly number[]) => {
     try {
       for (const partition of partitions) {
         await PartitionState.verify(client, {
@@ -633,7 +633,7 @@ export async function startService<Input>(
         retry('replay committed records into the state', 'state'),
       );
       const written = await retryTransient(
-        () => state.write(redis as Redis, prepared.work, end),
+        () => state.write(redis as RedisClient, prepared.work, end),
         retry('write state', 'state'),
       );
       if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');
@@ -684,7 +684,7 @@ export async function startService<Input>(
       throw new TestCrash(commits);
     if (state && !faults?.skipStateWrites) {
       const written = await retryTransient(
-        () => state.write(redis as Redis, prepared.work, nextOffset),
+        () => state.write(redis as RedisClient, prepared.work, nextOffset),
         retry('write state', 'state'),
       );
       if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');
