@@ -281,8 +281,8 @@ async function planStack(options: StackOptions): Promise<StackPlan> {
     );
   }
   const redisPort = options.redisPort ?? 6380;
-  const clusterPort = options.redisClusterPort ?? 6390;
-  const redisClusterPorts = options.redisCluster ? [clusterPort, clusterPort + 1, clusterPort + 2] : [];
+  const redisClusterPorts = options.redisCluster ? redisClusterPortsOf(options) : [];
+  // Fails here, before anything starts, when no redis-server is installed.
   if (options.redisCluster) redisBinary(options.redisUrl);
   const redisStart = options.redisCluster
     ? undefined
@@ -293,8 +293,7 @@ async function planStack(options: StackOptions): Promise<StackPlan> {
     ...kafkaPorts.flatMap((p) => [p.broker, p.controller]),
     options.registryPort,
     ...(redisStart ? [redisStart.port] : []),
-    // A cluster node also listens on its port + 10000 (the cluster bus).
-    ...redisClusterPorts.flatMap((port) => [port, port + 10_000]),
+    ...redisClusterPorts.flatMap(withClusterBus),
   ]);
   return { nodes, kafkaPorts, secure, redisPort, redisStart, redisClusterPorts };
 }
@@ -454,6 +453,15 @@ function startRedisProcess(
   );
 }
 
+/** The three nodes' ports of the stack's Redis Cluster: `redisClusterPort` and the two after it. */
+function redisClusterPortsOf(options: StackOptions): number[] {
+  const first = options.redisClusterPort ?? 6390;
+  return [first, first + 1, first + 2];
+}
+
+/** A cluster node also listens on its port + 10000 (the cluster bus). */
+const withClusterBus = (port: number): number[] => [port, port + 10_000];
+
 function startRedisClusterNode(options: StackOptions, port: number): StartedProcess {
   const dir = join(options.stateDir, `redis-cluster-${port}`);
   mkdirSync(dir, { recursive: true });
@@ -490,9 +498,8 @@ function startRedisClusterNode(options: StackOptions, port: number): StartedProc
 export async function startRedisCluster(
   options: StackOptions,
 ): Promise<{ readonly url: string; stop(): Promise<void> }> {
-  const first = options.redisClusterPort ?? 6390;
-  const ports = [first, first + 1, first + 2];
-  await requirePortsFree(ports.flatMap((port) => [port, port + 10_000]));
+  const ports = redisClusterPortsOf(options);
+  await requirePortsFree(ports.flatMap(withClusterBus));
   mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
   const processes = ports.map((port) => startRedisClusterNode(options, port));
   try {
@@ -501,7 +508,7 @@ export async function startRedisCluster(
     await stopProcesses(processes, options);
     throw error;
   }
-  return { url: `redis://127.0.0.1:${first}`, stop: () => stopProcesses(processes, options) };
+  return { url: `redis://127.0.0.1:${ports[0]}`, stop: () => stopProcesses(processes, options) };
 }
 
 export const REDIS_CLUSTER_SLOTS = 16_384;

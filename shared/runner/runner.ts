@@ -26,8 +26,7 @@ import { createKafka, sendEachPartitionApart, transactionalProducer } from '../k
 import { createLogger, type Logger } from '../logger.js';
 import { loadRegions } from '../policy/regions.js';
 import { workingDayCalendar } from '../policy/workingDays.js';
-import type { RedisClient } from '../redis.js';
-import { createRedis } from '../redis.js';
+import { createRedis, type RedisClient } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import { type TopicSpec, type Topics, topicsFor } from '../topics.js';
 import { advertisedHost, announceHealth } from './announce.js';
