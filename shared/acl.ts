@@ -4,7 +4,8 @@ import type { TopicSpec } from './topics.js';
 /**
  * Who may do what, derived from the service catalogue (services/catalogue.ts), so the catalogue stays
  * the one source of truth: every service runs as its own principal (its name) that may read its input
- * topic with its own consumer group, write its outputs and its dead-letter topic, and use transactional
+ * topic with its own consumer group, write its outputs, its dead-letter topic and (a stateful service) its
+ * changelog, and use transactional
  * ids that start with its group. Nothing else: the broker denies by default
  * (`allow.everyone.if.no.acl.found=false`) and only the admin principal is a super user.
  *
@@ -37,7 +38,10 @@ export const READER_GROUP_PREFIX = 'hub-reader-';
 
 export interface AclCatalogue {
   /** The services of one namespace (servicesFor its topics): their topics carry its names. */
-  readonly services: readonly Pick<Service<unknown>, 'name' | 'input' | 'outputs' | 'deadLetters'>[];
+  readonly services: readonly Pick<
+    Service<unknown>,
+    'name' | 'input' | 'outputs' | 'deadLetters' | 'state'
+  >[];
   /** The publisher's chain topic (topics.disclosure), written and read by the disclosure principal. */
   readonly disclosureTopic: Pick<TopicSpec, 'name'>;
   /** The namespace of the groups and transactional ids. */
@@ -80,6 +84,15 @@ export function kafkaAcls(catalogue: AclCatalogue): KafkaAcl[] {
       ['WRITE', 'DESCRIBE'],
       'its refusals (dead letters)',
     );
+    if (service.state)
+      allow(
+        service.name,
+        'TOPIC',
+        'LITERAL',
+        service.state.changelog.name,
+        ['WRITE', 'DESCRIBE'],
+        'its state, in the transaction of each chunk (its changelog)',
+      );
     allow(
       service.name,
       'TRANSACTIONAL_ID',

@@ -542,6 +542,13 @@ export interface DeadLetter {
   attempt: number;
 }
 
+/** schemas/state-change.avsc: one field of a stateful service's entity, on its changelog. */
+export interface StateChange {
+  entity: string;
+  field: string;
+  text: string;
+}
+
 /** Schema file name (schemas/<name>.avsc, kebab-case of the record name) → record shape. */
 export interface RecordBySchemaName {
   'premium-collected': PremiumCollected;
@@ -565,6 +572,7 @@ export interface RecordBySchemaName {
   'reconciliation-result': ReconciliationResult;
   'public-disclosure': PublicDisclosure;
   'dead-letter': DeadLetter;
+  'state-change': StateChange;
 }
 
 export type SchemaName = keyof RecordBySchemaName;
@@ -592,6 +600,7 @@ export const SCHEMA_RECORD_NAMES: { readonly [N in SchemaName]: string } = {
   'reconciliation-result': `${RECORD_NAMESPACE}.ReconciliationResult`,
   'public-disclosure': `${RECORD_NAMESPACE}.PublicDisclosure`,
   'dead-letter': `${RECORD_NAMESPACE}.DeadLetter`,
+  'state-change': `${RECORD_NAMESPACE}.StateChange`,
 };
 
 export const SCHEMA_NAMES = Object.keys(SCHEMA_RECORD_NAMES) as SchemaName[];

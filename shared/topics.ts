@@ -31,6 +31,9 @@ const DEAD_LETTER_RETENTION = { 'cleanup.policy': 'delete', 'retention.ms': Stri
 // The ledger is the system of record: append-only, never compacted, never expired.
 const FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 
+// A changelog holds each field's latest text: compaction keeps it bounded by the state, not the history.
+const COMPACTED = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(DAY_MS) };
+
 /** The catalogue of one hub: every name carries its namespace. Build it once, from the start-up config. */
 export function topicsFor(config: HubConfig) {
   const { namespace } = config;
@@ -52,6 +55,17 @@ export function topicsFor(config: HubConfig) {
     compatibility: 'BACKWARD',
     doc: `input ${service} refused, with the original bytes and the precise reason`,
   });
+  /** A stateful service's state on Kafka, one partition per input partition (shared/runner/changelog.ts). */
+  const changelog = (service: string, input: { partitions: number }): TopicSpec => ({
+    name: `${namespace}.${service}.changelog.v1`,
+    records: ['state-change'],
+    key: '[entity, field] as JSON: compaction keeps the latest text of each field; a deleted field is a tombstone',
+    partitions: input.partitions,
+    config: COMPACTED,
+    compatibility: 'BACKWARD',
+    doc: `${service}'s Redis state, field by field, written in the transaction of each chunk: what \`hub rebuild\` restores Redis from`,
+  });
+  const inputs = { journal: { partitions: 6 }, ledger: { partitions: 6 }, hospitalMonth: { partitions: 6 } };
   return {
     taxPremium: {
       name: `${namespace}.tax.premium.v1`,
@@ -93,7 +107,7 @@ export function topicsFor(config: HubConfig) {
         'journal-operating-cost',
       ],
       key: "member pseudonym for a member's facts (so each member's facts are decided in one order), else hospital code, else region code; an end-of-collection notice is copied to every partition",
-      partitions: 6,
+      partitions: inputs.journal.partitions,
       config: FOREVER,
       compatibility: 'BACKWARD',
       doc: 'accepted facts from the three input topics, pseudonymised: what accounting decides from, in one order per member (kept forever: Redis state is rebuilt from it)',
@@ -102,7 +116,7 @@ export function topicsFor(config: HubConfig) {
       name: `${namespace}.fund.ledger.v1`,
       records: ['ledger-posting'],
       key: 'member pseudonym when the posting concerns a member, else hospital code, else region code',
-      partitions: 6,
+      partitions: inputs.ledger.partitions,
       config: FOREVER,
       compatibility: 'BACKWARD',
       doc: "the fund's double-entry ledger: the system of record",
@@ -120,7 +134,7 @@ export function topicsFor(config: HubConfig) {
       name: `${namespace}.reconciler.hospital-month.v1`,
       records: ['hospital-month-change'],
       key: 'hospital code: a hospital-month is reconciled in one partition, whichever members its claims came from',
-      partitions: 6,
+      partitions: inputs.hospitalMonth.partitions,
       config: FOREVER,
       compatibility: 'BACKWARD',
       doc: "the ledger's hospital-month figures re-keyed by hospital (reconciler → hospital-reconciler)",
@@ -141,6 +155,10 @@ export function topicsFor(config: HubConfig) {
     reconcilerDeadLetters: deadLetters('reconciler'),
     hospitalReconcilerDeadLetters: deadLetters('hospital-reconciler'),
     disclosureDeadLetters: deadLetters('disclosure'),
+    accountingChangelog: changelog('accounting', inputs.journal),
+    reconcilerChangelog: changelog('reconciler', inputs.ledger),
+    hospitalReconcilerChangelog: changelog('hospital-reconciler', inputs.hospitalMonth),
+    disclosureChangelog: changelog('disclosure', inputs.ledger),
   } as const satisfies Record<string, TopicSpec>;
 }
 

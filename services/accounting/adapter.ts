@@ -11,6 +11,7 @@ export const accountingService = (topics: Topics): Service<JournalFact> => ({
   outputs: [topics.ledger],
   parse: (decoded) => parseJournal(decoded, topics),
   state: {
+    changelog: topics.accountingChangelog,
     kinds: [MEMBER_YEAR, REGION_YEAR, KEY_YEAR],
     entitiesOf: accountingEntitiesOf,
   },

@@ -12,6 +12,7 @@ export const disclosureAggregationService = (topics: Topics): Service<LedgerPost
   outputs: [],
   parse: (decoded) => parseLedgerPosting(decoded, topics),
   state: {
+    changelog: topics.disclosureChangelog,
     kinds: [PERIOD_AGGREGATE, PERIOD_INDEX, MEMBER_PART, KEY_SEQUENCE],
     entitiesOf: aggregationEntitiesOf,
   },

@@ -12,6 +12,10 @@ export const hospitalReconcilerService = (topics: Topics): Service<HospitalMonth
   deadLetters: topics.hospitalReconcilerDeadLetters,
   outputs: [topics.reconciliation],
   parse: (decoded) => parseChange(decoded, topics),
-  state: { kinds: [HOSPITAL_MONTH_ITEM, COUNTERS], entitiesOf: hospitalEntitiesOf },
+  state: {
+    changelog: topics.hospitalReconcilerChangelog,
+    kinds: [HOSPITAL_MONTH_ITEM, COUNTERS],
+    entitiesOf: hospitalEntitiesOf,
+  },
   decide: (change, store) => decideHospitalMonth(change, store, topics),
 });

@@ -12,6 +12,10 @@ export const reconcilerService = (topics: Topics): Service<LedgerPosting> => ({
   deadLetters: topics.reconcilerDeadLetters,
   outputs: [topics.reconciliation, topics.hospitalMonth],
   parse: (decoded) => parsePosting(decoded, topics),
-  state: { kinds: [MEMBER_YEAR_ITEM, MANUAL_CLAIM_ITEM, COUNTERS], entitiesOf: reconcilerEntitiesOf },
+  state: {
+    changelog: topics.reconcilerChangelog,
+    kinds: [MEMBER_YEAR_ITEM, MANUAL_CLAIM_ITEM, COUNTERS],
+    entitiesOf: reconcilerEntitiesOf,
+  },
   decide: (posting, store) => decideReconciliation(posting, store, topics),
 });

@@ -5,9 +5,10 @@ import type { DeadLetter } from '../records.js';
 import type { RedisClient } from '../redis.js';
 import type { TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
+import { changelogRecords } from './changelog.js';
 import { deadLetterHeaders } from './dead-letter-headers.js';
 import type { RunnerMetrics } from './observability.js';
-import type { ChunkWork, PartitionState } from './partition-state.js';
+import { NO_STATE_WRITE, type PartitionState, type StateWrite } from './partition-state.js';
 import {
   type DecideContext,
   type Decided,
@@ -22,7 +23,8 @@ import {
 export interface PreparedRecord {
   readonly topic: string;
   readonly key: string | null;
-  readonly value: Buffer;
+  /** null: a tombstone (a changelog field deleted). */
+  readonly value: Buffer | null;
   readonly partition?: number;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -31,7 +33,8 @@ export interface PreparedRecord {
 export interface PreparedChunk {
   readonly records: readonly PreparedRecord[];
   readonly deadLetters: ReadonlyArray<{ code: string }>;
-  readonly work: ChunkWork | undefined;
+  /** The entities the chunk changed: on the changelog in `records` (decide), written to Redis once committed. */
+  readonly stateWrite: StateWrite;
 }
 
 /** A decision whose outputs a later one with the same `latest` may replace (Decided.latest). */
@@ -128,7 +131,12 @@ export class ChunkProcessor<Input> {
         }
       }
     }
-    return { records, deadLetters, work };
+    const stateWrite = state ? state.plan(work) : NO_STATE_WRITE;
+    const changelog = this.service.state?.changelog;
+    if (mode === 'decide' && changelog) {
+      records.push(...changelogRecords(changelog, partition, stateWrite, this.codec));
+    }
+    return { records, deadLetters, stateWrite };
   }
 
   private encodeAll(decided: Decided): PreparedRecord[] {

@@ -31,13 +31,17 @@ import {
 export const metaKey = (namespace: string, service: string, partition: number): string =>
   `${namespace}:${service}:{${service}.${partition}}:meta`;
 
+/** What every entity key of a partition starts with; the rest is the entity, `<kind>:<id>`. */
+export const partitionKeyPrefix = (namespace: string, service: string, partition: number): string =>
+  `${namespace}:${service}:{${service}.${partition}}:`;
+
 export const entityKey = (
   namespace: string,
   service: string,
   partition: number,
   kind: EntityKind<unknown>,
   id: string,
-): string => `${namespace}:${service}:{${service}.${partition}}:${kind.name}:${id}`;
+): string => `${partitionKeyPrefix(namespace, service, partition)}${kind.name}:${id}`;
 
 /** Every Redis key of a service starts with this: what it owns (and what `hub rebuild` deletes). */
 export const serviceKeyPrefix = (namespace: string, service: string): string => `${namespace}:${service}:`;
@@ -123,6 +127,23 @@ export function entityWrite(
 interface Cached extends PersistedEntity {
   readonly kind: EntityKind<unknown>;
 }
+
+/** One entity's part of a chunk's state write. */
+export interface EntityWrite {
+  /** Its Redis key. */
+  readonly key: string;
+  /** `<kind>:<id>`: the key without the partition's prefix, as the changelog names it. */
+  readonly entity: string;
+  readonly changes: FieldChanges;
+  readonly cached: Cached;
+}
+
+/** What one chunk writes to the state (PartitionState.plan). */
+export interface StateWrite {
+  readonly entities: readonly EntityWrite[];
+}
+
+export const NO_STATE_WRITE: StateWrite = { entities: [] };
 
 /** How the partition's state stands against its input, decided when a process takes the partition. */
 export interface Opened {
@@ -280,18 +301,34 @@ export class PartitionState implements EntityPeek {
   }
 
   /**
-   * Writes what the chunk changed and moves the watermark to `nextOffset`, in one script. Returns false
+   * What writing the chunk changes, field by field, against what this process last wrote: the same
+   * plan goes onto the changelog in the chunk's transaction and into Redis after it (`write`).
+   */
+  plan(work: ChunkWork | undefined): StateWrite {
+    const prefix = partitionKeyPrefix(this.namespace, this.service, this.partition);
+    const entities: EntityWrite[] = [];
+    for (const [key, staged] of work?.staged() ?? []) {
+      const { changes, persisted } = entityWrite(this.cache.get(key), staged.kind, staged.value);
+      entities.push({
+        key,
+        entity: key.slice(prefix.length),
+        changes,
+        cached: { kind: staged.kind, value: staged.value, persisted },
+      });
+    }
+    return { entities };
+  }
+
+  /**
+   * Writes a chunk's plan and moves the watermark to `nextOffset`, in one script. Returns false
    * when the partition's meta is no longer ours: another process took the partition (its state stands),
    * or the state was lost or rebuilt (StateLostError).
    */
-  async write(redis: RedisClient, work: ChunkWork | undefined, nextOffset: bigint): Promise<boolean> {
+  async write(redis: RedisClient, plan: StateWrite, nextOffset: bigint): Promise<boolean> {
     const keys: string[] = [metaKey(this.namespace, this.service, this.partition)];
     const args: string[] = [this.epoch, String(this.applied), String(nextOffset)];
-    const written: Array<[string, Cached]> = [];
-    for (const [key, staged] of work?.staged() ?? []) {
-      const { changes, persisted } = entityWrite(this.cache.get(key), staged.kind, staged.value);
+    for (const { key, changes } of plan.entities) {
       const { set, del } = changes;
-      written.push([key, { kind: staged.kind, value: staged.value, persisted }]);
       if (set.length === 0 && del.length === 0) continue;
       keys.push(key);
       args.push(String(set.length), String(del.length));
@@ -309,7 +346,7 @@ export class PartitionState implements EntityPeek {
       void offset; // same epoch, another watermark: another owner moved on, and its state stands
       return false;
     }
-    for (const [key, cached] of written) {
+    for (const { key, cached } of plan.entities) {
       this.cache.delete(key);
       this.cache.set(key, cached);
     }

@@ -1,26 +1,36 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { KafkaMessage } from 'kafkajs';
+import type { Admin, KafkaMessage } from 'kafkajs';
 import type { Endpoints, HubConfig } from '../config.js';
-import { HubError } from '../errors.js';
+import { CorruptStateError, HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
 import { closeOneTimeReader, createKafka } from '../kafka.js';
 import type { Logger } from '../logger.js';
 import { createRedis, type RedisClient } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
+import type { TopicSpec } from '../topics.js';
+import { ChangelogFold, parseChangelogKey } from './changelog.js';
 import { ChunkProcessor } from './chunk.js';
-import { PartitionState, serviceKeyPrefix } from './partition-state.js';
+import { NO_STATE_WRITE, PartitionState, partitionKeyPrefix, serviceKeyPrefix } from './partition-state.js';
 import { ReplayProgress } from './replay-progress.js';
 import type { Service } from './service.js';
 
 /**
  * Rebuilds a stateful service's Redis state from Kafka, which is the system of record: deletes every key
- * of the service, then replays its input topic, partition by partition, from the beginning up to the
- * offset its consumer group has committed, applying each decision to the state and publishing nothing
- * (what those decisions published is on Kafka already). Each partition gets a new epoch, so a process
- * that still held the old state cannot write into the new one. When the service starts again its
- * state and its committed offsets agree, and it carries on with exactly the outputs an uninterrupted
- * run would give.
+ * of the service, then, by default, restores each partition's entities from the service's changelog
+ * (changelog.ts: the changed fields of every committed chunk, written in the chunk's transaction), so
+ * the state is the one at the offsets its group has committed, and nothing is decided again. With
+ * `from: 'input'` it replays the input topic instead, partition by partition, from the beginning up to
+ * the committed offset, applying each decision to the state and publishing nothing (what those
+ * decisions published is on Kafka already): much slower, and the way to rebuild a namespace whose
+ * changelog is incomplete (one written before the changelog existed). Either way each partition gets
+ * a new epoch, so a process that still held the old state cannot write into the new one, and when the
+ * service starts again its state and its committed offsets agree: it carries on with exactly the
+ * outputs an uninterrupted run would give.
  */
+
+/** Where a rebuild reads the state from: the service's changelog (default), or its input, decided again. */
+export type RebuildSource = 'changelog' | 'input';
+export const REBUILD_SOURCES: readonly RebuildSource[] = ['changelog', 'input'];
 
 export interface RebuildOptions {
   /** The namespace whose group, state and keys are rebuilt. */
@@ -28,9 +38,11 @@ export interface RebuildOptions {
   readonly endpoints: Endpoints;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
-  /** Entities kept in memory per partition while replaying; flushed to Redis chunk by chunk. */
+  /** Default 'changelog'. */
+  readonly from?: RebuildSource;
+  /** Entities kept in memory per partition while replaying the input; flushed to Redis chunk by chunk. */
   readonly stateCacheEntries?: number;
-  /** Called with the total once it is known, then with the running count. */
+  /** Called with the total once it is known, then with the running count (records read). */
   readonly onStart?: (total: number) => void;
   readonly onProgress?: (done: number) => void;
   /** How long the rebuild waits without reading anything before it gives up (default 5 minutes). */
@@ -39,18 +51,27 @@ export interface RebuildOptions {
 
 export interface RebuildReport {
   readonly service: string;
+  readonly from: RebuildSource;
   readonly partitions: number;
+  /** Records read: changelog records, or input records replayed. */
   readonly records: number;
+  /** Where the rebuilt state stands on the input: the group's committed offsets, summed (transaction markers take offsets too). */
+  readonly inputOffsets: number;
   readonly keysDeleted: number;
+  /** The whole rebuild, connecting and deleting the old keys included. */
   readonly seconds: number;
+  /** From the first record read to the state finished: the part that grows with the records. */
+  readonly readSeconds: number;
 }
 
 export async function rebuildState<Input>(
   service: Service<Input>,
   options: RebuildOptions,
 ): Promise<RebuildReport> {
-  if (!service.state) throw new HubError(`${service.name} keeps no state: there is nothing to rebuild`);
+  const model = service.state;
+  if (!model) throw new HubError(`${service.name} keeps no state: there is nothing to rebuild`);
   const started = performance.now();
+  const from = options.from ?? 'changelog';
   const { namespace } = options.config;
   const groupId = `${namespace}.${service.name}`;
   const kafka = createKafka(options.endpoints, `hub-rebuild-${service.name}`, options.logger);
@@ -71,21 +92,55 @@ export async function rebuildState<Input>(
       const offset = BigInt(p.offset);
       if (offset > 0n) targets.set(p.partition, offset);
     }
+    const inputOffsets = [...targets.values()].reduce((sum, end) => sum + Number(end), 0);
+    const ends =
+      from === 'input' ? targets : await changelogEnds(admin, model.changelog.name, targets, options.logger);
     const keysDeleted = await deleteKeys(redis, `${serviceKeyPrefix(namespace, service.name)}*`);
-    const total = [...targets.values()].reduce((sum, end) => sum + Number(end), 0);
-    options.onStart?.(total);
-    const records = await replay(service, options, kafka, redis, targets);
+    options.onStart?.([...ends.values()].reduce((sum, end) => sum + Number(end), 0));
+    const reader: Reader = { kafka, groupId, options, firstRecordAt: undefined };
+    const records =
+      from === 'input'
+        ? await replayInput(service, reader, redis, targets)
+        : await restoreChangelog(service, model.changelog, reader, redis, targets, ends);
+    const ended = performance.now();
     return {
       service: service.name,
+      from,
       partitions: targets.size,
       records,
+      inputOffsets,
       keysDeleted,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (ended - started) / 1000,
+      readSeconds: (ended - (reader.firstRecordAt ?? ended)) / 1000,
     };
   } finally {
     await admin.disconnect().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/**
+ * How far to read each changelog partition: to its end, for the input partitions the group has
+ * committed in (a changelog partition whose input has no committed offset holds no state to keep).
+ */
+async function changelogEnds(
+  admin: Admin,
+  topic: string,
+  committed: ReadonlyMap<number, bigint>,
+  logger: Logger,
+): Promise<Map<number, bigint>> {
+  const ends = new Map<number, bigint>();
+  for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+    const end = BigInt(high);
+    if (end === 0n) continue;
+    if (committed.has(partition)) ends.set(partition, end);
+    else
+      logger.warn(
+        { topic, partition },
+        'rebuild: changelog records of an input partition never committed: left out',
+      );
+  }
+  return ends;
 }
 
 /** Deletes the keys matching `pattern` on every primary (a Redis Cluster's keys spread over its primaries). */
@@ -109,15 +164,124 @@ export async function deleteKeys(redis: RedisClient, pattern: string): Promise<n
   return deleted;
 }
 
-async function replay<Input>(
+interface Reader {
+  readonly kafka: ReturnType<typeof createKafka>;
+  /** The service's group: the reader's own group is named after it. */
+  readonly groupId: string;
+  readonly options: RebuildOptions;
+  /** performance.now() when the first records arrived. */
+  firstRecordAt: number | undefined;
+}
+
+/** Restores the entities from the changelog, partition by partition, then opens each partition's state at its committed offset. */
+async function restoreChangelog<Input>(
   service: Service<Input>,
-  options: RebuildOptions,
-  kafka: ReturnType<typeof createKafka>,
+  changelog: TopicSpec,
+  reader: Reader,
+  redis: RedisClient,
+  committed: ReadonlyMap<number, bigint>,
+  ends: ReadonlyMap<number, bigint>,
+): Promise<number> {
+  const { namespace } = reader.options.config;
+  const codec = new TopicCodec(
+    createRegistry(reader.options.endpoints),
+    reader.options.endpoints.schemaRegistryUrl,
+  );
+  await codec.prepare([changelog]);
+  const folds = new Map<number, ChangelogFold>();
+  const flush = async (partition: number) => {
+    const fold = folds.get(partition);
+    if (fold === undefined || fold.size === 0) return;
+    await writeFields(redis, partitionKeyPrefix(namespace, service.name, partition), fold.drain());
+  };
+  let records = 0;
+  await readPartitionsTo(
+    reader,
+    changelog.name,
+    ends,
+    async (partition, messages) => {
+      let fold = folds.get(partition);
+      if (fold === undefined) {
+        fold = new ChangelogFold();
+        folds.set(partition, fold);
+      }
+      for (const message of messages) {
+        const key = message.key?.toString() ?? '';
+        const named = parseChangelogKey(key);
+        if (named === undefined) {
+          throw new CorruptStateError(
+            `${changelog.name} partition ${partition} offset ${message.offset}: key '${key.slice(0, 80)}' is not [entity, field]`,
+          );
+        }
+        if (message.value === null) {
+          fold.set(named.entity, named.field, null);
+          continue;
+        }
+        const decoded =
+          codec.decodeKnown(changelog, message.value) ?? (await codec.decode(changelog, message.value));
+        if (!decoded.ok || decoded.value.record !== 'state-change') {
+          throw new CorruptStateError(
+            `${changelog.name} partition ${partition} offset ${message.offset}: not a state-change record` +
+              (decoded.ok ? '' : ` (${decoded.error.code}: ${decoded.error.rule})`),
+          );
+        }
+        fold.set(named.entity, named.field, decoded.value.value.text);
+      }
+      records += messages.length;
+      if (fold.size >= FIELDS_PER_WRITE) await flush(partition);
+      reader.options.onProgress?.(records);
+    },
+    flush,
+  );
+  // The meta last: a rebuild stopped half-way leaves a partition without one, which a service refuses.
+  for (const [partition, watermark] of committed) {
+    await PartitionState.restart(redis, {
+      namespace,
+      service: service.name,
+      partition,
+      watermark,
+      maxEntries: 0,
+    });
+  }
+  return records;
+}
+
+/** Changelog fields folded in memory before they are written (one pipeline per partition). */
+const FIELDS_PER_WRITE = 20_000;
+
+/** Writes folded fields to their entities' hashes: sets with one HSET per entity, tombstones as HDEL. */
+async function writeFields(
+  redis: RedisClient,
+  prefix: string,
+  entities: ReadonlyMap<string, ReadonlyMap<string, string | null>>,
+): Promise<void> {
+  // Every key of a partition shares its hash tag: one pipeline is one slot, on a cluster too.
+  const pipeline = redis.pipeline();
+  for (const [entity, fields] of entities) {
+    const key = `${prefix}${entity}`;
+    const set: string[] = [];
+    const del: string[] = [];
+    for (const [field, text] of fields) {
+      if (text === null) del.push(field);
+      else set.push(field, text);
+    }
+    if (set.length > 0) pipeline.hset(key, ...set);
+    if (del.length > 0) pipeline.hdel(key, ...del);
+  }
+  for (const [error] of (await pipeline.exec()) ?? []) {
+    if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
+  }
+}
+
+/** Replays the input up to the committed offsets, deciding each record again into the state. */
+async function replayInput<Input>(
+  service: Service<Input>,
+  reader: Reader,
   redis: RedisClient,
   targets: ReadonlyMap<number, bigint>,
 ): Promise<number> {
   if (targets.size === 0) return 0;
-  const stallLimitMs = options.stallLimitMs ?? 300_000;
+  const { options } = reader;
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
   await codec.prepare([service.input]);
   const processor = new ChunkProcessor(service, codec, redis, options, () => {
@@ -136,9 +300,48 @@ async function replay<Input>(
       }),
     );
   }
-  const progress = new ReplayProgress(targets);
   let records = 0;
-  const groupId = `${options.config.namespace}.${service.name}.rebuild-${Date.now().toString(36)}`;
+  await readPartitionsTo(
+    reader,
+    service.input.name,
+    targets,
+    async (partition, messages, heartbeat) => {
+      const state = states.get(partition) as PartitionState;
+      for (let start = 0; start < messages.length; start += 2000) {
+        const chunk = messages.slice(start, start + 2000);
+        const last = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
+        const prepared = await processor.prepare(service.input.name, partition, chunk, state, 'replay');
+        await state.write(redis, prepared.stateWrite, last + 1n);
+        records += chunk.length;
+        options.onProgress?.(records);
+        await heartbeat();
+      }
+    },
+    async (partition, end) => {
+      const state = states.get(partition) as PartitionState;
+      // Transaction markers may follow the last record: the watermark is the committed offset itself.
+      if (state.watermark < end) await state.write(redis, NO_STATE_WRITE, end);
+    },
+  );
+  return records;
+}
+
+/**
+ * Reads each partition of `topic` in `ends` from the beginning up to its end offset (read committed),
+ * handing over its records below the end in order, and calls `finish` once a partition is read to its end.
+ */
+async function readPartitionsTo(
+  reader: Reader,
+  topic: string,
+  ends: ReadonlyMap<number, bigint>,
+  handle: (partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>) => Promise<void>,
+  finish: (partition: number, end: bigint) => Promise<void>,
+): Promise<void> {
+  if (ends.size === 0) return;
+  const { kafka, options } = reader;
+  const stallLimitMs = options.stallLimitMs ?? 300_000;
+  const progress = new ReplayProgress(ends);
+  const groupId = `${reader.groupId}.rebuild-${Date.now().toString(36)}`;
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
@@ -149,7 +352,7 @@ async function replay<Input>(
   });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic: service.input.name, fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let failed = false;
       let watch: ReturnType<typeof setInterval> | undefined;
@@ -158,13 +361,11 @@ async function replay<Input>(
         clearInterval(watch);
         reject(error);
       };
-      /** The partition was read up to `next`: once that reaches its committed offset, its watermark is set there. */
+      /** The partition was read up to `next`: once that reaches its end, it is finished. */
       const reached = async (partition: number, next: bigint) => {
         const end = progress.reached(partition, next);
         if (end === undefined) return;
-        const state = states.get(partition) as PartitionState;
-        // Transaction markers may follow the last record: the watermark is the committed offset itself.
-        if (state.watermark < end) await state.write(redis, undefined, end);
+        await finish(partition, end);
         progress.finished(partition);
         if (progress.done) {
           clearInterval(watch);
@@ -178,20 +379,23 @@ async function replay<Input>(
           return;
         reached(payload.partition, BigInt(payload.lastOffset) + 1n).catch(fail);
       });
-      // A partition is done only once read up to its committed offset, never because it was quiet for a
-      // while: a broker away (a leader moving) can hold one partition's fetches back for many seconds,
-      // and a state finished early would miss the rest of its records.
+      // A partition is done only once read up to its end, never because it was quiet for a while: a
+      // broker away (a leader moving) can hold one partition's fetches back for many seconds, and a
+      // state finished early would miss the rest of its records.
       watch = setInterval(() => {
         const stalled = progress.stalledFor(Date.now());
         if (stalled >= stallLimitMs) {
           fail(
             new HubError(
-              `${service.name}: the rebuild read nothing for ${Math.round(stalled / 1000)} s; still to read: ${progress.describe()} ` +
-                '(a broker away, or records deleted by retention?): the state is not complete; run the rebuild again',
+              `rebuild: read nothing of ${topic} for ${Math.round(stalled / 1000)} s; still to read: ${progress.describe()} ` +
+                '(a broker away, an open transaction, or records deleted by retention?): the state is not complete; run the rebuild again',
             ),
           );
         } else if (stalled >= 10_000) {
-          options.logger.warn({ waiting: progress.describe() }, 'rebuild: waiting for partitions to be read');
+          options.logger.warn(
+            { topic, waiting: progress.describe() },
+            'rebuild: waiting for partitions to be read',
+          );
         }
       }, 5_000);
       consumer
@@ -200,20 +404,12 @@ async function replay<Input>(
           eachBatch: async ({ batch, heartbeat }) => {
             if (failed) return;
             const end = progress.endOf(batch.partition);
-            const state = states.get(batch.partition);
-            if (end === undefined || state === undefined) return;
+            if (end === undefined) return;
             progress.touch(Date.now());
             const messages = batch.messages.filter((m: KafkaMessage) => BigInt(m.offset) < end);
-            for (let start = 0; start < messages.length; start += 2000) {
-              const chunk = messages.slice(start, start + 2000);
-              const last = BigInt((chunk[chunk.length - 1] as KafkaMessage).offset);
-              const prepared = await processor.prepare(batch.topic, batch.partition, chunk, state, 'replay');
-              await state.write(redis, prepared.work, last + 1n);
-              records += chunk.length;
-              options.onProgress?.(records);
-              progress.touch(Date.now());
-              await heartbeat();
-            }
+            reader.firstRecordAt ??= performance.now();
+            if (messages.length > 0) await handle(batch.partition, messages, heartbeat);
+            progress.touch(Date.now());
             await reached(batch.partition, BigInt(batch.lastOffset()) + 1n);
           },
         })
@@ -222,5 +418,4 @@ async function replay<Input>(
   } finally {
     await closeOneTimeReader(kafka, consumer, groupId);
   }
-  return records;
 }

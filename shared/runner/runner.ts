@@ -47,7 +47,8 @@ import type { Service } from './service.js';
  *
  * Per chunk of a partition's batch: decode through the registry, parse and decide with the service's
  * pure functions against its entities in memory, then (1) one Kafka transaction writes the outputs, the
- * dead letters and the consumed offset, and (2) for a stateful service, one Redis script writes the
+ * dead letters, the consumed offset and (stateful services) the changed fields on the service's
+ * changelog (changelog.ts), and (2) for a stateful service, one Redis script writes the
  * entities the chunk changed with the partition's new watermark (see partition-state.ts). A crash
  * before (1) replays the chunk from the same state, so it emits the same records; a crash between (1)
  * and (2) leaves the watermark behind, and the next owner replays that gap into the state alone.
@@ -249,7 +250,12 @@ export async function startService<Input>(
   const redis: RedisClient | undefined = service.state ? createRedis(options.endpoints) : undefined;
   redis?.on('error', (error) => log.warn({ err: error.message }, 'redis connection problem'));
   const codec = new TopicCodec(createRegistry(options.endpoints), options.endpoints.schemaRegistryUrl);
-  const topics = [service.input, service.deadLetters, ...service.outputs];
+  const topics = [
+    service.input,
+    service.deadLetters,
+    ...service.outputs,
+    ...(service.state ? [service.state.changelog] : []),
+  ];
 
   const admin = kafka.admin();
   await admin.connect();
@@ -632,7 +638,7 @@ export async function startService<Input>(
         retry('replay committed records into the state', 'state'),
       );
       const written = await retryTransient(
-        () => state.write(redis as RedisClient, prepared.work, end),
+        () => state.write(redis as RedisClient, prepared.stateWrite, end),
         retry('write state', 'state'),
       );
       if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');
@@ -683,7 +689,7 @@ export async function startService<Input>(
       throw new TestCrash(commits);
     if (state && !faults?.skipStateWrites) {
       const written = await retryTransient(
-        () => state.write(redis as RedisClient, prepared.work, nextOffset),
+        () => state.write(redis as RedisClient, prepared.stateWrite, nextOffset),
         retry('write state', 'state'),
       );
       if (!written) return lostPartition(batch.partition, partitionLog, 'its state moved on in Redis');

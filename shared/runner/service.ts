@@ -228,6 +228,11 @@ export interface EntityPeek {
 export interface StateModel<Input> {
   readonly kinds: readonly EntityKind<unknown>[];
   /**
+   * The state on Kafka: the runner writes each chunk's changed fields here in the chunk's transaction,
+   * and `hub rebuild` restores Redis from it (shared/runner/changelog.ts).
+   */
+  readonly changelog: TopicSpec;
+  /**
    * The entities `decide` reads for this input. Called again with what the first round loaded until it
    * names nothing new, so an input can name entities listed in another entity.
    */

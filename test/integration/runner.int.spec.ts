@@ -59,6 +59,7 @@ function topicsFor(prefix: string) {
     input: spec('in', ['premium-collected']),
     ledger: spec('ledger', ['ledger-posting']),
     deadLetters: spec('dlq', ['dead-letter']),
+    changelog: spec('changelog', ['state-change']),
   };
 }
 
@@ -104,6 +105,7 @@ function premiumCounter(
             )
           : ok(decoded.value),
     state: {
+      changelog: topics.changelog,
       kinds: [MEMBER_TOTAL as EntityKind<unknown>],
       entitiesOf: (p) => [entity(MEMBER_TOTAL, p.taxVoucherNo)],
     },
@@ -167,7 +169,12 @@ const premium = (eventId: string, amount: string, member = 'V-1'): PremiumCollec
 
 async function setUp(prefix: string) {
   const topics = topicsFor(prefix);
-  await createTopics(admin, [topics.input.name, topics.ledger.name, topics.deadLetters.name]);
+  await createTopics(admin, [
+    topics.input.name,
+    topics.ledger.name,
+    topics.deadLetters.name,
+    topics.changelog.name,
+  ]);
   const codec = new TopicCodec(createRegistry(stack()), stack().schemaRegistryUrl);
   await codec.prepare([topics.input, topics.ledger, topics.deadLetters]);
   const send = (values: Array<Buffer>, key = 'm1') =>
@@ -269,44 +276,50 @@ describe('the shared runner', () => {
     }
   });
 
-  it('refuses to decide when its state is gone from Redis, says to run hub rebuild, and after the rebuild carries on as if nothing happened', async () => {
-    const { topics, codec, send, encode } = await setUp('lost');
-    const service = premiumCounter(topics);
-    await send(Array.from({ length: 12 }, (_, i) => encode(premium(`L${i}`, '2.00'))));
-    let running = await startInProcess(CONFIG, service, { maxChunk: 5 });
-    await committedUpTo(service as Service<unknown>, 12);
-    await running.stop();
-
-    await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
-    await send([encode(premium('L12', '2.00')), encode(premium('L1', '2.00'))]);
-    const refused = await new Promise<Error>((resolve) => {
-      void startInProcess(CONFIG, service, { onFatal: resolve }).then((r) => (running = r));
-    });
-    await running.stop();
-    expect(refused.name).toBe('StateLostError');
-    expect(refused.message).toContain(`npx hub rebuild --service ${service.name}`);
-    expect((await postingsOf(codec, topics.ledger)).length).toBe(12);
-
-    const options: Pick<RunnerOptions, 'config' | 'endpoints' | 'pseudonymKey' | 'logger'> = {
-      config: CONFIG,
-      endpoints: stack(),
-      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-      logger: createLogger('rebuild', 'error'),
-    };
-    const report = await rebuildState(service, options);
-    expect(report.records).toBe(12);
-    running = await startInProcess(CONFIG, service);
-    try {
-      await committedUpTo(service as Service<unknown>, 14);
-      const postings = await postingsOf(codec, topics.ledger);
-      // The rebuilt state knows L1 (a duplicate now) and counts on from 12.
-      expect(postings.map((p) => [p.postingId, p.sequence]).slice(-1)).toEqual([
-        ['PREMIUM_COLLECTED:L12', 13],
-      ]);
-      const letters = await readTopic<'dead-letter'>(kafka, codec, topics.deadLetters, { idleMs: 1000 });
-      expect(letters.map((l) => [l.errorCode, l.offset])).toEqual([['DUPLICATE_EVENT', 13]]);
-    } finally {
+  it.each(['changelog', 'input'] as const)(
+    'refuses to decide when its state is gone from Redis, says to run hub rebuild, and after the rebuild (from its %s) carries on as if nothing happened',
+    async (from) => {
+      const { topics, codec, send, encode } = await setUp('lost');
+      const service = premiumCounter(topics);
+      await send(Array.from({ length: 12 }, (_, i) => encode(premium(`L${i}`, '2.00'))));
+      let running = await startInProcess(CONFIG, service, { maxChunk: 5 });
+      await committedUpTo(service as Service<unknown>, 12);
       await running.stop();
-    }
-  });
+
+      await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
+      await send([encode(premium('L12', '2.00')), encode(premium('L1', '2.00'))]);
+      const refused = await new Promise<Error>((resolve) => {
+        void startInProcess(CONFIG, service, { onFatal: resolve }).then((r) => (running = r));
+      });
+      await running.stop();
+      expect(refused.name).toBe('StateLostError');
+      expect(refused.message).toContain(`npx hub rebuild --service ${service.name}`);
+      expect((await postingsOf(codec, topics.ledger)).length).toBe(12);
+
+      const options: Pick<RunnerOptions, 'config' | 'endpoints' | 'pseudonymKey' | 'logger'> = {
+        config: CONFIG,
+        endpoints: stack(),
+        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+        logger: createLogger('rebuild', 'error'),
+      };
+      const report = await rebuildState(service, { ...options, from });
+      // 12 records, published without transactions: no markers among the offsets.
+      expect(report.inputOffsets).toBe(12);
+      // From the changelog: one record per field a chunk wrote (3 chunks of 5, 5, 2, one entity of 3 fields).
+      expect(report.records).toBe(from === 'input' ? 12 : 9);
+      running = await startInProcess(CONFIG, service);
+      try {
+        await committedUpTo(service as Service<unknown>, 14);
+        const postings = await postingsOf(codec, topics.ledger);
+        // The rebuilt state knows L1 (a duplicate now) and counts on from 12.
+        expect(postings.map((p) => [p.postingId, p.sequence]).slice(-1)).toEqual([
+          ['PREMIUM_COLLECTED:L12', 13],
+        ]);
+        const letters = await readTopic<'dead-letter'>(kafka, codec, topics.deadLetters, { idleMs: 1000 });
+        expect(letters.map((l) => [l.errorCode, l.offset])).toEqual([['DUPLICATE_EVENT', 13]]);
+      } finally {
+        await running.stop();
+      }
+    },
+  );
 });
