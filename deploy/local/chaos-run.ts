@@ -305,7 +305,7 @@ async function redisLoss(): Promise<void> {
     encoding: 'utf8',
   });
   if (rebuild.status !== 0) throw new StackError(`hub rebuild failed: ${rebuild.stderr}`);
-  const rebuilt = rebuild.stdout.match(/rebuilt \d+ partition\(s\)[^;]*from \d+ records/g)?.length ?? 0;
+  const rebuilt = rebuild.stdout.match(/rebuilt \d+ partition\(s\)[^;]*from \d+ \w+ records/g)?.length ?? 0;
   record(
     'Redis SIGKILLed and started empty; hub rebuild',
     `refused on lost state: ${refused.join(', ') || 'none'}` +

@@ -95,13 +95,20 @@ export async function rebuildState<Input>(
     const inputOffsets = [...targets.values()].reduce((sum, end) => sum + Number(end), 0);
     const ends =
       from === 'input' ? targets : await changelogEnds(admin, model.changelog.name, targets, options.logger);
-    const keysDeleted = await deleteKeys(redis, `${serviceKeyPrefix(namespace, service.name)}*`);
+    // The old keys go while the reader joins its group: the first write waits for them to be gone.
+    const deletion = deleteKeys(redis, `${serviceKeyPrefix(namespace, service.name)}*`);
+    deletion.catch(() => {}); // awaited below; a failure is raised there
     options.onStart?.([...ends.values()].reduce((sum, end) => sum + Number(end), 0));
     const reader: Reader = { kafka, groupId, options, firstRecordAt: undefined };
     const records =
       from === 'input'
-        ? await replayInput(service, reader, redis, targets)
-        : await restoreChangelog(service, model.changelog, reader, redis, targets, ends);
+        ? await deletion.then(() => replayInput(service, reader, redis, targets))
+        : await restoreChangelog(service, model.changelog, reader, redis, {
+            committed: targets,
+            ends,
+            deletion,
+          });
+    const keysDeleted = await deletion;
     const ended = performance.now();
     return {
       service: service.name,
@@ -150,7 +157,7 @@ export async function deleteKeys(redis: RedisClient, pattern: string): Promise<n
   for (const node of nodes) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
       cursor = next;
       // One key per UNLINK call keeps a Cluster from refusing keys of different slots.
       if (keys.length > 0) {
@@ -179,19 +186,27 @@ async function restoreChangelog<Input>(
   changelog: TopicSpec,
   reader: Reader,
   redis: RedisClient,
-  committed: ReadonlyMap<number, bigint>,
-  ends: ReadonlyMap<number, bigint>,
+  partitions: {
+    readonly committed: ReadonlyMap<number, bigint>;
+    readonly ends: ReadonlyMap<number, bigint>;
+    /** The old keys' deletion: nothing is written before it is done. */
+    readonly deletion: Promise<unknown>;
+  },
 ): Promise<number> {
+  const { committed, ends, deletion } = partitions;
   const { namespace } = reader.options.config;
   const codec = new TopicCodec(
     createRegistry(reader.options.endpoints),
     reader.options.endpoints.schemaRegistryUrl,
   );
-  await codec.prepare([changelog]);
+  // The schema is looked up while the reader joins its group.
+  const prepared = codec.prepare([changelog]);
+  prepared.catch(() => {}); // awaited before the first record is read
   const folds = new Map<number, ChangelogFold>();
   const flush = async (partition: number) => {
     const fold = folds.get(partition);
     if (fold === undefined || fold.size === 0) return;
+    await deletion;
     await writeFields(redis, partitionKeyPrefix(namespace, service.name, partition), fold.drain());
   };
   let records = 0;
@@ -200,6 +215,7 @@ async function restoreChangelog<Input>(
     changelog.name,
     ends,
     async (partition, messages) => {
+      await prepared;
       let fold = folds.get(partition);
       if (fold === undefined) {
         fold = new ChangelogFold();
@@ -234,6 +250,7 @@ async function restoreChangelog<Input>(
     flush,
   );
   // The meta last: a rebuild stopped half-way leaves a partition without one, which a service refuses.
+  await deletion;
   for (const [partition, watermark] of committed) {
     await PartitionState.restart(redis, {
       namespace,
