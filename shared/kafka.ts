@@ -8,6 +8,7 @@ import {
   type PartitionMetadata,
   type ProducerConfig,
   type RecordMetadata,
+  type RetryOptions,
   type TopicMessages,
   type Transaction,
 } from 'kafkajs';
@@ -101,6 +102,7 @@ export function createKafka(
   clientId: string,
   logger: Logger,
   onExpected?: (answer: string) => void,
+  retry: RetryOptions = SERVICE_RETRY,
 ): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new HubKafka({
@@ -116,9 +118,19 @@ export function createKafka(
         if (verdict.expected !== undefined) onExpected?.(verdict.expected);
         log[verdict.level]({ ...rest, ...(verdict.expected ? { expected: verdict.expected } : {}) }, message);
       },
-    retry: { initialRetryTime: 200, retries: 8 },
+    retry,
   });
 }
+
+/** A service's client: eight retries from 200 ms, enough to ride out a broker restarting. */
+const SERVICE_RETRY: RetryOptions = { initialRetryTime: 200, retries: 8 };
+
+/**
+ * A one-off command that waits on its answers (`hub rebuild`): the first retry after 20 ms, not 200 ms
+ * (a group coordinator just left by the stopped service answers once with a retriable error, and 200 ms
+ * was a third of a rebuild's time), and more retries, so a broker away is ridden out as long.
+ */
+export const COMMAND_RETRY: RetryOptions = { initialRetryTime: 20, retries: 12 };
 
 /**
  * Leaves and deletes the group of a consumer that read once (a rebuild's replay, the disclosure chain read

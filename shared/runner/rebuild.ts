@@ -3,7 +3,7 @@ import type { Admin, KafkaMessage } from 'kafkajs';
 import type { Endpoints, HubConfig } from '../config.js';
 import { CorruptStateError, HubError } from '../errors.js';
 import type { PseudonymKey } from '../identity.js';
-import { closeOneTimeReader, createKafka } from '../kafka.js';
+import { COMMAND_RETRY, closeOneTimeReader, createKafka } from '../kafka.js';
 import type { Logger } from '../logger.js';
 import { createRedis, type RedisClient } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
@@ -74,7 +74,13 @@ export async function rebuildState<Input>(
   const from = options.from ?? 'changelog';
   const { namespace } = options.config;
   const groupId = `${namespace}.${service.name}`;
-  const kafka = createKafka(options.endpoints, `hub-rebuild-${service.name}`, options.logger);
+  const kafka = createKafka(
+    options.endpoints,
+    `hub-rebuild-${service.name}`,
+    options.logger,
+    undefined,
+    COMMAND_RETRY,
+  );
   const admin = kafka.admin();
   await admin.connect();
   const redis = createRedis(options.endpoints);
