@@ -15,7 +15,8 @@ import {
  * A stateful service's entities for one input partition, kept in memory while the process owns the
  * partition and in Redis between owners.
  *
- * Redis is a cache of Kafka. Every key of a partition carries the hash tag `{<service>.<partition>}`,
+ * Redis is a cache of Kafka: the fields `plan` finds for a chunk go onto the service's changelog in the
+ * chunk's transaction (changelog.ts), then into Redis here. Every key of a partition carries the hash tag `{<service>.<partition>}`,
  * so one chunk's write is one atomic script on one Redis Cluster slot. The partition's `meta` hash holds
  * an epoch (a random id written when the state was started or rebuilt) and the watermark: the input
  * offset up to which the entities have been applied. The runner writes a chunk's entities only after

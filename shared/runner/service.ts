@@ -7,8 +7,9 @@ import type { TopicSpec } from '../topics.js';
 /**
  * What a service gives the runner: pure functions and the shape of its state. The runner does all
  * I/O: it decodes, parses, loads the entities `decide` needs, calls `decide` in offset order, commits
- * the outputs and the consumed offset in one Kafka transaction, and only then writes the changed
- * entities to Redis together with the partition's applied-offset watermark.
+ * the outputs, the consumed offset and the changed fields (its changelog) in one Kafka transaction,
+ * and only then writes the changed entities to Redis together with the partition's applied-offset
+ * watermark.
  */
 export interface Service<Input> {
   /** Also the consumer group, the transactional-id prefix, the Redis key prefix and the metrics label. */
