@@ -10,7 +10,34 @@ import type { StateWrite } from './partition-state.js';
  * The changelog read to its end is therefore the state at the group's committed offsets, whatever
  * Redis holds, and `hub rebuild` restores Redis from it by folding field values, without deciding any
  * input again. The key is `[entity, field]` as JSON, so compaction keeps each field's latest text.
+ *
+ * A partition whose state starts from nothing gets an **origin** record first (entity "", field
+ * "origin", the input offset the state starts at), committed before the state's meta is created in
+ * Redis. It is never written again, so compaction keeps it, and it stays the partition's first
+ * record: a changelog partition that does not begin with it does not reach back to the state's start
+ * (the namespace ran a hub without changelogs), and `hub rebuild` refuses it.
  */
+
+/** The origin record's entity and field: no entity of any kind has an empty name. */
+export const ORIGIN = { entity: '', field: 'origin' } as const;
+
+export const isOrigin = (named: { entity: string; field: string }): boolean =>
+  named.entity === ORIGIN.entity && named.field === ORIGIN.field;
+
+/** The record that says a partition's changelog starts with its state, at input offset `startOffset`. */
+export function originRecord(
+  topic: TopicSpec,
+  partition: number,
+  startOffset: bigint,
+  codec: TopicCodec,
+): PreparedRecord {
+  return {
+    topic: topic.name,
+    partition,
+    key: changelogKey(ORIGIN.entity, ORIGIN.field),
+    value: codec.encode(topic, 'state-change', { ...ORIGIN, text: String(startOffset) }),
+  };
+}
 
 export const changelogKey = (entity: string, field: string): string => JSON.stringify([entity, field]);
 

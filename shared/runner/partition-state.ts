@@ -183,6 +183,8 @@ export class PartitionState implements EntityPeek {
       committed: bigint | null;
       startOffset: bigint;
       maxEntries: number;
+      /** Called before a state is started from nothing (the changelog's origin record is committed here). */
+      beforeStart?: (startOffset: bigint) => Promise<void>;
     },
   ): Promise<Opened> {
     const { namespace, service, partition } = options;
@@ -204,6 +206,7 @@ export class PartitionState implements EntityPeek {
         return { state, fresh: false };
       }
       await PartitionState.verify(redis, options);
+      await options.beforeStart?.(options.startOffset);
       const epoch = randomUUID();
       if ((await commands(redis).hubStateInit(key, epoch, String(options.startOffset))) === 1) {
         const state = new PartitionState(

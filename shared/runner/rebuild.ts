@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { createRedis, type RedisClient } from '../redis.js';
 import { createRegistry, TopicCodec } from '../registry.js';
 import type { TopicSpec } from '../topics.js';
-import { ChangelogFold, parseChangelogKey } from './changelog.js';
+import { ChangelogFold, isOrigin, parseChangelogKey } from './changelog.js';
 import { ChunkProcessor } from './chunk.js';
 import { NO_STATE_WRITE, PartitionState, partitionKeyPrefix, serviceKeyPrefix } from './partition-state.js';
 import { ReplayProgress } from './replay-progress.js';
@@ -84,6 +84,7 @@ export async function rebuildState<Input>(
   const admin = kafka.admin();
   await admin.connect();
   const redis = createRedis(options.endpoints);
+  let deletion: Promise<number> | undefined;
   try {
     const described = await admin.describeGroups([groupId]);
     const members = described.groups[0]?.members.length ?? 0;
@@ -100,9 +101,14 @@ export async function rebuildState<Input>(
     }
     const inputOffsets = [...targets.values()].reduce((sum, end) => sum + Number(end), 0);
     const ends =
-      from === 'input' ? targets : await changelogEnds(admin, model.changelog.name, targets, options.logger);
-    // The old keys go while the reader joins its group: the first write waits for them to be gone.
-    const deletion = deleteKeys(redis, `${serviceKeyPrefix(namespace, service.name)}*`);
+      from === 'input'
+        ? targets
+        : await changelogEnds(admin, service.name, model.changelog.name, targets, options.logger);
+    // The metas go first: from here until the rebuild ends, a service finds no state and refuses.
+    const prefix = serviceKeyPrefix(namespace, service.name);
+    const metasDeleted = await deleteKeys(redis, `${prefix}*:meta`);
+    // The other keys go while the reader joins its group: the first write waits for them to be gone.
+    deletion = deleteKeys(redis, `${prefix}*`).then((n) => n + metasDeleted);
     deletion.catch(() => {}); // awaited below; a failure is raised there
     options.onStart?.([...ends.values()].reduce((sum, end) => sum + Number(end), 0));
     const reader: Reader = { kafka, groupId, options, firstRecordAt: undefined };
@@ -127,6 +133,8 @@ export async function rebuildState<Input>(
       readSeconds: (ended - (reader.firstRecordAt ?? ended)) / 1000,
     };
   } finally {
+    // A rebuild that failed while the deletion ran lets it finish: no half-deleted state is left behind a meta.
+    await deletion?.catch(() => {});
     await admin.disconnect().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
   }
@@ -138,11 +146,18 @@ export async function rebuildState<Input>(
  */
 async function changelogEnds(
   admin: Admin,
+  service: string,
   topic: string,
   committed: ReadonlyMap<number, bigint>,
   logger: Logger,
 ): Promise<Map<number, bigint>> {
   const ends = new Map<number, bigint>();
+  if (!(await admin.listTopics()).includes(topic)) {
+    throw new HubError(
+      `${service}: there is no changelog topic ${topic} (a namespace created by a hub without changelogs): ` +
+        `run \`npx hub topics create\`, then \`npx hub rebuild --service ${service} --from input\``,
+    );
+  }
   for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
     const end = BigInt(high);
     if (end === 0n) continue;
@@ -153,8 +168,19 @@ async function changelogEnds(
         'rebuild: changelog records of an input partition never committed: left out',
       );
   }
+  for (const partition of committed.keys()) {
+    if (!ends.has(partition)) throw incompleteChangelog(service, topic, partition);
+  }
   return ends;
 }
+
+/** A changelog partition without its origin record: it does not hold the state from its start. */
+const incompleteChangelog = (service: string, topic: string, partition: number) =>
+  new HubError(
+    `${service}: ${topic} partition ${partition} does not begin with the origin record of the partition's state, ` +
+      'so it does not hold the state from its start (the state is older than the changelog: the namespace ran a hub ' +
+      `without changelogs); nothing of it is restored: run \`npx hub rebuild --service ${service} --from input\``,
+  );
 
 /** Deletes the keys matching `pattern` on every primary (a Redis Cluster's keys spread over its primaries). */
 export async function deleteKeys(redis: RedisClient, pattern: string): Promise<number> {
@@ -169,7 +195,9 @@ export async function deleteKeys(redis: RedisClient, pattern: string): Promise<n
       if (keys.length > 0) {
         const pipeline = node.pipeline();
         for (const key of keys) pipeline.unlink(key);
-        await pipeline.exec();
+        for (const [error] of (await pipeline.exec()) ?? []) {
+          if (error) throw new HubError(`redis: ${error.message}`, { retriable: true, cause: error });
+        }
         deleted += keys.length;
       }
     } while (cursor !== '0');
@@ -209,6 +237,8 @@ async function restoreChangelog<Input>(
   const prepared = codec.prepare([changelog]);
   prepared.catch(() => {}); // awaited before the first record is read
   const folds = new Map<number, ChangelogFold>();
+  const originSeen = new Set<number>();
+  const fieldsSeen = new Set<number>();
   const flush = async (partition: number) => {
     const fold = folds.get(partition);
     if (fold === undefined || fold.size === 0) return;
@@ -235,6 +265,20 @@ async function restoreChangelog<Input>(
             `${changelog.name} partition ${partition} offset ${message.offset}: key '${key.slice(0, 80)}' is not [entity, field]`,
           );
         }
+        // The origin comes first, before any field: it is checked, never written to Redis.
+        if (isOrigin(named)) {
+          if (fieldsSeen.has(partition)) {
+            throw new HubError(
+              `${service.name}: ${changelog.name} partition ${partition} offset ${message.offset}: the state started again ` +
+                "from nothing after its changelog held fields of an earlier state (its group's offsets were lost?); " +
+                `the changelog cannot say which fields still hold: run \`npx hub rebuild --service ${service.name} --from input\``,
+            );
+          }
+          originSeen.add(partition);
+          continue;
+        }
+        if (!originSeen.has(partition)) throw incompleteChangelog(service.name, changelog.name, partition);
+        fieldsSeen.add(partition);
         if (message.value === null) {
           fold.set(named.entity, named.field, null);
           continue;
@@ -253,7 +297,11 @@ async function restoreChangelog<Input>(
       if (fold.size >= FIELDS_PER_WRITE) await flush(partition);
       reader.options.onProgress?.(records);
     },
-    flush,
+    async (partition) => {
+      // A partition read to its end without an origin (only aborted records, say) holds no state from its start.
+      if (!originSeen.has(partition)) throw incompleteChangelog(service.name, changelog.name, partition);
+      await flush(partition);
+    },
   );
   // The meta last: a rebuild stopped half-way leaves a partition without one, which a service refuses.
   await deletion;
@@ -397,6 +445,19 @@ async function readPartitionsTo(
       };
       // A fetch that held only transaction markers (or aborted records) never reaches eachBatch; kafkajs
       // reports it here, with the offset it moved past. A partition that ends in markers ends here.
+      // Restarted, kafkajs would read every partition again from its start into the folds: the rebuild fails instead.
+      consumer.on(consumer.events.CRASH, ({ payload }) =>
+        fail(
+          payload.error instanceof HubError
+            ? payload.error
+            : new HubError(
+                `rebuild: reading ${topic} failed (${payload.error.message}): run the rebuild again`,
+                {
+                  cause: payload.error,
+                },
+              ),
+        ),
+      );
       consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize !== 0 || payload.lastOffset === null || payload.lastOffset === undefined)
           return;
@@ -428,12 +489,17 @@ async function readPartitionsTo(
             if (failed) return;
             const end = progress.endOf(batch.partition);
             if (end === undefined) return;
-            progress.touch(Date.now());
-            const messages = batch.messages.filter((m: KafkaMessage) => BigInt(m.offset) < end);
-            reader.firstRecordAt ??= performance.now();
-            if (messages.length > 0) await handle(batch.partition, messages, heartbeat);
-            progress.touch(Date.now());
-            await reached(batch.partition, BigInt(batch.lastOffset()) + 1n);
+            // kafkajs would retry (or silently stop on) an error thrown here: the rebuild fails with it instead.
+            try {
+              progress.touch(Date.now());
+              const messages = batch.messages.filter((m: KafkaMessage) => BigInt(m.offset) < end);
+              reader.firstRecordAt ??= performance.now();
+              if (messages.length > 0) await handle(batch.partition, messages, heartbeat);
+              progress.touch(Date.now());
+              await reached(batch.partition, BigInt(batch.lastOffset()) + 1n);
+            } catch (error) {
+              fail(error);
+            }
           },
         })
         .catch(fail);

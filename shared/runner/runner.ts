@@ -37,6 +37,7 @@ import {
   type RetryOptions,
   retryTransient,
 } from './backoff.js';
+import { originRecord } from './changelog.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
 import { PartitionState } from './partition-state.js';
@@ -371,6 +372,24 @@ export async function startService<Input>(
     }
   };
 
+  /** The changelog's origin record of a partition whose state starts now (changelog.ts), in a transaction of its own. */
+  const commitOrigin = async (producer: Producer, partition: number, startOffset: bigint) => {
+    const changelog = service.state?.changelog;
+    if (!changelog) return;
+    const record = originRecord(changelog, partition, startOffset, codec);
+    const transaction = await producer.transaction();
+    try {
+      await transaction.send({
+        topic: record.topic,
+        messages: [{ key: record.key, value: record.value, partition }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => {});
+      throw error;
+    }
+  };
+
   /** Leaves every partition (at stop): their producers go. */
   const releaseOwned = async () => {
     const parts = [...owned.values()];
@@ -457,6 +476,7 @@ export async function startService<Input>(
             committed,
             startOffset: BigInt(batch.firstOffset() ?? '0'),
             maxEntries: options.stateCacheEntries,
+            beforeStart: (startOffset) => commitOrigin(producer, batch.partition, startOffset),
           })
         : undefined;
       const part: OwnedPartition = {

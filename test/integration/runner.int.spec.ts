@@ -45,21 +45,23 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+/** A test topic of one partition, its name unique to the run. */
+const spec = (prefix: string, name: string, records: TopicSpec['records']): TopicSpec => ({
+  name: uniqueName(`${prefix}.${name}`),
+  records,
+  key: 'test',
+  partitions: 1,
+  config: {},
+  compatibility: 'BACKWARD',
+  doc: 'test',
+});
+
 function topicsFor(prefix: string) {
-  const spec = (name: string, records: TopicSpec['records']): TopicSpec => ({
-    name: uniqueName(`${prefix}.${name}`),
-    records,
-    key: 'test',
-    partitions: 1,
-    config: {},
-    compatibility: 'BACKWARD',
-    doc: 'test',
-  });
   return {
-    input: spec('in', ['premium-collected']),
-    ledger: spec('ledger', ['ledger-posting']),
-    deadLetters: spec('dlq', ['dead-letter']),
-    changelog: spec('changelog', ['state-change']),
+    input: spec(prefix, 'in', ['premium-collected']),
+    ledger: spec(prefix, 'ledger', ['ledger-posting']),
+    deadLetters: spec(prefix, 'dlq', ['dead-letter']),
+    changelog: spec(prefix, 'changelog', ['state-change']),
   };
 }
 
@@ -305,8 +307,9 @@ describe('the shared runner', () => {
       const report = await rebuildState(service, { ...options, from });
       // 12 records, published without transactions: no markers among the offsets.
       expect(report.inputOffsets).toBe(12);
-      // From the changelog: one record per field a chunk wrote (3 chunks of 5, 5, 2, one entity of 3 fields).
-      expect(report.records).toBe(from === 'input' ? 12 : 9);
+      // From the changelog: the origin, then one record per field a chunk wrote (3 chunks, of 5, 5 and 2
+      // premiums, each writing the member total's 3 fields).
+      expect(report.records).toBe(from === 'input' ? 12 : 1 + 3 * 3);
       running = await startInProcess(CONFIG, service);
       try {
         await committedUpTo(service as Service<unknown>, 14);
@@ -322,4 +325,51 @@ describe('the shared runner', () => {
       }
     },
   );
+
+  it("refuses to restore from a changelog that does not reach back to the state's start, and rebuilds from the input instead", async () => {
+    const { topics, codec, send, encode } = await setUp('origin');
+    const service = premiumCounter(topics);
+    await send(Array.from({ length: 6 }, (_, i) => encode(premium(`O${i}`, '3.00'))));
+    let running = await startInProcess(CONFIG, service, { maxChunk: 5 });
+    await committedUpTo(service as Service<unknown>, 6);
+    await running.stop();
+    // As if the state were older than the changelog (a hub without changelogs ran first): the same
+    // service, its state in Redis, writing from now on to a changelog that never saw the state start.
+    const later = spec('origin', 'changelog-later', ['state-change']);
+    await createTopics(admin, [later.name]);
+    const upgraded: Service<PremiumCollected> = {
+      ...service,
+      state: { ...(service.state as NonNullable<typeof service.state>), changelog: later },
+    };
+    await send([encode(premium('O6', '3.00'))]);
+    running = await startInProcess(CONFIG, upgraded);
+    await committedUpTo(upgraded as Service<unknown>, 7);
+    await running.stop();
+
+    await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
+    const options = {
+      config: CONFIG,
+      endpoints: stack(),
+      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+      logger: createLogger('rebuild', 'error'),
+    };
+    const refused = await rebuildState(upgraded, options).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refused?.message).toContain('does not begin with the origin record');
+    expect(refused?.message).toContain(`npx hub rebuild --service ${service.name} --from input`);
+    // The first changelog reaches back, but not to offset 7: only the input holds the whole state.
+    const report = await rebuildState(upgraded, { ...options, from: 'input' });
+    expect(report.records).toBe(7);
+    await send([encode(premium('O7', '3.00'))]);
+    running = await startInProcess(CONFIG, upgraded);
+    try {
+      await committedUpTo(upgraded as Service<unknown>, 8);
+      const postings = await postingsOf(codec, topics.ledger);
+      expect(postings.map((p) => [p.postingId, p.sequence]).slice(-1)).toEqual([['PREMIUM_COLLECTED:O7', 8]]);
+    } finally {
+      await running.stop();
+    }
+  });
 });

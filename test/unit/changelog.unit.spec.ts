@@ -6,6 +6,8 @@ import {
   ChangelogFold,
   changelogKey,
   changelogRecords,
+  isOrigin,
+  originRecord,
   parseChangelogKey,
 } from '../../shared/runner/changelog.js';
 import type { EntityWrite, StateWrite } from '../../shared/runner/partition-state.js';
@@ -73,6 +75,17 @@ describe('the state changelog (shared/runner/changelog.ts)', () => {
       expect(parseChangelogKey(key)).toBeUndefined();
     },
   );
+
+  it('marks where a state starts with an origin record that no entity field can be mistaken for', async () => {
+    const record = originRecord(CHANGELOG, 3, 42n, codec);
+    expect([record.topic, record.partition, record.key]).toEqual([CHANGELOG.name, 3, '["","origin"]']);
+    const named = parseChangelogKey(record.key ?? '');
+    expect(named && isOrigin(named)).toBe(true);
+    const decoded = await codec.decode(CHANGELOG, record.value);
+    expect(decoded.ok && decoded.value.value).toEqual({ entity: '', field: 'origin', text: '42' });
+    expect(isOrigin({ entity: 'member-year:a', field: 'origin' })).toBe(false);
+    expect(isOrigin({ entity: '', field: 'h' })).toBe(false);
+  });
 
   it('writes a set field as its text and a deleted field as a tombstone (a null value)', () => {
     const records = changelogRecords(
