@@ -33,7 +33,7 @@ const accounting = accountingService(TOPICS);
 const SERVICES = servicesFor(TOPICS);
 
 /**
- * `npm run bench [-- --events N --members M --rate R --seconds S --json FILE]`
+ * `npm run bench [-- --events N --members M --rate R --seconds S --json FILE --service-heap-mb MB]`
  *
  * On the local stack (or the endpoints in the environment), in one run, every service its own process:
  *  (a) raw kafkajs eachBatch consume rate of the settlement records, no processing, and a kafkajs
@@ -55,6 +55,8 @@ interface Options {
   json?: string;
   /** Run the services from their TypeScript sources through tsx instead of the compiled dist/. */
   tsx: boolean;
+  /** --max-old-space-size of every service process (MB); Node's own default when unset. */
+  serviceHeapMb?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -65,13 +67,18 @@ function parseArgs(argv: string[]): Options {
       options.tsx = true;
       i -= 1;
     } else if (flag === '--json' && value) options.json = value;
-    else if (flag && value && ['--events', '--members', '--rate', '--seconds'].includes(flag)) {
+    else if (flag === '--service-heap-mb' && value) {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 32)
+        throw new Error(`${flag}: '${value}' is not a heap size in MB (≥ 32)`);
+      options.serviceHeapMb = n;
+    } else if (flag && value && ['--events', '--members', '--rate', '--seconds'].includes(flag)) {
       const n = Number(value);
       if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: '${value}' is not a positive integer`);
       options[flag.slice(2) as 'events' | 'members' | 'rate' | 'seconds'] = n;
     } else {
       throw new Error(
-        `unknown argument ${flag}; usage: npm run bench -- [--events N] [--members M] [--rate R] [--seconds S] [--json FILE] [--tsx]`,
+        `unknown argument ${flag}; usage: npm run bench -- [--events N] [--members M] [--rate R] [--seconds S] [--json FILE] [--tsx] [--service-heap-mb MB]`,
       );
     }
   }
@@ -137,12 +144,14 @@ function serviceEntry(name: string, tsx: boolean): string[] {
   return tsx ? ['--import', 'tsx', `services/${name}/main.ts`] : [`dist/services/${name}/main.js`];
 }
 
-function startService(name: string, endpoints: Endpoints, tsx: boolean): ChildProcess {
+function startService(name: string, endpoints: Endpoints, options: Options): ChildProcess {
+  const { tsx } = options;
   // HUB_BENCH_PROFILE=<dir>: every service writes V8 CPU profiles into <dir>/<service> when it exits.
   const profile = process.env.HUB_BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HUB_BENCH_PROFILE}/${name}`]
     : [];
-  return spawn(process.execPath, [...profile, ...serviceEntry(name, tsx)], {
+  const heap = options.serviceHeapMb ? [`--max-old-space-size=${options.serviceHeapMb}`] : [];
+  return spawn(process.execPath, [...heap, ...profile, ...serviceEntry(name, tsx)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
     'hospital-reconciler',
     'disclosure',
   ]) {
-    services.set(name, startService(name, endpoints, options.tsx));
+    services.set(name, startService(name, endpoints, options));
   }
   const members = Array.from({ length: options.members }, (_, i) => i + 1);
   await sendAll(
@@ -320,7 +329,7 @@ async function main(): Promise<void> {
   // start-up (tsx, group join) is reported apart.
   const journalBefore = await committedCount(admin, `${NAMESPACE}.accounting`, TOPICS.journal.name);
   const serviceStart = Date.now();
-  services.set('settlement-ingest', startService('settlement-ingest', endpoints, options.tsx));
+  services.set('settlement-ingest', startService('settlement-ingest', endpoints, options));
   let firstCommit: { at: number; done: number } | undefined;
   let ingestDoneAt = 0;
   for (;;) {
@@ -457,6 +466,7 @@ async function main(): Promise<void> {
     when: new Date().toISOString(),
     namespace: NAMESPACE,
     events: options.events,
+    serviceHeapMb: options.serviceHeapMb ?? null,
     members: options.members,
     avroEncodeMicros: Number(encodeUs.toFixed(2)),
     produceRate: Math.round(produceRate),
@@ -537,6 +547,10 @@ async function main(): Promise<void> {
     ],
     ['produce (bench producer)', `${result.produceRate.toLocaleString('en')} events/s`],
     ['Avro encode of a settlement', `${result.avroEncodeMicros} µs`],
+    [
+      'services: --max-old-space-size',
+      result.serviceHeapMb === null ? "Node's default" : `${result.serviceHeapMb} MB`,
+    ],
     ...[...peaks].map(([name, mb]): [string, string] => [`peak RSS: ${name}`, `${mb ?? '?'} MB`]),
     ['peak RSS: bench process', `${result.peakRssMb.bench ?? '?'} MB`],
     ['peak RSS: Kafka broker', `${result.peakRssMb.broker ?? 'not local'} MB`],
