@@ -40,7 +40,7 @@ import {
 import { originRecord } from './changelog.js';
 import { ChunkProcessor, type PreparedChunk } from './chunk.js';
 import { RunnerMetrics, serveHealth } from './observability.js';
-import { PartitionState } from './partition-state.js';
+import { NO_STATE_WRITE, PartitionState } from './partition-state.js';
 import type { Service } from './service.js';
 
 /**
@@ -376,18 +376,16 @@ export async function startService<Input>(
   const commitOrigin = async (producer: Producer, partition: number, startOffset: bigint) => {
     const changelog = service.state?.changelog;
     if (!changelog) return;
-    const record = originRecord(changelog, partition, startOffset, codec);
-    const transaction = await producer.transaction();
-    try {
-      await transaction.send({
-        topic: record.topic,
-        messages: [{ key: record.key, value: record.value, partition }],
-      });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => {});
-      throw error;
-    }
+    const origin: PreparedChunk = {
+      records: [originRecord(changelog, partition, startOffset, codec)],
+      deadLetters: [],
+      stateWrite: NO_STATE_WRITE,
+    };
+    // No input offset moves with it: the transaction carries the origin alone.
+    await commitTransaction(producer, groupId, service.input.name, partition, startOffset, origin, {
+      withOffsets: false,
+      partitionsOf,
+    });
   };
 
   /** Leaves every partition (at stop): their producers go. */

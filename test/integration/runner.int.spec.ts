@@ -11,7 +11,7 @@ import type { DeadLetter, LedgerPosting, PremiumCollected } from '../../shared/r
 import { createRegistry, TopicCodec } from '../../shared/registry.js';
 import { metaKey, serviceKeyPrefix } from '../../shared/runner/partition-state.js';
 import { deleteKeys, rebuildState } from '../../shared/runner/rebuild.js';
-import type { RunnerOptions, RunningService } from '../../shared/runner/runner.js';
+import type { RunningService } from '../../shared/runner/runner.js';
 import { decided, type EntityKind, entity, type Service } from '../../shared/runner/service.js';
 import type { TopicSpec } from '../../shared/topics.js';
 import { testConfig } from '../support/config.js';
@@ -185,6 +185,14 @@ async function setUp(prefix: string) {
   return { topics, codec, send, encode };
 }
 
+/** What `hub rebuild` is given in this namespace, on the test stack. */
+const rebuildOptions = () => ({
+  config: CONFIG,
+  endpoints: stack(),
+  pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
+  logger: createLogger('rebuild', 'error'),
+});
+
 async function postingsOf(codec: TopicCodec, topic: TopicSpec): Promise<LedgerPosting[]> {
   return readTopic<'ledger-posting'>(kafka, codec, topic, { idleMs: 1000 });
 }
@@ -298,13 +306,7 @@ describe('the shared runner', () => {
       expect(refused.message).toContain(`npx hub rebuild --service ${service.name}`);
       expect((await postingsOf(codec, topics.ledger)).length).toBe(12);
 
-      const options: Pick<RunnerOptions, 'config' | 'endpoints' | 'pseudonymKey' | 'logger'> = {
-        config: CONFIG,
-        endpoints: stack(),
-        pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-        logger: createLogger('rebuild', 'error'),
-      };
-      const report = await rebuildState(service, { ...options, from });
+      const report = await rebuildState(service, { ...rebuildOptions(), from });
       // 12 records, published without transactions: no markers among the offsets.
       expect(report.inputOffsets).toBe(12);
       // From the changelog: the origin, then one record per field a chunk wrote (3 chunks, of 5, 5 and 2
@@ -347,12 +349,7 @@ describe('the shared runner', () => {
     await running.stop();
 
     await deleteKeys(redis, `${serviceKeyPrefix(NAMESPACE, service.name)}*`);
-    const options = {
-      config: CONFIG,
-      endpoints: stack(),
-      pseudonymKey: TEST_ONLY_PSEUDONYM_KEY,
-      logger: createLogger('rebuild', 'error'),
-    };
+    const options = rebuildOptions();
     const refused = await rebuildState(upgraded, options).then(
       () => undefined,
       (error: Error) => error,
