@@ -13,8 +13,12 @@ import {
   type Transaction,
 } from 'kafkajs';
 import type { Endpoints } from './config.js';
+import { cacheKafkajsCoordinators } from './kafka-coordinators.js';
 import type { Logger } from './logger.js';
 import { kafkajsSecurity } from './security.js';
+
+// Every kafkajs client of a hub process keeps its coordinators for a moment (kafka-coordinators.ts).
+cacheKafkajsCoordinators();
 
 /**
  * Broker answers that kafkajs retries by itself and that are part of normal operation: a transaction's
@@ -186,16 +190,20 @@ export function groupByPartition(
 
 /**
  * The settings of a transactional producer, the runner's and the benchmark's alike: idempotent, one
- * request in flight, and a short first backoff. The broker answers CONCURRENT_TRANSACTIONS while the
- * previous transaction's markers are still being written; kafkajs's default first backoff (300 ms)
- * would cap a partition near three transactions a second.
+ * request in flight, and a very short first backoff. The broker answers CONCURRENT_TRANSACTIONS to a
+ * transaction's first AddPartitionsToTxn while the previous transaction's markers are still being
+ * written, a few milliseconds after its commit returned: on a busy partition that is nearly every
+ * transaction. kafkajs's default first backoff (300 ms) would cap a partition near three transactions a
+ * second; 10 ms still cost a third of a one-record transaction (36 -> 15 ms at p50 with 2 ms and the
+ * coordinator cache, measured with test/bench/transaction.ts). The backoff doubles up to 2 s, so the
+ * 30 retries still ride out a broker away for about 40 s.
  */
 export const transactionalProducer = (transactionalId: string): ProducerConfig => ({
   transactionalId,
   idempotent: true,
   maxInFlightRequests: 1,
   transactionTimeout: 60_000,
-  retry: { initialRetryTime: 10, maxRetryTime: 2_000, retries: 30 },
+  retry: { initialRetryTime: 2, maxRetryTime: 2_000, retries: 30 },
 });
 
 /**
