@@ -1,5 +1,5 @@
 import type { LedgerPosting } from '../../shared/records.js';
-import type { Service } from '../../shared/runner/service.js';
+import { GATHER_MS, type Service } from '../../shared/runner/service.js';
 import type { Topics } from '../../shared/topics.js';
 import { KEY_SEQUENCE, MEMBER_PART, PERIOD_AGGREGATE, PERIOD_INDEX } from './aggregate.js';
 import { aggregationEntitiesOf, decideAggregation, parseLedgerPosting } from './decide.js';
@@ -9,6 +9,7 @@ export const disclosureAggregationService = (topics: Topics): Service<LedgerPost
   name: 'disclosure',
   input: topics.ledger,
   deadLetters: topics.disclosureDeadLetters,
+  gatherMs: GATHER_MS,
   outputs: [],
   parse: (decoded) => parseLedgerPosting(decoded, topics),
   state: {

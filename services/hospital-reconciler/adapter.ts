@@ -1,6 +1,6 @@
 import { COUNTERS } from '../../shared/reconciliation.js';
 import type { HospitalMonthChange } from '../../shared/records.js';
-import type { Service } from '../../shared/runner/service.js';
+import { GATHER_MS, type Service } from '../../shared/runner/service.js';
 import type { Topics } from '../../shared/topics.js';
 import { decideHospitalMonth, hospitalEntitiesOf, parseChange } from './decide.js';
 import { HOSPITAL_MONTH_ITEM } from './items.js';
@@ -10,6 +10,7 @@ export const hospitalReconcilerService = (topics: Topics): Service<HospitalMonth
   name: 'hospital-reconciler',
   input: topics.hospitalMonth,
   deadLetters: topics.hospitalReconcilerDeadLetters,
+  gatherMs: GATHER_MS,
   outputs: [topics.reconciliation],
   parse: (decoded) => parseChange(decoded, topics),
   state: {

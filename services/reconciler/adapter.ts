@@ -1,6 +1,6 @@
 import { COUNTERS } from '../../shared/reconciliation.js';
 import type { LedgerPosting } from '../../shared/records.js';
-import type { Service } from '../../shared/runner/service.js';
+import { GATHER_MS, type Service } from '../../shared/runner/service.js';
 import type { Topics } from '../../shared/topics.js';
 import { decideReconciliation, parsePosting, reconcilerEntitiesOf } from './decide.js';
 import { MANUAL_CLAIM_ITEM, MEMBER_YEAR_ITEM } from './items.js';
@@ -10,6 +10,7 @@ export const reconcilerService = (topics: Topics): Service<LedgerPosting> => ({
   name: 'reconciler',
   input: topics.ledger,
   deadLetters: topics.reconcilerDeadLetters,
+  gatherMs: GATHER_MS,
   outputs: [topics.reconciliation, topics.hospitalMonth],
   parse: (decoded) => parsePosting(decoded, topics),
   state: {

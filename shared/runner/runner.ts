@@ -76,6 +76,8 @@ export interface RunnerOptions {
   readonly partitionsConcurrently: number;
   /** How long the group waits for a silent member (a killed one) before moving its partitions. */
   readonly sessionTimeoutMs: number;
+  /** Replaces the `gatherMs` of a service that gathers its fetches (service.ts); 0 decides at once. */
+  readonly gatherMs?: number;
   readonly pseudonymKey: PseudonymKey;
   readonly logger: Logger;
   /** Retrying cannot help (lost or corrupt state, a bug): stop deciding. runService exits with the message. */
@@ -152,6 +154,7 @@ export function runnerOptionsFromEnvironment(
     stateCacheEntries: integer('HUB_STATE_CACHE_ENTRIES', 200_000, 100),
     partitionsConcurrently: integer('HUB_PARTITIONS_CONCURRENTLY', 1, 1),
     sessionTimeoutMs: integer('HUB_SESSION_TIMEOUT_MS', 30_000, 6_000),
+    ...(env.HUB_GATHER_MS ? { gatherMs: integer('HUB_GATHER_MS', 0, 0) } : {}),
     pseudonymKey: loadPseudonymKey(env),
     logger: createLogger(service),
     ...(env.HUB_TEST_FAULTS ? { testFaults: testFaultsFrom(env.HUB_TEST_FAULTS) } : {}),
@@ -289,8 +292,7 @@ export async function startService<Input>(
     readUncommitted: false,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-    // Stopping waits for the fetch in flight, which the broker holds this long when there is nothing new.
-    maxWaitTimeInMs: 1_000,
+    ...fetchWait(service.gatherMs === undefined ? 0 : (options.gatherMs ?? service.gatherMs)),
   });
   let joined = false;
   let stopping = false;
@@ -820,6 +822,18 @@ export async function startService<Input>(
 }
 
 const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/**
+ * The consumer's fetch settings. Deciding at once: the broker answers as soon as one record is there,
+ * or after 1 s with nothing (stopping waits for the fetch in flight, so no longer). Gathering: it
+ * answers when a MiB is there or `gatherMs` has passed, so each partition's records of that while go
+ * into one transaction.
+ */
+export function fetchWait(gatherMs: number): { minBytes: number; maxWaitTimeInMs: number } {
+  return gatherMs > 0
+    ? { minBytes: 1_048_576, maxWaitTimeInMs: gatherMs }
+    : { minBytes: 1, maxWaitTimeInMs: 1_000 };
+}
 
 /** The wait before starting a service or its consumer again: 0.5 s, doubling, at most 15 s. */
 const restartDelayMs = (attempt: number): number => Math.min(15_000, 500 * 2 ** Math.min(attempt - 1, 5));

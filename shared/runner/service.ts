@@ -22,6 +22,14 @@ export interface Service<Input> {
   parse(decoded: DecodedValue, context: ParseContext): Result<Input>;
   /** A stateful service's entities; a stateless one (the ingest services) has none and never touches Redis. */
   readonly state?: StateModel<Input>;
+  /**
+   * Set for a service that nobody waits on in milliseconds (the reconciliation and disclosure consumers
+   * of the ledger): a fetch then waits up to this long for records to gather (`HUB_GATHER_MS` overrides
+   * it), instead of returning with the first one. At a low rate that is one transaction a second per
+   * partition instead of one per few records, and the CPU it leaves goes to the stages a produce-to-ledger
+   * record waits for (README, "Benchmark"). Unset: decide as soon as a record is there.
+   */
+  readonly gatherMs?: number;
   /** The decision: what to publish (rendered only when needed), or the precise reason the input is refused. */
   decide(input: Input, state: EntityStore, context: DecideContext): Result<Decided>;
 }
@@ -73,6 +81,9 @@ export interface Decided {
    */
   readonly latest?: string;
 }
+
+/** How long the ledger's reconciliation and disclosure consumers let a fetch gather records (`Service.gatherMs`). */
+export const GATHER_MS = 1_000;
 
 export const decided = (outputs: readonly Output[]): Decided => ({ outputs: () => outputs });
 export const decidedLazily = (render: () => readonly Output[]): Decided => ({ outputs: render });
