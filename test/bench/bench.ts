@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, Kafka, logLevel, type Producer } from 'kafkajs';
 import {
@@ -42,7 +43,7 @@ const SERVICES = servicesFor(TOPICS);
  *  (b) the pipeline: settlement records from the input topic to the ledger, every stage running
  *      (settlement-ingest → journal → accounting → ledger, with the reconcilers and the disclosure
  *      aggregation reading the ledger meanwhile on the same two cores);
- *  (c) produce-to-ledger latency at a fixed offered load (p50, p99);
+ *  (c) produce-to-ledger latency at a fixed offered load (p50, p99), and the cores each process kept busy meanwhile;
  *  (d) `hub rebuild` of accounting's state: from its changelog (the default), and by replaying the journal;
  * with the CPU each process used per event during (b), and peak memory (VmHWM) per process. A benchmark, not a test: it prints and never fails on numbers.
  */
@@ -392,6 +393,8 @@ async function main(): Promise<void> {
   });
   await sleep(3000); // the reader joins its group before the load starts
   const total = options.rate * options.seconds;
+  // Where (c)'s CPU goes at the offered load: cores each process kept busy while the load ran.
+  cpu.start();
   const loadStart = Date.now();
   for (let i = 0; i < total; i += Math.max(1, Math.round(options.rate / 20))) {
     const due = loadStart + (i / options.rate) * 1000;
@@ -414,6 +417,10 @@ async function main(): Promise<void> {
     );
     await producer.send({ topic: TOPICS.hospitalSettlement.name, messages: tick });
   }
+  const loadSeconds = Math.max(0.001, (Date.now() - loadStart) / 1000);
+  const loadCores = [...cpu.stop()]
+    .map(([name, seconds]): [string, number] => [name, Number((seconds / loadSeconds).toFixed(2))])
+    .sort((a, b) => b[1] - a[1]);
   const waitUntil = Date.now() + 30_000;
   while (latencies.length < total && Date.now() < waitUntil) await sleep(100);
   samplePeaks();
@@ -493,6 +500,7 @@ async function main(): Promise<void> {
       p50ms: percentile(latencies, 50),
       p99ms: percentile(latencies, 99),
       maxMs: latencies[latencies.length - 1] ?? null,
+      coresBusy: Object.fromEntries(loadCores),
     },
     peakRssMb: {
       ...Object.fromEntries(peaks),
@@ -536,6 +544,11 @@ async function main(): Promise<void> {
     [
       `(c) latency at ${options.rate}/s for ${options.seconds} s`,
       `p50 ${result.latency.p50ms} ms, p99 ${result.latency.p99ms} ms (${latencies.length}/${total} seen)`,
+    ],
+    [
+      '(c) cores busy while the load ran',
+      `${loadCores.reduce((sum, [, cores]) => sum + cores, 0).toFixed(2)} of ${availableParallelism()}: ` +
+        loadCores.map(([name, cores]) => `${name} ${cores}`).join(', '),
     ],
     [
       '(d) hub rebuild of accounting (from its changelog, the default)',
